@@ -1,0 +1,459 @@
+import ivm from "isolated-vm";
+import { EntryScheduler } from "./entry-scheduler.js";
+import { classifyIsolateFailure, SandboxError, type SandboxErrorCode } from "./errors.js";
+import { createHostCallbacks, HOST_FUNCTION_NAMES, type HostCallHandlers } from "./host-functions.js";
+import { OutboundFetcher } from "./outbound-fetch.js";
+import { compileCached, PRELUDE_FILENAME, preludeSource } from "./prelude-script.js";
+import { HOST_GLOBAL, type FlatHeaders, type HandlerFailure, type LogLevel, type WireBody } from "./prelude/protocol.js";
+import { RequestRecord } from "./request-record.js";
+import type { SandboxLimits } from "./limits.js";
+import { validateWireResponse, type SandboxResponse } from "./wire-response.js";
+
+/** A request as the sandbox receives it. */
+export interface SandboxRequest {
+  /** Unique per request; echoed in logs. */
+  readonly id: string;
+  readonly method: string;
+  /** Absolute URL. */
+  readonly url: string;
+  /** Flat name/value list. */
+  readonly headers: FlatHeaders;
+  /** Whole body, or null for none. The sandbox takes ownership of the buffer. */
+  readonly body: Uint8Array | null;
+}
+
+/** One console line or sandbox notice. */
+export interface SandboxLogEntry {
+  readonly level: LogLevel;
+  readonly appName: string;
+  readonly requestId: string;
+  readonly message: string;
+}
+
+/** Everything needed to start an app's isolate. */
+export interface AppIsolateOptions {
+  readonly appName: string;
+  /** The bundle (esbuild IIFE assigning `__edgehost_app`). */
+  readonly code: string;
+  /** Content hash of `code`, used as the code-cache key. */
+  readonly codeHash: string;
+  /** File name for the bundle's stack frames. */
+  readonly bundleFilename: string;
+  readonly env: Readonly<Record<string, string>>;
+  readonly limits: SandboxLimits;
+  readonly allowPrivateFetch: boolean;
+  readonly scheduler: EntryScheduler;
+  readonly log: (entry: SandboxLogEntry) => void;
+  /** V8 lost control of this isolate: the process must be replaced (DESIGN.md). */
+  readonly onCatastrophicError: (message: string) => void;
+}
+
+/** Numbers for metrics and tests. */
+export interface AppIsolateStats {
+  readonly heapUsedBytes: number;
+  readonly cpuTimeMs: number;
+  readonly inFlight: number;
+  readonly requestsServed: number;
+}
+
+type DispatchArgs = [string, ...unknown[]];
+
+/** How long past its timeout an entry may run before the watchdog disposes the isolate. */
+const WATCHDOG_GRACE_MS = 200;
+/** Live timers one isolate may hold. */
+const MAX_TIMERS = 10_000;
+/** Longest console message kept, in characters. */
+const MAX_LOG_CHARS = 16_384;
+
+/**
+ * One tenant app in its own V8 isolate. Requests go in through `fetch`;
+ * each entry into the isolate (request, timer, fetch result) is scheduled,
+ * bounded by the owning request's remaining CPU budget and charged to it.
+ * A CPU or memory breach disposes the isolate; the owner of the breach gets
+ * the limit's error and the other requests in it `EDGE_SANDBOX_DISPOSED`.
+ */
+export class AppIsolate implements HostCallHandlers {
+  readonly appName: string;
+  readonly #options: AppIsolateOptions;
+  readonly #isolate: ivm.Isolate;
+  readonly #fetcher: OutboundFetcher;
+  #dispatch: ivm.Reference<(...args: unknown[]) => unknown> | undefined;
+  readonly #requests = new Map<string, RequestRecord>();
+  readonly #timers = new Map<number, { handle: NodeJS.Timeout; owner: RequestRecord }>();
+  readonly #fetches = new Map<number, { controller: AbortController; owner: RequestRecord }>();
+  #entryTail: Promise<void> = Promise.resolve();
+  #disposedBy: SandboxErrorCode | undefined;
+  #catastrophic = false;
+  #requestsServed = 0;
+  #onDisposed: Array<() => void> = [];
+
+  private constructor(options: AppIsolateOptions) {
+    this.appName = options.appName;
+    this.#options = options;
+    this.#isolate = new ivm.Isolate({
+      memoryLimit: options.limits.memoryLimitMb,
+      onCatastrophicError: (message) => this.#onCatastrophic(message),
+    });
+    this.#fetcher = new OutboundFetcher({
+      allowPrivate: options.allowPrivateFetch,
+      timeoutMs: options.limits.fetchTimeoutMs,
+      maxResponseBytes: options.limits.subrequestResponseLimitBytes,
+    });
+  }
+
+  /**
+   * Create the isolate, load the prelude and the app, and check its exports.
+   * Rejects with SandboxError: STARTUP_TIMEOUT, STARTUP_FAILED,
+   * NO_DEFAULT_EXPORT, NO_FETCH_HANDLER or MEMORY_LIMIT. Disposes on failure.
+   */
+  static async create(options: AppIsolateOptions): Promise<AppIsolate> {
+    const app = new AppIsolate(options);
+    try {
+      await app.#boot();
+      return app;
+    } catch (error) {
+      app.dispose();
+      throw error;
+    }
+  }
+
+  async #boot(): Promise<void> {
+    const { limits } = this.#options;
+    const context = await this.#isolate.createContext();
+    const callbacks = createHostCallbacks(this, (error) => this.#internalError(error));
+    const names = HOST_FUNCTION_NAMES;
+    const literal = names.map((name, index) => `${name}: $${index}`).join(", ");
+    await context.evalClosure(
+      `globalThis.${HOST_GLOBAL} = { ${literal} };`,
+      names.map((name) => callbacks[name]),
+    );
+    const prelude = await compileCached(this.#isolate, preludeSource(), PRELUDE_FILENAME, "prelude");
+    this.#dispatch = (await prelude.run(context, { reference: true, timeout: limits.startupLimitMs })) as ivm.Reference<
+      (...args: unknown[]) => unknown
+    >;
+    prelude.release();
+    const app = await compileCached(this.#isolate, this.#options.code, this.#options.bundleFilename, this.#options.codeHash);
+    try {
+      await app.run(context, { timeout: limits.startupLimitMs });
+    } catch (error) {
+      throw this.#startupError(error);
+    } finally {
+      app.release();
+    }
+    let verdict: unknown;
+    try {
+      verdict = await this.#dispatch.apply(undefined, ["init", { ...this.#options.env }], {
+        arguments: { copy: true },
+        result: { copy: true },
+        timeout: limits.startupLimitMs,
+      });
+    } catch (error) {
+      throw this.#startupError(error);
+    }
+    if (verdict === "no_default_export") throw new SandboxError("EDGE_SANDBOX_NO_DEFAULT_EXPORT");
+    if (verdict === "no_fetch_handler") throw new SandboxError("EDGE_SANDBOX_NO_FETCH_HANDLER");
+  }
+
+  #startupError(error: unknown): SandboxError {
+    const code = classifyIsolateFailure(error);
+    if (code === "EDGE_SANDBOX_CPU_LIMIT") {
+      return new SandboxError(
+        "EDGE_SANDBOX_STARTUP_TIMEOUT",
+        `top-level evaluation exceeded ${this.#options.limits.startupLimitMs} ms`,
+        { limit: this.#options.limits.startupLimitMs },
+      );
+    }
+    if (code === "EDGE_SANDBOX_MEMORY_LIMIT") return new SandboxError("EDGE_SANDBOX_MEMORY_LIMIT");
+    const stack = error instanceof Error ? (error.stack ?? error.message) : String(error);
+    const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    return new SandboxError("EDGE_SANDBOX_STARTUP_FAILED", `app threw during top-level evaluation: ${message}`, {
+      appStack: stack,
+    });
+  }
+
+  /** True once disposed (by a breach, a reload or shutdown). */
+  get isDisposed(): boolean {
+    return this.#disposedBy !== undefined;
+  }
+
+  /** Requests currently inside this isolate (including waitUntil work). */
+  get inFlight(): number {
+    return this.#requests.size;
+  }
+
+  /** Run `listener` once when the isolate is disposed. */
+  onDisposed(listener: () => void): void {
+    if (this.isDisposed) listener();
+    else this.#onDisposed.push(listener);
+  }
+
+  /**
+   * Hand one request to the app. Resolves with its response; rejects with
+   * SandboxError (APP_EXCEPTION with `details.appStack`, BAD_RESPONSE,
+   * CPU_LIMIT, MEMORY_LIMIT, WALL_LIMIT, RESPONSE_TOO_LARGE, ABORTED,
+   * DISPOSED, TOO_MANY_REQUESTS, CATASTROPHIC).
+   */
+  fetch(request: SandboxRequest, signal?: AbortSignal): Promise<SandboxResponse> {
+    if (this.#disposedBy !== undefined) return Promise.reject(this.#disposedError());
+    const { limits } = this.#options;
+    if (this.#requests.size >= limits.maxConcurrentRequests) {
+      return Promise.reject(new SandboxError("EDGE_SANDBOX_TOO_MANY_REQUESTS", undefined, { limit: limits.maxConcurrentRequests }));
+    }
+    const record = new RequestRecord(request.id, limits.cpuLimitMs, limits.wallLimitMs, limits.waitUntilLimitMs, () => this.#drop(record));
+    this.#requests.set(request.id, record);
+    record.onWallTimeout = () => this.#abortInIsolate(record);
+    if (signal) {
+      if (signal.aborted) record.fail(new SandboxError("EDGE_SANDBOX_ABORTED"));
+      else {
+        const onAbort = (): void => {
+          record.fail(new SandboxError("EDGE_SANDBOX_ABORTED"));
+          this.#abortInIsolate(record);
+        };
+        signal.addEventListener("abort", onAbort, { once: true });
+        record.onFinish(() => signal.removeEventListener("abort", onAbort));
+      }
+    }
+    const body = request.body === null ? null : exactArrayBuffer(request.body);
+    this.#enter(record, ["request", request.id, request.method, request.url, request.headers, body]);
+    return record.response;
+  }
+
+  #abortInIsolate(record: RequestRecord): void {
+    if (this.#disposedBy === undefined) this.#enter(record, ["abort", record.id]);
+    record.drop();
+  }
+
+  /**
+   * Queue one entry into the isolate. Entries of one isolate run one at a
+   * time (so the CPU delta belongs to one owner), and each holds a scheduler
+   * slot only while it actually runs.
+   */
+  #enter(owner: RequestRecord, args: DispatchArgs): void {
+    this.#entryTail = this.#entryTail.then(() => this.#options.scheduler.run(() => this.#runEntry(owner, args)));
+  }
+
+  async #runEntry(owner: RequestRecord, args: DispatchArgs): Promise<void> {
+    const dispatch = this.#dispatch;
+    if (this.#disposedBy !== undefined || dispatch === undefined) return;
+    const timeoutMs = Math.max(1, Math.ceil(owner.cpuRemainingMs));
+    const before = this.#isolate.cpuTime;
+    const watchdog = setTimeout(() => this.#breach(owner, "EDGE_SANDBOX_CPU_LIMIT"), timeoutMs + WATCHDOG_GRACE_MS);
+    try {
+      await dispatch.apply(undefined, args, { arguments: { copy: true }, timeout: timeoutMs });
+    } catch (error) {
+      const code = classifyIsolateFailure(error);
+      if (this.#catastrophic) this.#breach(owner, "EDGE_SANDBOX_CATASTROPHIC");
+      else if (code === "EDGE_SANDBOX_CPU_LIMIT" || code === "EDGE_SANDBOX_MEMORY_LIMIT") this.#breach(owner, code);
+      else if (code !== "EDGE_SANDBOX_DISPOSED") this.#internalError(error);
+      return;
+    } finally {
+      clearTimeout(watchdog);
+    }
+    if (this.#disposedBy !== undefined) return;
+    owner.chargeCpuNs(this.#isolate.cpuTime - before);
+    if (owner.cpuRemainingMs <= 0) this.#breach(owner, "EDGE_SANDBOX_CPU_LIMIT");
+  }
+
+  /** A limit was breached by `owner`: fail it with `code`, everything else with DISPOSED. */
+  #breach(owner: RequestRecord, code: SandboxErrorCode): void {
+    if (this.#disposedBy !== undefined) return;
+    const { limits } = this.#options;
+    const limit = code === "EDGE_SANDBOX_CPU_LIMIT" ? limits.cpuLimitMs : limits.memoryLimitMb;
+    owner.fail(new SandboxError(code, undefined, { limit }));
+    this.#log("warn", owner.id, `${SandboxErrorCodeText(code)}; isolate recycled`);
+    this.#disposeWith(code);
+  }
+
+  #onCatastrophic(message: string): void {
+    this.#catastrophic = true;
+    this.#log("error", "", `catastrophic isolate failure: ${message}`);
+    for (const record of this.#requests.values()) {
+      record.fail(new SandboxError("EDGE_SANDBOX_CATASTROPHIC", `isolate failed: ${message}`));
+    }
+    this.#options.onCatastrophicError(message);
+  }
+
+  // ---- host calls (untrusted arguments) ----
+
+  log(level: LogLevel, requestId: string, message: string): void {
+    const text = String(message);
+    this.#log(level, String(requestId), text.length > MAX_LOG_CHARS ? `${text.slice(0, MAX_LOG_CHARS)}… (truncated)` : text);
+  }
+
+  respond(requestId: string, status: number, statusText: string, headers: FlatHeaders, body: WireBody): void {
+    const record = this.#requests.get(String(requestId));
+    if (!record || record.isSettled) return;
+    try {
+      record.succeed(validateWireResponse(status, statusText, headers, body, this.#options.limits.responseLimitBytes));
+      this.#requestsServed++;
+    } catch (error) {
+      record.fail(error as SandboxError);
+    }
+  }
+
+  fail(requestId: string, code: HandlerFailure, name: string, message: string, stack: string): void {
+    const record = this.#requests.get(String(requestId));
+    if (!record || record.isSettled) return;
+    const summary = `${String(name)}: ${String(message)}`.slice(0, MAX_LOG_CHARS);
+    const errorCode = code === "bad_response" ? "EDGE_SANDBOX_BAD_RESPONSE" : "EDGE_SANDBOX_APP_EXCEPTION";
+    record.fail(new SandboxError(errorCode, summary, { appStack: String(stack).slice(0, MAX_LOG_CHARS) }));
+  }
+
+  waitUntilDone(requestId: string): void {
+    this.#requests.get(String(requestId))?.markWaitUntilDone();
+  }
+
+  fetchStart(callId: number, requestId: string, method: string, url: string, headers: FlatHeaders, body: ArrayBuffer | null): void {
+    const owner = this.#requests.get(String(requestId));
+    const id = Number(callId);
+    if (!owner || owner.isDropped) {
+      this.#deliverFetchError(undefined, id, "fetch is only allowed while handling a request (not at top level or after the response)");
+      return;
+    }
+    if (!owner.takeSubrequest(this.#options.limits.subrequestLimit)) {
+      this.#deliverFetchError(owner, id, `too many subrequests: the limit is ${this.#options.limits.subrequestLimit} per request`);
+      return;
+    }
+    const controller = new AbortController();
+    this.#fetches.set(id, { controller, owner });
+    const request = { method: String(method), url: String(url), headers: Array.isArray(headers) ? headers.map(String) : [], body };
+    this.#fetcher.fetch(request, controller.signal).then(
+      (response) => {
+        if (!this.#fetches.delete(id) || owner.isDropped) return;
+        this.#enter(owner, ["fetch-result", id, response.status, response.statusText, response.headers, response.body, response.url]);
+      },
+      (error: unknown) => {
+        if (!this.#fetches.delete(id) || owner.isDropped) return;
+        this.#deliverFetchError(owner, id, error instanceof Error ? error.message : String(error));
+      },
+    );
+  }
+
+  #deliverFetchError(owner: RequestRecord | undefined, callId: number, message: string): void {
+    // Delivered as an entry of its own, never synchronously inside the
+    // isolate's call to us (an ignored callback cannot re-enter).
+    const target = owner ?? new RequestRecord("", this.#options.limits.cpuLimitMs, 0, 0, () => undefined);
+    this.#enter(target, ["fetch-error", callId, "TypeError", message]);
+  }
+
+  fetchAbort(callId: number): void {
+    const entry = this.#fetches.get(Number(callId));
+    if (!entry) return;
+    this.#fetches.delete(Number(callId));
+    entry.controller.abort();
+  }
+
+  timerStart(timerId: number, requestId: string, delayMs: number): void {
+    const owner = this.#requests.get(String(requestId));
+    const id = Number(timerId);
+    if (!owner || owner.isDropped) {
+      this.#log("warn", String(requestId), "setTimeout outside a request is ignored (timers run only while a request is being handled)");
+      return;
+    }
+    if (this.#timers.size >= MAX_TIMERS) {
+      this.#log("warn", owner.id, `timer ignored: more than ${MAX_TIMERS} live timers`);
+      return;
+    }
+    const delay = Math.min(Math.max(Number(delayMs) || 0, 0), 2_147_483_647);
+    const handle = setTimeout(() => {
+      this.#timers.delete(id);
+      if (!owner.isDropped) this.#enter(owner, ["timer", id]);
+    }, delay);
+    this.#timers.set(id, { handle, owner });
+  }
+
+  timerClear(timerId: number): void {
+    const entry = this.#timers.get(Number(timerId));
+    if (!entry) return;
+    clearTimeout(entry.handle);
+    this.#timers.delete(Number(timerId));
+  }
+
+  // ---- lifecycle ----
+
+  /** A request's work is over (done, aborted or timed out): release what it holds. */
+  #drop(record: RequestRecord): void {
+    this.#requests.delete(record.id);
+    for (const [id, timer] of this.#timers) {
+      if (timer.owner === record) {
+        clearTimeout(timer.handle);
+        this.#timers.delete(id);
+      }
+    }
+    for (const [id, pending] of this.#fetches) {
+      if (pending.owner === record) {
+        pending.controller.abort();
+        this.#fetches.delete(id);
+      }
+    }
+  }
+
+  #disposedError(): SandboxError {
+    return new SandboxError("EDGE_SANDBOX_DISPOSED");
+  }
+
+  #disposeWith(code: SandboxErrorCode): void {
+    if (this.#disposedBy !== undefined) return;
+    this.#disposedBy = code;
+    for (const record of [...this.#requests.values()]) {
+      record.fail(this.#disposedError());
+      record.drop();
+    }
+    for (const timer of this.#timers.values()) clearTimeout(timer.handle);
+    this.#timers.clear();
+    for (const pending of this.#fetches.values()) pending.controller.abort();
+    this.#fetches.clear();
+    this.#dispatch = undefined;
+    void this.#fetcher.close().catch(() => undefined);
+    // After a catastrophic error the isolate never settles; disposing it
+    // could block, and the process is about to be replaced anyway.
+    if (!this.#catastrophic) {
+      try {
+        this.#isolate.dispose();
+      } catch {
+        // Already disposed by isolated-vm after a memory-limit breach.
+      }
+    }
+    const listeners = this.#onDisposed;
+    this.#onDisposed = [];
+    for (const listener of listeners) listener();
+  }
+
+  /** Dispose the isolate now; requests still in it fail with DISPOSED. Idempotent. */
+  dispose(): void {
+    this.#disposeWith("EDGE_SANDBOX_DISPOSED");
+  }
+
+  /** Heap, CPU and request counters. Zeroes once disposed. */
+  stats(): AppIsolateStats {
+    if (this.isDisposed) return { heapUsedBytes: 0, cpuTimeMs: 0, inFlight: 0, requestsServed: this.#requestsServed };
+    const heap = this.#isolate.getHeapStatisticsSync();
+    return {
+      heapUsedBytes: heap.used_heap_size + heap.externally_allocated_size,
+      cpuTimeMs: Number(this.#isolate.cpuTime) / 1e6,
+      inFlight: this.#requests.size,
+      requestsServed: this.#requestsServed,
+    };
+  }
+
+  #log(level: LogLevel, requestId: string, message: string): void {
+    this.#options.log({ level, appName: this.appName, requestId, message });
+  }
+
+  #internalError(error: unknown): void {
+    const text = error instanceof Error ? (error.stack ?? error.message) : String(error);
+    this.#log("error", "", `internal sandbox error: ${text}`);
+  }
+}
+
+function SandboxErrorCodeText(code: SandboxErrorCode): string {
+  return new SandboxError(code).message;
+}
+
+/** An ArrayBuffer holding exactly `bytes` (no copy when it already does). */
+function exactArrayBuffer(bytes: Uint8Array): ArrayBuffer {
+  if (bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer) {
+    return bytes.buffer;
+  }
+  return bytes.slice().buffer as ArrayBuffer;
+}

@@ -1,0 +1,86 @@
+/**
+ * The contract between the host (sandbox/*.ts, Node side) and the prelude
+ * (sandbox/prelude/*, runs inside each isolate). Type-only: both sides import
+ * it, neither side gets the other's runtime.
+ *
+ * Boot sequence (host):
+ *  1. create isolate + context, set global `__edgehost_host` to an object of
+ *     isolated-vm Callbacks implementing {@link HostFunctions};
+ *  2. run the prelude script; its completion value is the {@link Dispatch}
+ *     function, which the host keeps as a Reference. The prelude captured the
+ *     host functions in closures and deleted `__edgehost_host`;
+ *  3. run the app bundle (an esbuild IIFE whose exports land in the global
+ *     var `__edgehost_app`);
+ *  4. call dispatch("init", env). The prelude takes `__edgehost_app`, clears
+ *     it, checks that `default.fetch` is a function and answers "" or an
+ *     {@link InitFailure} code.
+ *
+ * Every later entry is `dispatch(kind, ...args)` with copied arguments and
+ * returns synchronously; asynchronous outcomes come back through the
+ * `ignored` host callbacks (respond, fail, ...). This keeps each entry into
+ * the isolate short and measurable, so the host can schedule entries and
+ * account CPU per entry.
+ *
+ * Headers cross the boundary as a flat array `[name0, value0, name1, ...]`.
+ * Bodies cross as `ArrayBuffer` (binary-safe) or, for responses built from a
+ * string, the string itself (the host encodes it as UTF-8; this saves an
+ * in-isolate encode on the hot path).
+ */
+
+/** Header list flattened to name/value pairs. */
+export type FlatHeaders = string[];
+
+/** A response body as it leaves the isolate. */
+export type WireBody = string | ArrayBuffer | null;
+
+/** Failure codes the prelude reports from `init`. */
+export type InitFailure = "no_default_export" | "no_fetch_handler";
+
+/** Failure codes the prelude reports through `fail`. */
+export type HandlerFailure =
+  /** The handler threw or its promise rejected. */
+  | "exception"
+  /** The handler resolved to something that is not a Response. */
+  | "bad_response";
+
+/** Console levels forwarded to the host log. */
+export type LogLevel = "debug" | "log" | "info" | "warn" | "error";
+
+/** Functions the host provides; all arguments are copied. */
+export interface HostFunctions {
+  /** (ignored) One console line, already formatted. requestId is "" outside a request. */
+  log(level: LogLevel, requestId: string, message: string): void;
+  /** (sync) `byteLength` cryptographically random bytes; byteLength <= 65536. */
+  randomBytes(byteLength: number): ArrayBuffer;
+  /** (sync) Digest of `data`; algorithm is one of SHA-1, SHA-256, SHA-384, SHA-512 (normalised upper case). */
+  digest(algorithm: string, data: ArrayBuffer): ArrayBuffer;
+  /** (ignored) The response to request `requestId`. */
+  respond(requestId: string, status: number, statusText: string, headers: FlatHeaders, body: WireBody): void;
+  /** (ignored) The handler of `requestId` failed. `stack` is the raw V8 stack (bundle positions). */
+  fail(requestId: string, code: HandlerFailure, name: string, message: string, stack: string): void;
+  /** (ignored) Every promise passed to ctx.waitUntil for `requestId` has settled. */
+  waitUntilDone(requestId: string): void;
+  /** (ignored) Start an outbound fetch; the outcome arrives as dispatch("fetch-result" | "fetch-error"). */
+  fetchStart(callId: number, requestId: string, method: string, url: string, headers: FlatHeaders, body: ArrayBuffer | null): void;
+  /** (ignored) The fetch `callId` was aborted by its signal. */
+  fetchAbort(callId: number): void;
+  /** (ignored) Fire dispatch("timer", timerId) after `delayMs`. */
+  timerStart(timerId: number, requestId: string, delayMs: number): void;
+  /** (ignored) Cancel timer `timerId`. */
+  timerClear(timerId: number): void;
+}
+
+/** Entries into the isolate. Each returns synchronously. */
+export interface Dispatch {
+  (kind: "init", env: Record<string, string>): "" | InitFailure;
+  (kind: "request", requestId: string, method: string, url: string, headers: FlatHeaders, body: ArrayBuffer | null): void;
+  /** The client went away or the host gave up: abort `request.signal`. */
+  (kind: "abort", requestId: string): void;
+  (kind: "fetch-result", callId: number, status: number, statusText: string, headers: FlatHeaders, body: ArrayBuffer | null, url: string): void;
+  (kind: "fetch-error", callId: number, name: string, message: string): void;
+  (kind: "timer", timerId: number): void;
+}
+
+/** Global names used only during boot. */
+export const HOST_GLOBAL = "__edgehost_host";
+export const APP_GLOBAL = "__edgehost_app";

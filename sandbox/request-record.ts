@@ -1,0 +1,120 @@
+import { SandboxError } from "./errors.js";
+import type { SandboxResponse } from "./wire-response.js";
+
+/**
+ * The host-side state of one request inside an isolate: its CPU budget, its
+ * subrequest count, its wall-time and waitUntil deadlines, and the promise
+ * its caller awaits. The response settles once; the record is dropped (its
+ * timers and fetches released) when the app's work for it is over.
+ */
+export class RequestRecord {
+  readonly id: string;
+  readonly response: Promise<SandboxResponse>;
+  /** Called when the wall-time limit fires before a response. */
+  onWallTimeout: (() => void) | undefined;
+  #resolve!: (response: SandboxResponse) => void;
+  #reject!: (error: SandboxError) => void;
+  #settled = false;
+  #dropped = false;
+  #waitUntilDone = false;
+  #cpuBudgetNs: bigint;
+  #cpuUsedNs = 0n;
+  #subrequests = 0;
+  #wallTimer: NodeJS.Timeout | undefined;
+  #waitUntilTimer: NodeJS.Timeout | undefined;
+  readonly #waitUntilLimitMs: number;
+  readonly #onDrop: () => void;
+  readonly #finishListeners: Array<() => void> = [];
+
+  /**
+   * @param cpuLimitMs CPU budget for all of this request's entries.
+   * @param wallLimitMs time to a response; 0 = none.
+   * @param waitUntilLimitMs how long waitUntil work may continue after the response.
+   * @param onDrop releases the isolate-side resources of this request.
+   */
+  constructor(id: string, cpuLimitMs: number, wallLimitMs: number, waitUntilLimitMs: number, onDrop: () => void) {
+    this.id = id;
+    this.#cpuBudgetNs = BigInt(Math.round(cpuLimitMs * 1e6));
+    this.#waitUntilLimitMs = waitUntilLimitMs;
+    this.#onDrop = onDrop;
+    this.response = new Promise<SandboxResponse>((resolve, reject) => {
+      this.#resolve = resolve;
+      this.#reject = reject;
+    });
+    // The caller may have stopped listening (aborted); never let that turn
+    // into an unhandled rejection.
+    this.response.catch(() => undefined);
+    if (wallLimitMs > 0) {
+      this.#wallTimer = setTimeout(() => {
+        if (this.#settled) return;
+        this.fail(new SandboxError("EDGE_SANDBOX_WALL_LIMIT", `no response within ${wallLimitMs} ms`, { limit: wallLimitMs }));
+        this.onWallTimeout?.();
+      }, wallLimitMs);
+    }
+  }
+
+  get isSettled(): boolean {
+    return this.#settled;
+  }
+
+  get isDropped(): boolean {
+    return this.#dropped;
+  }
+
+  /** CPU budget left, in milliseconds (may be negative after a breach). */
+  get cpuRemainingMs(): number {
+    return Number(this.#cpuBudgetNs - this.#cpuUsedNs) / 1e6;
+  }
+
+  chargeCpuNs(ns: bigint): void {
+    this.#cpuUsedNs += ns;
+  }
+
+  /** Count one subrequest; false if that would exceed `limit`. */
+  takeSubrequest(limit: number): boolean {
+    if (this.#subrequests >= limit) return false;
+    this.#subrequests++;
+    return true;
+  }
+
+  succeed(response: SandboxResponse): void {
+    if (this.#settle()) this.#resolve(response);
+  }
+
+  fail(error: SandboxError): void {
+    if (this.#settle()) this.#reject(error);
+  }
+
+  #settle(): boolean {
+    if (this.#settled) return false;
+    this.#settled = true;
+    clearTimeout(this.#wallTimer);
+    if (this.#waitUntilDone) this.drop();
+    else if (!this.#dropped) {
+      this.#waitUntilTimer = setTimeout(() => this.drop(), this.#waitUntilLimitMs);
+    }
+    return true;
+  }
+
+  /** The prelude reports every waitUntil promise settled. */
+  markWaitUntilDone(): void {
+    this.#waitUntilDone = true;
+    if (this.#settled) this.drop();
+  }
+
+  /** Run `listener` when the record is dropped. */
+  onFinish(listener: () => void): void {
+    if (this.#dropped) listener();
+    else this.#finishListeners.push(listener);
+  }
+
+  /** Release everything this request holds. Idempotent. */
+  drop(): void {
+    if (this.#dropped) return;
+    this.#dropped = true;
+    clearTimeout(this.#wallTimer);
+    clearTimeout(this.#waitUntilTimer);
+    this.#onDrop();
+    for (const listener of this.#finishListeners) listener();
+  }
+}
