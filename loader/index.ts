@@ -1,0 +1,7 @@
+export { BUNDLE_FILENAME, BUNDLE_GLOBAL_NAME, SUPPORTED_ENTRY_EXTENSIONS } from "./app-bundle.js";
+export type { AppBundle, BundleAppOptions } from "./app-bundle.js";
+export { bundleApp, DEFAULT_CACHE_DIR_NAME } from "./bundle-app.js";
+export { LOADER_ERROR_CODES, LoaderError, isLoaderError } from "./errors.js";
+export type { LoaderErrorCode } from "./errors.js";
+export { WATCH_DEBOUNCE_MS, watchApp } from "./watch-app.js";
+export type { AppWatcher } from "./watch-app.js";
