@@ -1,0 +1,101 @@
+import { parseArgs } from "node:util";
+import { RuntimeError } from "./errors.js";
+
+export const USAGE = `Usage:
+  edgehost run <entry> [options]    serve one Workers-style app (.ts, .js, .mjs)
+
+Options for run:
+  --port N                 listen port (default 8787; 0 picks a free one)
+  --host ADDR              listen address (default 127.0.0.1)
+  --var KEY=VALUE          env var for the app (repeatable; .dev.vars beside the entry is read too)
+  --watch                  rebuild and swap the isolate when a source file changes
+  --cpu-ms N               CPU time per request (default 50)
+  --memory-mb N            isolate heap limit (default 128)
+  --wall-ms N              time to respond before 504 (default 30000)
+  --startup-ms N           top-level evaluation limit (default 1000)
+  --body-limit-mb N        request body limit (default 100)
+  --subrequests N          outbound fetches per request (default 50)
+  --allow-private-fetch    let the app fetch loopback/private addresses
+  --max-executing N        isolates executing at once (default: core count)
+  --help, --version`;
+
+/** What the command line asked for. */
+export type CliCommand =
+  | { readonly kind: "help" }
+  | { readonly kind: "version" }
+  | { readonly kind: "run"; readonly config: Record<string, unknown> };
+
+function numberFlag(name: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const number = Number(value);
+  if (value.trim() === "" || !Number.isFinite(number)) {
+    throw new RuntimeError("EDGE_RUNTIME_BAD_ARGUMENTS", `--${name} expects a number, got ${JSON.stringify(value)}`);
+  }
+  return number;
+}
+
+function parseVars(pairs: string[]): Record<string, string> {
+  const vars: Record<string, string> = {};
+  for (const pair of pairs) {
+    const eq = pair.indexOf("=");
+    if (eq <= 0) throw new RuntimeError("EDGE_RUNTIME_BAD_ARGUMENTS", `--var expects KEY=VALUE, got ${JSON.stringify(pair)}`);
+    vars[pair.slice(0, eq)] = pair.slice(eq + 1);
+  }
+  return vars;
+}
+
+/** Parse argv (without node and script). Throws RuntimeError(BAD_ARGUMENTS) with one line. */
+export function parseCli(argv: readonly string[]): CliCommand {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      allowPositionals: true,
+      strict: true,
+      options: {
+        port: { type: "string" },
+        host: { type: "string" },
+        var: { type: "string", multiple: true },
+        watch: { type: "boolean" },
+        "cpu-ms": { type: "string" },
+        "memory-mb": { type: "string" },
+        "wall-ms": { type: "string" },
+        "startup-ms": { type: "string" },
+        "body-limit-mb": { type: "string" },
+        subrequests: { type: "string" },
+        "allow-private-fetch": { type: "boolean" },
+        "max-executing": { type: "string" },
+        help: { type: "boolean", short: "h" },
+        version: { type: "boolean", short: "v" },
+      },
+    });
+  } catch (error) {
+    throw new RuntimeError("EDGE_RUNTIME_BAD_ARGUMENTS", error instanceof Error ? error.message : String(error));
+  }
+  const { values, positionals } = parsed;
+  if (values.help) return { kind: "help" };
+  if (values.version) return { kind: "version" };
+  const [command, entry, ...rest] = positionals;
+  if (command === undefined) return { kind: "help" };
+  if (command !== "run") throw new RuntimeError("EDGE_RUNTIME_BAD_ARGUMENTS", `unknown command ${JSON.stringify(command)} (try: edgehost run <entry>)`);
+  if (entry === undefined) throw new RuntimeError("EDGE_RUNTIME_BAD_ARGUMENTS", "edgehost run needs an entry file, e.g. edgehost run app.ts");
+  if (rest.length > 0) throw new RuntimeError("EDGE_RUNTIME_BAD_ARGUMENTS", `unexpected argument ${JSON.stringify(rest[0])}`);
+  const bodyLimitMb = numberFlag("body-limit-mb", values["body-limit-mb"]);
+  const config: Record<string, unknown> = {
+    entry,
+    host: values.host,
+    port: numberFlag("port", values.port),
+    vars: parseVars(values.var ?? []),
+    watch: values.watch,
+    cpuLimitMs: numberFlag("cpu-ms", values["cpu-ms"]),
+    memoryLimitMb: numberFlag("memory-mb", values["memory-mb"]),
+    wallLimitMs: numberFlag("wall-ms", values["wall-ms"]),
+    startupLimitMs: numberFlag("startup-ms", values["startup-ms"]),
+    bodyLimitBytes: bodyLimitMb === undefined ? undefined : Math.round(bodyLimitMb * 1024 * 1024),
+    subrequestLimit: numberFlag("subrequests", values.subrequests),
+    allowPrivateFetch: values["allow-private-fetch"],
+    maxExecuting: numberFlag("max-executing", values["max-executing"]),
+  };
+  for (const key of Object.keys(config)) if (config[key] === undefined) delete config[key];
+  return { kind: "run", config };
+}

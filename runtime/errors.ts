@@ -1,0 +1,38 @@
+/**
+ * Error catalogue of the runtime layer: CLI, config, front end, supervisor.
+ * User errors (bad flags, bad app) print as one line without a stack.
+ */
+export const RUNTIME_ERRORS = {
+  /** Unknown command, unknown flag or a flag with a bad value. */
+  EDGE_RUNTIME_BAD_ARGUMENTS: "bad command-line arguments",
+  /** The configuration failed validation; the message lists every problem with its path. */
+  EDGE_RUNTIME_BAD_CONFIG: "invalid configuration",
+  /** The `.dev.vars` file could not be parsed. */
+  EDGE_RUNTIME_BAD_DEV_VARS: "invalid .dev.vars file",
+  /** The listen address is taken by another process. */
+  EDGE_RUNTIME_PORT_IN_USE: "port already in use",
+  /** uWebSockets.js loaded its JS fallback (or nothing) instead of the native binary. */
+  EDGE_RUNTIME_UWS_NOT_NATIVE: "uWebSockets.js native binary did not load",
+  /** The app could not be built or started. */
+  EDGE_RUNTIME_APP_FAILED: "app failed to start",
+  /** A child process exited before it became ready. */
+  EDGE_RUNTIME_CHILD_FAILED: "child process failed during start-up",
+} as const;
+
+export type RuntimeErrorCode = keyof typeof RUNTIME_ERRORS;
+
+/** The one error class of the runtime layer. */
+export class RuntimeError extends Error {
+  readonly code: RuntimeErrorCode;
+
+  constructor(code: RuntimeErrorCode, message?: string) {
+    super(message ?? RUNTIME_ERRORS[code]);
+    this.name = "RuntimeError";
+    this.code = code;
+  }
+}
+
+/** True if `value` is a RuntimeError (optionally with `code`). */
+export function isRuntimeError(value: unknown, code?: RuntimeErrorCode): value is RuntimeError {
+  return value instanceof RuntimeError && (code === undefined || value.code === code);
+}

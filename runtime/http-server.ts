@@ -1,0 +1,205 @@
+import { randomUUID } from "node:crypto";
+import { isSandboxError, type SandboxRequest, type SandboxResponse } from "../sandbox/index.js";
+import { readBody } from "./body-reader.js";
+import { BODY_TOO_LARGE, errorBody, INTERNAL_ERROR, replyForSandboxCode, SHUTTING_DOWN, type ErrorReply } from "./error-response.js";
+import { RuntimeError } from "./errors.js";
+import type { LogSink } from "./logger.js";
+import { ResponseWriter } from "./response-writer.js";
+import { loadUws, type HttpRequest, type HttpResponse, type TemplatedApp, type Uws, type us_listen_socket } from "./uws.js";
+
+/** Where requests go once read; implemented by AppHost (embedded) and later by group proxies. */
+export interface RequestHandler {
+  fetch(request: SandboxRequest, signal: AbortSignal): Promise<SandboxResponse>;
+  /** Rewrites bundle positions in an app stack to source positions. */
+  mapStack(stack: string): string;
+  readonly appName: string;
+}
+
+export interface HttpServerOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly bodyLimitBytes: number;
+  readonly handler: RequestHandler;
+  readonly log: LogSink;
+  /** When it returns a reason, new requests are refused with 503 and that reason. */
+  readonly refuseWith?: () => string | undefined;
+}
+
+const JSON_HEADERS = ["content-type", "application/json"];
+
+/**
+ * The uWS front end for one handler: reads each request synchronously in
+ * the uWS callback (the request object dies when it returns), reads the
+ * body with a limit, hands it to the handler and writes the answer. Every
+ * failure is answered with a JSON error naming the request id; nothing
+ * escapes into uWS's C++.
+ */
+export class HttpServer {
+  readonly #options: HttpServerOptions;
+  readonly #uws: Uws;
+  readonly #app: TemplatedApp;
+  #listenSocket: us_listen_socket | undefined;
+  #port = 0;
+  #accepting = true;
+  readonly #inFlight = new Set<ResponseWriter>();
+  #drainWaiters: Array<() => void> = [];
+
+  constructor(options: HttpServerOptions) {
+    this.#options = options;
+    this.#uws = loadUws();
+    this.#app = this.#uws.App();
+    this.#app.any("/*", (res, req) => {
+      try {
+        this.#onRequest(res, req);
+      } catch (error) {
+        this.#options.log({ level: "error", message: `front end: ${describe(error)}` });
+        try {
+          res.cork(() => res.writeStatus("500 Internal Server Error").end());
+        } catch {
+          // The response was already ended or aborted; nothing more to do.
+        }
+      }
+    });
+  }
+
+  /** Listen; resolves with the bound port. Rejects RuntimeError(PORT_IN_USE). */
+  listen(): Promise<number> {
+    const { host, port } = this.#options;
+    return new Promise((resolve, reject) => {
+      this.#app.listen(host, port, (socket) => {
+        if (!socket) {
+          reject(new RuntimeError("EDGE_RUNTIME_PORT_IN_USE", `cannot listen on ${host}:${port}: address in use or not available`));
+          return;
+        }
+        this.#listenSocket = socket;
+        this.#port = this.#uws.us_socket_local_port(socket);
+        resolve(this.#port);
+      });
+    });
+  }
+
+  get port(): number {
+    return this.#port;
+  }
+
+  get inFlight(): number {
+    return this.#inFlight.size;
+  }
+
+  /** Stop accepting connections; requests already read still get answers. */
+  stopListening(): void {
+    this.#accepting = false;
+    if (this.#listenSocket !== undefined) {
+      this.#uws.us_listen_socket_close(this.#listenSocket);
+      this.#listenSocket = undefined;
+    }
+  }
+
+  /** Resolve when no request is in flight, or after `timeoutMs` (then cut the rest). */
+  async drain(timeoutMs: number): Promise<void> {
+    if (this.#inFlight.size > 0) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, timeoutMs);
+        this.#drainWaiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+    for (const writer of this.#inFlight) writer.close();
+  }
+
+  /** Stop listening and cut requests still open. */
+  close(): void {
+    this.stopListening();
+    for (const writer of this.#inFlight) writer.close();
+  }
+
+  #onRequest(res: HttpResponse, req: HttpRequest): void {
+    // Everything from `req` must be copied now: it is invalid after return.
+    const method = req.getCaseSensitiveMethod();
+    const path = req.getUrl();
+    const query = req.getQuery();
+    const headers: string[] = [];
+    let hostHeader = "";
+    let contentLength: number | undefined;
+    let hasBody = false;
+    req.forEach((name, value) => {
+      headers.push(name, value);
+      if (name === "host") hostHeader = value;
+      else if (name === "content-length") {
+        contentLength = Number(value);
+        hasBody = contentLength > 0;
+      } else if (name === "transfer-encoding") hasBody = true;
+    });
+    const writer = new ResponseWriter(res);
+    const requestId = randomUUID();
+    const refusal = this.#options.refuseWith?.();
+    if (!this.#accepting || refusal !== undefined) {
+      this.#replyError(writer, refusal === undefined ? SHUTTING_DOWN : { status: 503, error: refusal }, requestId, true);
+      return;
+    }
+    if (contentLength !== undefined && !Number.isSafeInteger(contentLength)) {
+      this.#replyError(writer, { status: 400, error: "bad_content_length" }, requestId, true);
+      return;
+    }
+    const url = `http://${hostHeader || `${this.#options.host}:${this.#port}`}${path}${query ? `?${query}` : ""}`;
+    this.#track(writer);
+    if (!hasBody) {
+      this.#dispatch(writer, { id: requestId, method, url, headers, body: null });
+      return;
+    }
+    readBody(writer, contentLength, this.#options.bodyLimitBytes).then(
+      (result) => {
+        if (result.kind === "too-large") this.#replyError(writer, BODY_TOO_LARGE, requestId, true);
+        else if (result.kind === "ok") this.#dispatch(writer, { id: requestId, method, url, headers, body: result.body });
+      },
+      (error: unknown) => this.#fail(writer, requestId, error),
+    );
+  }
+
+  #dispatch(writer: ResponseWriter, request: SandboxRequest): void {
+    this.#options.handler.fetch(request, writer.signal).then(
+      (response) => writer.write(response.status, response.statusText, response.headers, response.body, { omitBody: request.method === "HEAD" }),
+      (error: unknown) => this.#fail(writer, request.id, error),
+    );
+  }
+
+  #fail(writer: ResponseWriter, requestId: string, error: unknown): void {
+    if (isSandboxError(error)) {
+      if (error.code === "EDGE_SANDBOX_ABORTED") return;
+      const reply = replyForSandboxCode(error.code);
+      const { appName } = this.#options.handler;
+      if (error.details.appStack !== undefined) {
+        const stack = this.#options.handler.mapStack(error.details.appStack);
+        this.#options.log({ level: "error", app: appName, requestId, message: `${error.message}\n${stack}` });
+      } else {
+        this.#options.log({ level: "warn", app: appName, requestId, message: `${reply.status} ${reply.error}: ${error.message}` });
+      }
+      this.#replyError(writer, reply, requestId, false);
+      return;
+    }
+    this.#options.log({ level: "error", requestId, message: `internal error: ${describe(error)}` });
+    this.#replyError(writer, INTERNAL_ERROR, requestId, false);
+  }
+
+  #replyError(writer: ResponseWriter, reply: ErrorReply, requestId: string, closeConnection: boolean): void {
+    writer.write(reply.status, "", [...JSON_HEADERS, "x-request-id", requestId], errorBody(reply, requestId), { closeConnection });
+  }
+
+  #track(writer: ResponseWriter): void {
+    this.#inFlight.add(writer);
+    writer.onFinish(() => {
+      this.#inFlight.delete(writer);
+      if (this.#inFlight.size === 0) {
+        const waiters = this.#drainWaiters;
+        this.#drainWaiters = [];
+        for (const waiter of waiters) waiter();
+      }
+    });
+  }
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? (error.stack ?? error.message) : String(error);
+}

@@ -1,0 +1,29 @@
+import type { RunConfig } from "./run-config.js";
+
+/** Supervisor -> front end. */
+export type SupervisorMessage =
+  /** Start serving `config`; `port` overrides config.port for replacements (same port as before). */
+  | { readonly type: "start"; readonly config: RunConfig; readonly port: number }
+  /** Stop accepting, drain, exit 0. */
+  | { readonly type: "shutdown" };
+
+/** Front end -> supervisor. */
+export type FrontEndMessage =
+  /** Listening on `port`. */
+  | { readonly type: "ready"; readonly port: number }
+  /** Could not start; `message` is the one line to print. */
+  | { readonly type: "fatal"; readonly code: string; readonly message: string }
+  /** An isolate failed catastrophically: start a replacement now; this process will abort once it has drained. */
+  | { readonly type: "replace-me"; readonly reason: string };
+
+export function isFrontEndMessage(value: unknown): value is FrontEndMessage {
+  if (typeof value !== "object" || value === null) return false;
+  const type = (value as { type?: unknown }).type;
+  return type === "ready" || type === "fatal" || type === "replace-me";
+}
+
+export function isSupervisorMessage(value: unknown): value is SupervisorMessage {
+  if (typeof value !== "object" || value === null) return false;
+  const type = (value as { type?: unknown }).type;
+  return type === "start" || type === "shutdown";
+}

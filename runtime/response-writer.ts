@@ -1,0 +1,137 @@
+import { STATUS_CODES } from "node:http";
+import type { HttpResponse } from "./uws.js";
+
+/** Headers uWS writes itself or that describe the connection, not the resource. */
+const MANAGED_HEADERS = new Set(["content-length", "transfer-encoding", "connection", "keep-alive", "date"]);
+
+/** Bodies up to this size go out in one `end`; larger ones stream with backpressure. */
+const SMALL_BODY_BYTES = 64 * 1024;
+
+type WriterState = "open" | "aborted" | "done";
+
+/**
+ * The only object that touches a uWS HttpResponse. It registers `onAborted`
+ * at construction (before any await), so every later write checks the state
+ * first and nothing writes to a response whose socket is gone. Writes happen
+ * inside `cork`, status first; big bodies honour backpressure via
+ * `tryEnd`/`onWritable`, so a slow reader holds at most the body we already
+ * have, never a growing queue.
+ */
+export class ResponseWriter {
+  #state: WriterState = "open";
+  readonly #res: HttpResponse;
+  readonly #controller = new AbortController();
+  readonly #onFinish: Array<(state: WriterState) => void> = [];
+
+  constructor(res: HttpResponse) {
+    this.#res = res;
+    res.onAborted(() => {
+      if (this.#state !== "open") return;
+      this.#state = "aborted";
+      this.#controller.abort();
+      this.#finish();
+    });
+  }
+
+  /** Aborts when the client goes away before the response is complete. */
+  get signal(): AbortSignal {
+    return this.#controller.signal;
+  }
+
+  get isOpen(): boolean {
+    return this.#state === "open";
+  }
+
+  /** Run `listener` once the response is done or aborted. */
+  onFinish(listener: (state: WriterState) => void): void {
+    if (this.#state !== "open") listener(this.#state);
+    else this.#onFinish.push(listener);
+  }
+
+  /** Pause/resume reading the request body (flow control for onData). */
+  pauseReading(): void {
+    if (this.#state === "open") this.#res.pause();
+  }
+
+  resumeReading(): void {
+    if (this.#state === "open") this.#res.resume();
+  }
+
+  /** Register the body data handler; only valid while open. */
+  onData(handler: (chunk: ArrayBuffer, isLast: boolean) => void): void {
+    this.#res.onData(handler);
+  }
+
+  /**
+   * Write a whole response. `headers` is a flat name/value list; headers uWS
+   * manages are skipped. `closeConnection` ends keep-alive (used after
+   * refusing a body we will not read). `omitBody` is for HEAD.
+   */
+  write(
+    status: number,
+    statusText: string,
+    headers: readonly string[],
+    body: Uint8Array | string | null,
+    options: { closeConnection?: boolean; omitBody?: boolean } = {},
+  ): void {
+    if (this.#state !== "open") return;
+    const res = this.#res;
+    const bytes = typeof body === "string" && body.length > SMALL_BODY_BYTES / 3 ? Buffer.from(body) : body;
+    res.cork(() => {
+      res.writeStatus(`${status} ${statusText || STATUS_CODES[status] || ""}`);
+      for (let i = 0; i + 1 < headers.length; i += 2) {
+        const name = headers[i] as string;
+        if (!MANAGED_HEADERS.has(name)) res.writeHeader(name, headers[i + 1] as string);
+      }
+      if (options.omitBody) {
+        const length = bytes === null ? 0 : typeof bytes === "string" ? Buffer.byteLength(bytes) : bytes.byteLength;
+        res.endWithoutBody(length, options.closeConnection ?? false);
+        this.#done();
+        return;
+      }
+      if (bytes === null || typeof bytes === "string" || bytes.byteLength <= SMALL_BODY_BYTES) {
+        res.end(bytes ?? "", options.closeConnection ?? false);
+        this.#done();
+        return;
+      }
+      this.#stream(bytes);
+    });
+  }
+
+  /** Send `bytes` as fast as the client reads, and no faster. */
+  #stream(bytes: Uint8Array): void {
+    const res = this.#res;
+    const total = bytes.byteLength;
+    const [, done] = res.tryEnd(bytes, total);
+    if (done) {
+      this.#done();
+      return;
+    }
+    res.onWritable((offset) => {
+      if (this.#state !== "open") return true;
+      const [ok, finished] = res.tryEnd(bytes.subarray(offset), total);
+      if (finished) this.#done();
+      return ok;
+    });
+  }
+
+  #done(): void {
+    if (this.#state !== "open") return;
+    this.#state = "done";
+    this.#finish();
+  }
+
+  #finish(): void {
+    const listeners = this.#onFinish.splice(0);
+    for (const listener of listeners) listener(this.#state);
+  }
+
+  /** Close the connection without a response (shutdown past its deadline). */
+  close(): void {
+    if (this.#state !== "open") return;
+    this.#state = "aborted";
+    this.#controller.abort();
+    this.#res.close();
+    this.#finish();
+  }
+}
