@@ -3,7 +3,7 @@
  * checks the port, and runs the supervisor. User errors print one line to
  * stderr and exit 1; no stack traces for things the user can fix.
  */
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { relative } from "node:path";
 import { parseCli, USAGE } from "./cli-args.js";
@@ -31,6 +31,11 @@ function version(): string {
 }
 
 async function run(config: RunConfig): Promise<void> {
+  // Checked here too (the loader would say the same) so the user gets the
+  // answer before a front-end process is even started.
+  if (!existsSync(config.entry)) {
+    throw new RuntimeError("EDGE_RUNTIME_APP_FAILED", `entry not found: ${relative(process.cwd(), config.entry) || config.entry}`);
+  }
   await checkPortFree(config.host, config.port);
   const supervisor = new Supervisor(config, consoleSink);
   const port = await supervisor.start();

@@ -1,4 +1,5 @@
 import { fork, type ChildProcess } from "node:child_process";
+import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
 import { RuntimeError } from "./errors.js";
 import { isFrontEndMessage, type SupervisorMessage } from "./ipc-messages.js";
@@ -44,7 +45,11 @@ export class Supervisor {
   }
 
   /** Start the first front end; resolves with the port once it listens. Rejects RuntimeError with its one-line reason. */
-  start(): Promise<number> {
+  async start(): Promise<number> {
+    // uSockets sets SO_REUSEPORT only for an explicit port, and a replacement
+    // front end must be able to bind next to the one it replaces: so port 0
+    // is resolved to a concrete free port here, once.
+    if (this.#port === 0) this.#port = await pickFreePort(this.#config.host);
     return new Promise((resolve, reject) => {
       this.#spawn({ onReady: resolve, onStartFailure: reject });
     });
@@ -142,4 +147,17 @@ export class Supervisor {
     );
     await Promise.all(exits);
   }
+}
+
+/** A port the OS considers free on `host` right now. */
+function pickFreePort(host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once("error", reject);
+    probe.listen({ host, port: 0, exclusive: true }, () => {
+      const address = probe.address();
+      const port = typeof address === "object" && address !== null ? address.port : 0;
+      probe.close(() => resolve(port));
+    });
+  });
 }
