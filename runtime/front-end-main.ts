@@ -89,8 +89,9 @@ async function start(config: RunConfig, port: number): Promise<void> {
     if (isRuntimeError(error)) fatal(error.code, error.message);
     throw error;
   }
-  send({ type: "ready", port: server.port });
+  // Watch before announcing readiness: an edit made right after "ready" must not be missed.
   if (config.watch) watch(appHost, entryName);
+  send({ type: "ready", port: server.port });
 }
 
 function watch(appHost: AppHost, entryName: string): void {
