@@ -1,0 +1,209 @@
+/**
+ * The single entry the host calls: dispatch(kind, ...args). Each kind returns
+ * synchronously; outcomes go back through host callbacks. Nothing thrown in
+ * here reaches the host for request, abort, timer or fetch kinds: failures
+ * are reported through host.fail or the log.
+ */
+import { AbortController } from "./abort.js";
+import { toWireBody, takeBody } from "./body.js";
+import { DOMException } from "./dom-exception.js";
+import { deliverFetchError, deliverFetchResult } from "./fetch.js";
+import { host } from "./host.js";
+import { APP_GLOBAL, type Dispatch, type FlatHeaders, type HandlerFailure, type InitFailure } from "./protocol.js";
+import { reportException } from "./report-exception.js";
+import { createIncomingRequest } from "./request.js";
+import { enterRequest } from "./request-context.js";
+import { isResponse, type Response, responseParts } from "./response.js";
+import { fireTimer } from "./timers.js";
+
+interface App {
+  handler: { fetch(request: unknown, env: unknown, ctx: unknown): unknown };
+  env: Record<string, string>;
+}
+
+/** Per-request bookkeeping until the host has been told the request is done. */
+interface RequestState {
+  controller: AbortController;
+  /** waitUntil promises not yet settled. */
+  pending: number;
+  /** respond or fail was sent. */
+  answered: boolean;
+  /** waitUntilDone was sent. */
+  done: boolean;
+}
+
+let app: App | null = null;
+const requests = new Map<string, RequestState>();
+
+function init(env: unknown): "" | InitFailure {
+  const global = globalThis as unknown as Record<string, unknown>;
+  const exported = global[APP_GLOBAL] as { default?: unknown } | null | undefined;
+  // esbuild's IIFE declares the global with `var`: it cannot be deleted, so clear it.
+  global[APP_GLOBAL] = undefined;
+  try {
+    delete global[APP_GLOBAL];
+  } catch {
+    // Non-configurable; it is undefined now, which is what matters.
+  }
+  if ((typeof exported !== "object" && typeof exported !== "function") || exported === null) return "no_default_export";
+  const handler = exported.default as { fetch?: unknown } | null | undefined;
+  if ((typeof handler !== "object" && typeof handler !== "function") || handler === null) return "no_default_export";
+  if (typeof handler.fetch !== "function") return "no_fetch_handler";
+  app = { handler: handler as App["handler"], env: (env ?? {}) as Record<string, string> };
+  return "";
+}
+
+function finishIfSettled(requestId: string, state: RequestState): void {
+  if (!state.answered || state.pending > 0 || state.done) return;
+  state.done = true;
+  requests.delete(requestId);
+  host.waitUntilDone(requestId);
+}
+
+function errorFields(error: unknown): { name: string; message: string; stack: string } {
+  if (error instanceof Error) {
+    try {
+      const stack = error.stack;
+      return { name: String(error.name), message: String(error.message), stack: typeof stack === "string" ? stack : "" };
+    } catch {
+      // A throwing getter on a tenant's error object: report what we can.
+    }
+  }
+  let message: string;
+  try {
+    message = String(error);
+  } catch {
+    message = Object.prototype.toString.call(error);
+  }
+  return { name: "Error", message, stack: "" };
+}
+
+function sendFailure(requestId: string, state: RequestState, code: HandlerFailure, error: unknown): void {
+  if (state.answered) return;
+  state.answered = true;
+  const { name, message, stack } = errorFields(error);
+  host.fail(requestId, code, name, message, stack);
+  finishIfSettled(requestId, state);
+}
+
+function sendResult(requestId: string, state: RequestState, result: unknown): void {
+  if (state.answered) return;
+  if (!isResponse(result)) {
+    const kind = result === null ? "null" : typeof result === "object" ? Object.prototype.toString.call(result) : typeof result;
+    sendFailure(requestId, state, "bad_response", new TypeError(`Incorrect type for the 'fetch' handler's return value: expected a Response, got ${kind}`));
+    return;
+  }
+  const parts = responseParts(result);
+  if (parts.type === "error") {
+    sendFailure(requestId, state, "bad_response", new TypeError("The 'fetch' handler returned Response.error()"));
+    return;
+  }
+  if (parts.bodyUsed) {
+    sendFailure(requestId, state, "bad_response", new TypeError("The body of the Response returned by the 'fetch' handler has already been used"));
+    return;
+  }
+  // The body leaves the isolate: like the network, this consumes it.
+  if (parts.source !== null) takeBody(result as Response);
+  state.answered = true;
+  host.respond(requestId, parts.status, parts.statusText, parts.headers, toWireBody(parts.source));
+  finishIfSettled(requestId, state);
+}
+
+function createContext(requestId: string, state: RequestState): object {
+  return {
+    waitUntil(promise: unknown): void {
+      state.pending++;
+      const settle = (): void => {
+        state.pending--;
+        finishIfSettled(requestId, state);
+      };
+      Promise.resolve(promise).then(settle, (error: unknown) => {
+        reportException(error, requestId);
+        settle();
+      });
+    },
+    passThroughOnException(): void {
+      // There is no origin behind edgehost to pass the request through to.
+    },
+  };
+}
+
+function handleRequest(requestId: string, method: string, url: string, headers: FlatHeaders, body: ArrayBuffer | null): void {
+  enterRequest(requestId);
+  const state: RequestState = { controller: new AbortController(), pending: 0, answered: false, done: false };
+  requests.set(requestId, state);
+  let result: unknown;
+  try {
+    if (app === null) throw new Error("The app was not initialised");
+    const request = createIncomingRequest(method, url, headers, body, state.controller.signal);
+    result = app.handler.fetch(request, app.env, createContext(requestId, state));
+  } catch (error) {
+    sendFailure(requestId, state, "exception", error);
+    return;
+  }
+  if (isResponse(result)) {
+    sendResult(requestId, state, result);
+    return;
+  }
+  Promise.resolve(result).then(
+    (value) => {
+      try {
+        sendResult(requestId, state, value);
+      } catch (error) {
+        sendFailure(requestId, state, "exception", error);
+      }
+    },
+    (error: unknown) => sendFailure(requestId, state, "exception", error),
+  );
+}
+
+function abortRequest(requestId: string): void {
+  const state = requests.get(requestId);
+  if (state === undefined) return;
+  enterRequest(requestId);
+  state.controller.abort(new DOMException("The request was aborted", "AbortError"));
+}
+
+/** The function the prelude script evaluates to; see protocol.ts. */
+export const dispatch = function dispatch(kind: string, ...args: unknown[]): unknown {
+  if (kind === "init") {
+    enterRequest("");
+    return init(args[0]);
+  }
+  try {
+    switch (kind) {
+      case "request":
+        handleRequest(args[0] as string, args[1] as string, args[2] as string, args[3] as FlatHeaders, args[4] as ArrayBuffer | null);
+        break;
+      case "abort":
+        abortRequest(args[0] as string);
+        break;
+      case "timer":
+        fireTimer(args[0] as number);
+        break;
+      case "fetch-result":
+        deliverFetchResult(args[0] as number, args[1] as number, args[2] as string, args[3] as FlatHeaders, args[4] as ArrayBuffer | null, args[5] as string);
+        break;
+      case "fetch-error":
+        deliverFetchError(args[0] as number, args[1] as string, args[2] as string);
+        break;
+      default:
+        reportException(new TypeError(`edgehost prelude: unknown dispatch kind "${kind}"`), "");
+    }
+  } catch (error) {
+    if (kind === "request") {
+      const requestId = args[0] as string;
+      const state = requests.get(requestId);
+      if (state !== undefined) {
+        try {
+          sendFailure(requestId, state, "exception", error);
+          return undefined;
+        } catch {
+          // Fall through to the log.
+        }
+      }
+    }
+    reportException(error);
+  }
+  return undefined;
+} as Dispatch;

@@ -1,0 +1,74 @@
+/**
+ * Outbound fetch through the host. The prelude builds the Request, gives the
+ * call a small integer id and hands method, URL, headers and body bytes to
+ * host.fetchStart; the outcome comes back as dispatch("fetch-result") or
+ * dispatch("fetch-error"). The call remembers its request id so the result is
+ * delivered as part of the request that started it.
+ */
+import { addAbortAlgorithm } from "./abort.js";
+import { takeBody, toWireBytes } from "./body.js";
+import { DOMException } from "./dom-exception.js";
+import { host } from "./host.js";
+import type { FlatHeaders } from "./protocol.js";
+import { Request, type RequestInit, requestParts } from "./request.js";
+import { currentRequestId, enterRequest } from "./request-context.js";
+import { createFetchedResponse, type Response } from "./response.js";
+
+interface PendingFetch {
+  resolve(response: Response): void;
+  reject(reason: unknown): void;
+  requestId: string;
+  url: string;
+}
+
+const pending = new Map<number, PendingFetch>();
+let lastCallId = 0;
+
+/** The WHATWG fetch, for http: and https: URLs. */
+export function fetch(input: Request | string | { toString(): string }, init?: RequestInit): Promise<Response> {
+  let request: Request;
+  try {
+    request = new Request(input, init);
+  } catch (error) {
+    return Promise.reject(error);
+  }
+  const parts = requestParts(request);
+  const signal = parts.signal;
+  if (signal.aborted) return Promise.reject(signal.reason);
+  if (!parts.url.startsWith("http:") && !parts.url.startsWith("https:")) {
+    return Promise.reject(new TypeError(`Fetch API cannot load: ${parts.url}`));
+  }
+  const body = parts.source === null ? null : toWireBytes(takeBody(request));
+  const callId = ++lastCallId;
+  const requestId = currentRequestId();
+  return new Promise<Response>((resolve, reject) => {
+    pending.set(callId, { resolve, reject, requestId, url: parts.url });
+    addAbortAlgorithm(signal, () => {
+      if (!pending.delete(callId)) return;
+      host.fetchAbort(callId);
+      reject(signal.reason);
+    });
+    host.fetchStart(callId, requestId, parts.method, parts.url, parts.headers, body);
+  });
+}
+
+/** dispatch("fetch-result"): resolves the call's promise with an immutable-headers Response. */
+export function deliverFetchResult(callId: number, status: number, statusText: string, headers: FlatHeaders, body: ArrayBuffer | null, url: string): void {
+  const call = pending.get(callId);
+  if (call === undefined) return;
+  pending.delete(callId);
+  enterRequest(call.requestId);
+  const finalUrl = url === "" ? call.url : url;
+  // The protocol carries only the final URL: a different one means redirects were followed.
+  call.resolve(createFetchedResponse(status, statusText, headers, body, finalUrl, finalUrl !== call.url));
+}
+
+/** dispatch("fetch-error"): rejects the call's promise (TypeError, or the DOMException the name says). */
+export function deliverFetchError(callId: number, name: string, message: string): void {
+  const call = pending.get(callId);
+  if (call === undefined) return;
+  pending.delete(callId);
+  enterRequest(call.requestId);
+  const error = name === "AbortError" || name === "TimeoutError" ? new DOMException(message, name) : new TypeError(message);
+  call.reject(error);
+}

@@ -1,0 +1,94 @@
+/**
+ * Installs the Web API surface on the isolate's global object and removes
+ * what tenants must not have (WebAssembly, SharedArrayBuffer, Atomics).
+ * Globals are writable, configurable and not enumerable, as WebIDL defines them.
+ */
+import { AbortController, AbortSignal } from "./abort.js";
+import { atob, btoa } from "./base64.js";
+import { BodyStream } from "./body.js";
+import { createConsole } from "./console.js";
+import { createCrypto, Crypto, SubtleCrypto } from "./crypto.js";
+import { DOMException } from "./dom-exception.js";
+import { Event, EventTarget } from "./event-target.js";
+import { fetch } from "./fetch.js";
+import { FormData } from "./form-data.js";
+import { Headers } from "./headers.js";
+import { registerInspectView } from "./inspect.js";
+import { Request } from "./request.js";
+import { Response } from "./response.js";
+import { registerPlatformClass, structuredClone } from "./structured-clone.js";
+import { TextDecoder, TextEncoder } from "./text-encoding.js";
+import { clearInterval, clearTimeout, queueMicrotask, setInterval, setTimeout } from "./timers.js";
+import { installLazyUrlGlobals } from "./url.js";
+
+/** Globals removed before tenant code runs: WebAssembly memory escapes the heap limit; shared memory enables timing attacks and Atomics.wait blocks the thread. */
+const REMOVED_GLOBALS = ["WebAssembly", "SharedArrayBuffer", "Atomics"];
+
+/** `navigator` with the user agent Workers-style code checks for. */
+class Navigator {
+  get userAgent(): string {
+    return "edgehost";
+  }
+  get [Symbol.toStringTag](): string {
+    return "Navigator";
+  }
+}
+
+function define(target: object, name: string, value: unknown): void {
+  Object.defineProperty(target, name, { value, writable: true, enumerable: false, configurable: true });
+}
+
+/** Puts the Web API on `globalThis` and takes the disallowed globals away. */
+export function installGlobals(): void {
+  const global = globalThis;
+  const classes: Record<string, Function> = {
+    AbortController,
+    AbortSignal,
+    Crypto,
+    DOMException,
+    Event,
+    EventTarget,
+    FormData,
+    Headers,
+    Request,
+    Response,
+    SubtleCrypto,
+    TextDecoder,
+    TextEncoder,
+  };
+  for (const [name, ctor] of Object.entries(classes)) define(global, name, ctor);
+  const functions: Record<string, Function> = {
+    atob,
+    btoa,
+    clearInterval,
+    clearTimeout,
+    fetch,
+    queueMicrotask,
+    setInterval,
+    setTimeout,
+    structuredClone,
+  };
+  for (const [name, fn] of Object.entries(functions)) define(global, name, fn);
+  define(global, "console", createConsole());
+  define(global, "crypto", createCrypto());
+  define(global, "navigator", new Navigator());
+  define(global, "self", global);
+  installLazyUrlGlobals(global);
+
+  for (const name of REMOVED_GLOBALS) Reflect.deleteProperty(global, name);
+
+  for (const ctor of [AbortController, AbortSignal, BodyStream, Crypto, Event, EventTarget, FormData, Headers, Request, Response, SubtleCrypto, TextDecoder, TextEncoder]) {
+    registerPlatformClass(ctor);
+  }
+  registerInspectView(Headers, (value) => Object.fromEntries(value as Headers));
+  registerInspectView(FormData, (value) => Object.fromEntries(value as FormData));
+  registerInspectView(Request, (value) => {
+    const request = value as Request;
+    return { method: request.method, url: request.url, headers: request.headers, bodyUsed: request.bodyUsed };
+  });
+  registerInspectView(Response, (value) => {
+    const response = value as Response;
+    return { status: response.status, statusText: response.statusText, headers: response.headers, bodyUsed: response.bodyUsed, ok: response.ok, url: response.url };
+  });
+  registerInspectView(AbortSignal, (value) => ({ aborted: (value as AbortSignal).aborted }));
+}

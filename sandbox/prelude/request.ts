@@ -1,0 +1,171 @@
+/** Request per the Fetch Standard (bodies held whole; see body.ts). */
+import { AbortSignal, createAbortSignal } from "./abort.js";
+import { Body, type BodyInit, type BodySource, bodySource, cloneSource, extractBody, isBodyUsed, setBodySource, takeBody } from "./body.js";
+import { appendHeaderUnchecked, flattenHeaders, Headers, type HeadersInit, headersFromFlat, headersGuard, setHeadersGuard } from "./headers.js";
+import type { FlatHeaders } from "./protocol.js";
+import { parseAbsoluteUrl } from "./url.js";
+
+/** Options of the Request constructor (and of fetch). */
+export interface RequestInit {
+  method?: string;
+  headers?: HeadersInit;
+  body?: BodyInit | null;
+  redirect?: RequestRedirect;
+  signal?: AbortSignal | null;
+  cf?: unknown;
+}
+
+/** How a fetch treats redirects. */
+export type RequestRedirect = "follow" | "error" | "manual";
+
+/** What fetch hands to the host for a Request. */
+export interface RequestParts {
+  method: string;
+  url: string;
+  headers: FlatHeaders;
+  source: BodySource | null;
+  redirect: RequestRedirect;
+  signal: AbortSignal;
+}
+
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+const NORMALISED_METHODS = new Set(["DELETE", "GET", "HEAD", "OPTIONS", "POST", "PUT"]);
+const FORBIDDEN_METHODS = new Set(["CONNECT", "TRACE", "TRACK"]);
+const REDIRECT_MODES = new Set(["follow", "error", "manual"]);
+
+/** Accessors for dispatch and fetch; assigned in the class's static block. */
+export let requestParts: (request: Request) => RequestParts;
+export let createIncomingRequest: (method: string, url: string, headers: FlatHeaders, body: ArrayBuffer | null, signal: AbortSignal) => Request;
+
+function normaliseMethod(value: unknown): string {
+  const method = String(value);
+  if (!TOKEN.test(method)) throw new TypeError(`Request: invalid method "${method}"`);
+  const upper = method.toUpperCase();
+  if (FORBIDDEN_METHODS.has(upper)) throw new TypeError(`Request: method "${method}" is forbidden`);
+  return NORMALISED_METHODS.has(upper) ? upper : method;
+}
+
+/** Internal construction path that skips parsing (host input is already valid). */
+const INTERNAL = Symbol("Request");
+
+/** An HTTP request. */
+export class Request extends Body {
+  #method = "GET";
+  #url = "";
+  #headers!: Headers;
+  #signal!: AbortSignal;
+  #redirect: RequestRedirect = "follow";
+  #cf: unknown = undefined;
+
+  static {
+    requestParts = (request) => ({
+      method: request.#method,
+      url: request.#url,
+      headers: flattenHeaders(request.#headers),
+      source: bodySource(request),
+      redirect: request.#redirect,
+      signal: request.#signal,
+    });
+    createIncomingRequest = (method, url, headers, body, signal) => {
+      const request = new Request(INTERNAL as unknown as string);
+      request.#method = method;
+      request.#url = url;
+      request.#headers = headersFromFlat(headers, "immutable");
+      request.#signal = signal;
+      if (body !== null && method !== "GET" && method !== "HEAD") setBodySource(request, new Uint8Array(body));
+      return request;
+    };
+  }
+
+  constructor(input: Request | string | { toString(): string }, init: RequestInit = {}) {
+    super();
+    if ((input as unknown) === INTERNAL) return;
+    if (init !== null && typeof init !== "object") throw new TypeError("Request: init must be an object");
+    const options = init ?? {};
+    const inputRequest = input instanceof Request ? input : null;
+    this.#url = inputRequest !== null ? inputRequest.#url : parseAbsoluteUrl(String(input));
+    this.#method = options.method !== undefined ? normaliseMethod(options.method) : (inputRequest !== null ? inputRequest.#method : "GET");
+
+    if (options.redirect !== undefined) {
+      const redirect = String(options.redirect);
+      if (!REDIRECT_MODES.has(redirect)) throw new TypeError(`Request: invalid redirect mode "${redirect}"`);
+      this.#redirect = redirect as RequestRedirect;
+    } else if (inputRequest !== null) this.#redirect = inputRequest.#redirect;
+
+    const sourceSignal = options.signal !== undefined ? options.signal : (inputRequest !== null ? inputRequest.#signal : null);
+    if (sourceSignal !== null && !(sourceSignal instanceof AbortSignal)) throw new TypeError("Request: signal must be an AbortSignal");
+    this.#signal = sourceSignal === null ? createAbortSignal() : AbortSignal.any([sourceSignal]);
+    this.#cf = "cf" in options ? options.cf : inputRequest !== null ? inputRequest.#cf : undefined;
+
+    const headersInit = options.headers !== undefined ? options.headers : inputRequest !== null ? inputRequest.#headers : undefined;
+    this.#headers = new Headers(headersInit);
+
+    const initBody = options.body;
+    const hasInitBody = initBody !== undefined && initBody !== null;
+    const inputHasBody = inputRequest !== null && bodySource(inputRequest) !== null;
+    if ((hasInitBody || (inputHasBody && initBody === undefined)) && (this.#method === "GET" || this.#method === "HEAD")) {
+      throw new TypeError("Request with GET/HEAD method cannot have body.");
+    }
+    if (hasInitBody) {
+      const extracted = extractBody(initBody);
+      setBodySource(this, extracted.source);
+      if (extracted.contentType !== null && !this.#headers.has("content-type")) {
+        appendHeaderUnchecked(this.#headers, "content-type", extracted.contentType);
+      }
+    } else if (inputHasBody && initBody === undefined) {
+      // The input's body moves to the new request; the input counts as used.
+      setBodySource(this, takeBody(inputRequest));
+    }
+  }
+
+  get method(): string {
+    return this.#method;
+  }
+
+  get url(): string {
+    return this.#url;
+  }
+
+  get headers(): Headers {
+    return this.#headers;
+  }
+
+  get redirect(): RequestRedirect {
+    return this.#redirect;
+  }
+
+  get signal(): AbortSignal {
+    return this.#signal;
+  }
+
+  /** Cloudflare's request metadata; undefined here unless set through init. */
+  get cf(): unknown {
+    return this.#cf;
+  }
+
+  get keepalive(): boolean {
+    return false;
+  }
+
+  get integrity(): string {
+    return "";
+  }
+
+  clone(): Request {
+    if (isBodyUsed(this)) throw new TypeError("Request.clone: body has already been used");
+    const copy = new Request(INTERNAL as unknown as string);
+    copy.#method = this.#method;
+    copy.#url = this.#url;
+    copy.#headers = new Headers(this.#headers);
+    setHeadersGuard(copy.#headers, headersGuard(this.#headers));
+    copy.#signal = AbortSignal.any([this.#signal]);
+    copy.#redirect = this.#redirect;
+    copy.#cf = this.#cf;
+    setBodySource(copy, cloneSource(bodySource(this)));
+    return copy;
+  }
+
+  get [Symbol.toStringTag](): string {
+    return "Request";
+  }
+}

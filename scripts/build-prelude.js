@@ -1,0 +1,71 @@
+// Bundles the in-isolate prelude (sandbox/prelude/index.ts) into
+// dist/sandbox/prelude.js: one script whose completion value is the dispatch
+// function (see sandbox/prelude/protocol.ts). Run by `npm run build`.
+import { build } from "esbuild";
+import { mkdir, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const entry = path.join(repoRoot, "sandbox", "prelude", "index.ts");
+const outFile = path.join(repoRoot, "dist", "sandbox", "prelude.js");
+
+/** Replaces whatwg-url's encoding module (which reads the TextEncoder/TextDecoder globals lazily) with the prelude's UTF-8 code. */
+const whatwgUrlEncoding = {
+  name: "whatwg-url-encoding",
+  setup(pluginBuild) {
+    pluginBuild.onLoad({ filter: /[\\/]whatwg-url[\\/]lib[\\/]encoding\.js$/ }, () => ({
+      contents: 'export { utf8Encode, utf8DecodeWithoutBOM } from "./url-encoding.ts";',
+      resolveDir: path.join(repoRoot, "sandbox", "prelude"),
+      loader: "js",
+    }));
+  },
+};
+
+/**
+ * Points whatwg-url's url-state-machine at sandbox/prelude/tr46-lazy.ts, which
+ * loads tr46 (and its large mapping table) only for host names that need it.
+ */
+const lazyTr46 = {
+  name: "lazy-tr46",
+  setup(pluginBuild) {
+    pluginBuild.onResolve({ filter: /^tr46$/ }, (args) => {
+      if (!/[\\/]whatwg-url[\\/]lib[\\/]url-state-machine\.js$/.test(args.importer)) return undefined;
+      return { path: path.join(repoRoot, "sandbox", "prelude", "tr46-lazy.ts") };
+    });
+  },
+};
+
+/** Node built-ins must never end up in the isolate: fail the build if anything imports one. */
+const noNodeBuiltins = {
+  name: "no-node-builtins",
+  setup(pluginBuild) {
+    pluginBuild.onResolve({ filter: /^node:|^(fs|path|crypto|buffer|util|stream|events|os|url|net|http|https|child_process|worker_threads)$/ }, (args) => ({
+      errors: [{ text: `the prelude must not import the Node built-in "${args.path}" (imported from ${args.importer})` }],
+    }));
+  },
+};
+
+const result = await build({
+  entryPoints: [entry],
+  bundle: true,
+  write: false,
+  platform: "neutral",
+  mainFields: ["main"],
+  format: "cjs",
+  target: "es2022",
+  minify: true,
+  legalComments: "none",
+  plugins: [whatwgUrlEncoding, lazyTr46, noNodeBuiltins],
+  logLevel: "warning",
+});
+
+const bundle = result.outputFiles[0].text;
+// The CommonJS bundle runs inside a function given its own `module`; the
+// script's last expression statement returns dispatch, which makes it the
+// completion value that isolated-vm's script.run hands back. No global is
+// created, so tenant code has nothing to find.
+const script = `"use strict";(function(module,exports){${bundle}\nreturn module.exports.dispatch;})({exports:{}},{});\n`;
+await mkdir(path.dirname(outFile), { recursive: true });
+await writeFile(outFile, script);
+console.log(`prelude: ${path.relative(repoRoot, outFile)} (${(script.length / 1024).toFixed(1)} KiB)`);

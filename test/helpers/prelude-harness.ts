@@ -1,0 +1,327 @@
+/**
+ * A real isolate (isolated-vm) running dist/sandbox/prelude.js with host
+ * functions built from Node's crypto and timers, for the prelude's own tests.
+ * The production host side lives in sandbox/; this harness only implements
+ * the protocol (sandbox/prelude/protocol.ts) closely enough to test the
+ * prelude against it.
+ */
+import { createHash, randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import ivm from "isolated-vm";
+import type { FlatHeaders, HandlerFailure, LogLevel, WireBody } from "../../sandbox/prelude/protocol.js";
+
+/** dist/ is two levels above this compiled file (dist/test/helpers). */
+const distRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
+/** Path of the built prelude script. */
+export const preludePath = path.join(distRoot, "sandbox", "prelude.js");
+
+let preludeSource: string | undefined;
+/** The built prelude, read once per process. */
+export function preludeScript(): string {
+  preludeSource ??= readFileSync(preludePath, "utf8");
+  return preludeSource;
+}
+
+/** What the prelude answered for one request. */
+export type Outcome =
+  | { kind: "respond"; status: number; statusText: string; headers: FlatHeaders; body: WireBody }
+  | { kind: "fail"; code: HandlerFailure; name: string; message: string; stack: string };
+
+/** One console line the prelude sent to the host. */
+export interface LogLine {
+  level: LogLevel;
+  requestId: string;
+  message: string;
+}
+
+/** An outbound fetch as the host received it. */
+export interface FetchCall {
+  callId: number;
+  requestId: string;
+  method: string;
+  url: string;
+  headers: FlatHeaders;
+  body: ArrayBuffer | null;
+}
+
+/** How the harness answers an outbound fetch. */
+export type FetchReply =
+  | { status: number; statusText?: string; headers?: FlatHeaders; body?: ArrayBuffer | null; url?: string }
+  | { error: { name: string; message: string } }
+  /** Never answer (for abort tests). */
+  | "hang";
+
+/** A timer the prelude started, as the host saw it. */
+export interface TimerCall {
+  timerId: number;
+  requestId: string;
+  delayMs: number;
+}
+
+export interface HarnessOptions {
+  /** Script that assigns `var __edgehost_app = { default: { fetch } }` (or omits it, for init failures). */
+  appSource?: string;
+  env?: Record<string, string>;
+  fetch?: (call: FetchCall) => FetchReply | Promise<FetchReply>;
+  /** Per-entry timeout in ms (default 2000). */
+  timeoutMs?: number;
+}
+
+interface Waiter<T> {
+  promise: Promise<T>;
+  resolve(value: T): void;
+}
+
+function waiter<T>(): Waiter<T> {
+  let resolve!: (value: T) => void;
+  const promise = new Promise<T>((r) => {
+    resolve = r;
+  });
+  return { promise, resolve };
+}
+
+/** One isolate with the prelude and an app loaded. */
+export class PreludeHarness {
+  readonly logs: LogLine[] = [];
+  readonly fetchCalls: FetchCall[] = [];
+  readonly abortedFetches: number[] = [];
+  readonly timerCalls: TimerCall[] = [];
+  /** Order of host calls per request id, e.g. ["respond", "waitUntilDone"]. */
+  readonly events: Array<{ requestId: string; event: "respond" | "fail" | "waitUntilDone" }> = [];
+  initResult = "";
+
+  readonly #isolate: ivm.Isolate;
+  readonly #context: ivm.Context;
+  readonly #options: HarnessOptions;
+  #dispatch: ivm.Reference<(...args: unknown[]) => unknown> | null = null;
+  readonly #outcomes = new Map<string, Waiter<Outcome>>();
+  readonly #done = new Map<string, Waiter<void>>();
+  readonly #timers = new Map<number, NodeJS.Timeout>();
+  readonly #logWaiters: Array<{ test: (line: LogLine) => boolean; resolve(line: LogLine): void }> = [];
+  #nextRequest = 0;
+  #disposed = false;
+
+  private constructor(isolate: ivm.Isolate, context: ivm.Context, options: HarnessOptions) {
+    this.#isolate = isolate;
+    this.#context = context;
+    this.#options = options;
+  }
+
+  /** Creates the isolate, installs host functions, runs prelude and app, and calls init. */
+  static async create(options: HarnessOptions = {}): Promise<PreludeHarness> {
+    const isolate = new ivm.Isolate({ memoryLimit: 128 });
+    const context = await isolate.createContext();
+    const harness = new PreludeHarness(isolate, context, options);
+    try {
+      await harness.#boot();
+    } catch (error) {
+      harness.dispose();
+      throw error;
+    }
+    return harness;
+  }
+
+  get isolate(): ivm.Isolate {
+    return this.#isolate;
+  }
+
+  async #boot(): Promise<void> {
+    const ignored = { ignored: true } as const;
+    const host = {
+      log: new ivm.Callback((level: LogLevel, requestId: string, message: string) => this.#onLog({ level, requestId, message }), ignored),
+      randomBytes: new ivm.Callback((byteLength: number) => {
+        const bytes = randomBytes(byteLength);
+        return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
+      }),
+      digest: new ivm.Callback((algorithm: string, data: ArrayBuffer) => {
+        const hash = createHash(algorithm.replace("-", "").toLowerCase()).update(new Uint8Array(data)).digest();
+        return hash.buffer.slice(hash.byteOffset, hash.byteOffset + hash.byteLength);
+      }),
+      respond: new ivm.Callback(
+        (requestId: string, status: number, statusText: string, headers: FlatHeaders, body: WireBody) => {
+          this.events.push({ requestId, event: "respond" });
+          this.#outcome(requestId).resolve({ kind: "respond", status, statusText, headers, body });
+        },
+        ignored,
+      ),
+      fail: new ivm.Callback(
+        (requestId: string, code: HandlerFailure, name: string, message: string, stack: string) => {
+          this.events.push({ requestId, event: "fail" });
+          this.#outcome(requestId).resolve({ kind: "fail", code, name, message, stack });
+        },
+        ignored,
+      ),
+      waitUntilDone: new ivm.Callback((requestId: string) => {
+        this.events.push({ requestId, event: "waitUntilDone" });
+        this.#doneWaiter(requestId).resolve();
+      }, ignored),
+      fetchStart: new ivm.Callback(
+        (callId: number, requestId: string, method: string, url: string, headers: FlatHeaders, body: ArrayBuffer | null) => {
+          void this.#onFetch({ callId, requestId, method, url, headers, body });
+        },
+        ignored,
+      ),
+      fetchAbort: new ivm.Callback((callId: number) => {
+        this.abortedFetches.push(callId);
+      }, ignored),
+      timerStart: new ivm.Callback((timerId: number, requestId: string, delayMs: number) => {
+        this.timerCalls.push({ timerId, requestId, delayMs });
+        const timer = setTimeout(() => {
+          this.#timers.delete(timerId);
+          void this.dispatch("timer", timerId);
+        }, delayMs);
+        this.#timers.set(timerId, timer);
+      }, ignored),
+      timerClear: new ivm.Callback((timerId: number) => {
+        clearTimeout(this.#timers.get(timerId));
+        this.#timers.delete(timerId);
+      }, ignored),
+    };
+    const names = Object.keys(host);
+    await this.#context.evalClosure(
+      `globalThis.__edgehost_host = { ${names.map((name, i) => `${name}: $${i}`).join(", ")} };`,
+      Object.values(host),
+    );
+    const script = await this.#isolate.compileScript(preludeScript(), { filename: "edgehost:prelude" });
+    this.#dispatch = (await script.run(this.#context, { reference: true, timeout: this.#timeoutMs })) as ivm.Reference<(...args: unknown[]) => unknown>;
+    script.release();
+    if (this.#options.appSource !== undefined) {
+      await this.#context.eval(this.#options.appSource, { filename: "app.js", timeout: this.#timeoutMs });
+    }
+    this.initResult = (await this.dispatch("init", this.#options.env ?? {})) as string;
+  }
+
+  get #timeoutMs(): number {
+    return this.#options.timeoutMs ?? 2000;
+  }
+
+  #outcome(requestId: string): Waiter<Outcome> {
+    let entry = this.#outcomes.get(requestId);
+    if (entry === undefined) {
+      entry = waiter<Outcome>();
+      this.#outcomes.set(requestId, entry);
+    }
+    return entry;
+  }
+
+  #doneWaiter(requestId: string): Waiter<void> {
+    let entry = this.#done.get(requestId);
+    if (entry === undefined) {
+      entry = waiter<void>();
+      this.#done.set(requestId, entry);
+    }
+    return entry;
+  }
+
+  #onLog(line: LogLine): void {
+    this.logs.push(line);
+    for (let i = this.#logWaiters.length - 1; i >= 0; i--) {
+      const entry = this.#logWaiters[i];
+      if (entry !== undefined && entry.test(line)) {
+        this.#logWaiters.splice(i, 1);
+        entry.resolve(line);
+      }
+    }
+  }
+
+  async #onFetch(call: FetchCall): Promise<void> {
+    this.fetchCalls.push(call);
+    const handler = this.#options.fetch;
+    let reply: FetchReply;
+    try {
+      reply = handler === undefined ? { error: { name: "TypeError", message: "no fetch handler in harness" } } : await handler(call);
+    } catch (error) {
+      reply = { error: { name: "TypeError", message: error instanceof Error ? error.message : String(error) } };
+    }
+    if (reply === "hang") return;
+    if ("error" in reply) {
+      await this.dispatch("fetch-error", call.callId, reply.error.name, reply.error.message);
+      return;
+    }
+    await this.dispatch("fetch-result", call.callId, reply.status, reply.statusText ?? "", reply.headers ?? [], reply.body ?? null, reply.url ?? call.url);
+  }
+
+  /** Calls dispatch(kind, ...args) with copied arguments; resolves with its copied result. */
+  async dispatch(kind: string, ...args: unknown[]): Promise<unknown> {
+    if (this.#disposed || this.#dispatch === null) return undefined;
+    return this.#dispatch.apply(undefined, [kind, ...args], { arguments: { copy: true }, result: { copy: true }, timeout: this.#timeoutMs });
+  }
+
+  /** Sends a request; resolves with what the prelude answered (respond or fail). */
+  async request(method: string, url: string, headers: FlatHeaders = [], body: ArrayBuffer | null = null): Promise<Outcome & { requestId: string }> {
+    const requestId = `r${++this.#nextRequest}`;
+    const outcome = this.#outcome(requestId).promise;
+    await this.dispatch("request", requestId, method, url, headers, body);
+    return { ...(await outcome), requestId };
+  }
+
+  /** Starts a request without waiting for its outcome; use outcome()/done() to wait. */
+  async start(method: string, url: string, headers: FlatHeaders = [], body: ArrayBuffer | null = null): Promise<string> {
+    const requestId = `r${++this.#nextRequest}`;
+    this.#outcome(requestId);
+    await this.dispatch("request", requestId, method, url, headers, body);
+    return requestId;
+  }
+
+  /** The respond/fail outcome of `requestId`. */
+  outcome(requestId: string): Promise<Outcome> {
+    return this.#outcome(requestId).promise;
+  }
+
+  /** Resolves when the prelude calls waitUntilDone(requestId). */
+  done(requestId: string): Promise<void> {
+    return this.#doneWaiter(requestId).promise;
+  }
+
+  /** Resolves with the first log line (already sent or future) that passes `test`. */
+  waitForLog(test: (line: LogLine) => boolean): Promise<LogLine> {
+    const existing = this.logs.find(test);
+    if (existing !== undefined) return Promise.resolve(existing);
+    return new Promise((resolve) => this.#logWaiters.push({ test, resolve }));
+  }
+
+  /** Evaluates `code` in the isolate's context (promises awaited) and copies the result out. */
+  async evaluate<T = unknown>(code: string): Promise<T> {
+    return (await this.#context.eval(code, { promise: true, copy: true, timeout: this.#timeoutMs, filename: "test.js" })) as T;
+  }
+
+  /** Cancels host timers and disposes the isolate. Safe to call twice. */
+  dispose(): void {
+    if (this.#disposed) return;
+    this.#disposed = true;
+    for (const timer of this.#timers.values()) clearTimeout(timer);
+    this.#timers.clear();
+    this.#dispatch?.release();
+    this.#context.release();
+    if (!this.#isolate.isDisposed) this.#isolate.dispose();
+  }
+}
+
+/** Runs `body` with a fresh harness and disposes it afterwards, also on failure. */
+export async function withPrelude<T>(options: HarnessOptions, body: (harness: PreludeHarness) => Promise<T>): Promise<T> {
+  const harness = await PreludeHarness.create(options);
+  try {
+    return await body(harness);
+  } finally {
+    harness.dispose();
+  }
+}
+
+/** An app script whose default export's fetch is `fetchSource` (a function expression). */
+export function appWithFetch(fetchSource: string, prelude = ""): string {
+  return `var __edgehost_app = (() => { ${prelude}\n return { default: { fetch: ${fetchSource} } }; })();`;
+}
+
+/** Bytes of `text` as an ArrayBuffer. */
+export function bufferOf(text: string): ArrayBuffer {
+  const bytes = new TextEncoder().encode(text);
+  return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
+}
+
+/** The body of an outcome as text (strings as they are, ArrayBuffers as UTF-8). */
+export function bodyText(outcome: Outcome): string | null {
+  if (outcome.kind !== "respond" || outcome.body === null) return null;
+  return typeof outcome.body === "string" ? outcome.body : new TextDecoder().decode(outcome.body);
+}
