@@ -25,6 +25,9 @@ export class AbortSignal extends EventTarget {
   // Dependent signals (AbortSignal.any) are held weakly so a long-lived source
   // signal does not keep every derived signal alive.
   #dependents: Array<WeakRef<AbortSignal>> = [];
+  // For a signal made by AbortSignal.any: the non-dependent signals it follows
+  // (the spec flattens chains, so a dependent of a dependent still aborts).
+  #sources: AbortSignal[] | null = null;
 
   static {
     createAbortSignal = () => new AbortSignal(CONSTRUCT_KEY);
@@ -68,7 +71,13 @@ export class AbortSignal extends EventTarget {
         return result;
       }
     }
-    for (const source of list) source.#dependents.push(new WeakRef(result));
+    const sources = new Set<AbortSignal>();
+    for (const source of list) {
+      if (source.#sources === null) sources.add(source);
+      else for (const inner of source.#sources) sources.add(inner);
+    }
+    result.#sources = Array.from(sources);
+    for (const source of sources) source.#dependents.push(new WeakRef(result));
     return result;
   }
 

@@ -325,3 +325,20 @@ export function bodyText(outcome: Outcome): string | null {
   if (outcome.kind !== "respond" || outcome.body === null) return null;
   return typeof outcome.body === "string" ? outcome.body : new TextDecoder().decode(outcome.body);
 }
+
+/**
+ * One harness shared by the tests of a file (for API tests that do not
+ * depend on isolate state): created before the first test, disposed after the
+ * last. Returns an evaluator for code in that isolate.
+ */
+export function sharedPrelude(hooks: { before(fn: () => Promise<void>): void; after: { always(fn: () => void): void } }, options: HarnessOptions = {}): <T = unknown>(code: string) => Promise<T> {
+  let harness: PreludeHarness | undefined;
+  hooks.before(async () => {
+    harness = await PreludeHarness.create(options);
+  });
+  hooks.after.always(() => harness?.dispose());
+  return async <T>(code: string) => {
+    if (harness === undefined) throw new Error("shared prelude harness is not ready");
+    return harness.evaluate<T>(code);
+  };
+}
