@@ -38,6 +38,11 @@ function define(target: object, name: string, value: unknown): void {
   Object.defineProperty(target, name, { value, writable: true, enumerable: false, configurable: true });
 }
 
+/** The bundle is minified, so classes and functions lose their names: give the public ones theirs back. */
+function restoreName(value: Function, name: string): void {
+  if (value.name !== name) Object.defineProperty(value, "name", { value: name, configurable: true });
+}
+
 /** Puts the Web API on `globalThis` and takes the disallowed globals away. */
 export function installGlobals(): void {
   const global = globalThis;
@@ -56,7 +61,10 @@ export function installGlobals(): void {
     TextDecoder,
     TextEncoder,
   };
-  for (const [name, ctor] of Object.entries(classes)) define(global, name, ctor);
+  for (const [name, ctor] of Object.entries(classes)) {
+    restoreName(ctor, name);
+    define(global, name, ctor);
+  }
   const functions: Record<string, Function> = {
     atob,
     btoa,
@@ -68,7 +76,12 @@ export function installGlobals(): void {
     setTimeout,
     structuredClone,
   };
-  for (const [name, fn] of Object.entries(functions)) define(global, name, fn);
+  for (const [name, fn] of Object.entries(functions)) {
+    restoreName(fn, name);
+    define(global, name, fn);
+  }
+  restoreName(BodyStream, "ReadableStream");
+  restoreName(Navigator, "Navigator");
   define(global, "console", createConsole());
   define(global, "crypto", createCrypto());
   define(global, "navigator", new Navigator());

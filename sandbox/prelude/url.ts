@@ -45,6 +45,9 @@ export function urlClasses(): UrlClasses {
     wrapper.URL.install(target, ["Window"]);
     wrapper.URLSearchParams.install(target, ["Window"]);
     loaded = { URL: target["URL"] as UrlClasses["URL"], URLSearchParams: target["URLSearchParams"] as UrlClasses["URLSearchParams"] };
+    // The bundle is minified: give the classes their public names back.
+    Object.defineProperty(loaded.URL, "name", { value: "URL", configurable: true });
+    Object.defineProperty(loaded.URLSearchParams, "name", { value: "URLSearchParams", configurable: true });
   }
   return loaded;
 }
