@@ -2,8 +2,16 @@
 import { DOMException } from "./dom-exception.js";
 
 const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-const DECODE = new Int16Array(128).fill(-1);
-for (let i = 0; i < ALPHABET.length; i++) DECODE[ALPHABET.charCodeAt(i)] = i;
+/** Sextet value per ASCII code unit (-1 for none), built on the first atob call. */
+let decodeTable: Int16Array | null = null;
+
+function sextets(): Int16Array {
+  if (decodeTable === null) {
+    decodeTable = new Int16Array(128).fill(-1);
+    for (let i = 0; i < ALPHABET.length; i++) decodeTable[ALPHABET.charCodeAt(i)] = i;
+  }
+  return decodeTable;
+}
 
 function invalid(message: string): DOMException {
   return new DOMException(message, "InvalidCharacterError");
@@ -34,12 +42,13 @@ export function atob(data: unknown): string {
   let input = String(data).replace(/[\t\n\f\r ]/g, "");
   if (input.length % 4 === 0) input = input.replace(/==?$/, "");
   if (input.length % 4 === 1) throw invalid("atob: the string to be decoded is not correctly encoded");
+  const table = sextets();
   let out = "";
   let buffer = 0;
   let bits = 0;
   for (let i = 0; i < input.length; i++) {
     const unit = input.charCodeAt(i);
-    const value = unit < 128 ? (DECODE[unit] as number) : -1;
+    const value = unit < 128 ? (table[unit] as number) : -1;
     if (value < 0) throw invalid("atob: the string to be decoded is not correctly encoded");
     buffer = (buffer << 6) | value;
     bits += 6;

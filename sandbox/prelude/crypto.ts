@@ -18,8 +18,20 @@ const INTEGER_ARRAYS: Function[] = [Int8Array, Uint8Array, Uint8ClampedArray, In
 let uuidPool = new Uint8Array(0);
 let uuidPoolOffset = 0;
 
-const HEX: string[] = [];
-for (let i = 0; i < 256; i++) HEX.push((i + 0x100).toString(16).slice(1));
+/** Two hex digits per byte value, built on the first randomUUID call. */
+let hex: string[] | null = null;
+
+function hexTable(): string[] {
+  if (hex === null) {
+    hex = [];
+    for (let i = 0; i < 256; i++) hex.push((i + 0x100).toString(16).slice(1));
+  }
+  return hex;
+}
+
+function notSupported(operation: string): Promise<never> {
+  return Promise.reject(new DOMException(`SubtleCrypto.${operation} is not supported`, "NotSupportedError"));
+}
 
 /** Constructs once; tenants cannot make more. */
 const CONSTRUCT_KEY = Symbol("crypto");
@@ -43,19 +55,43 @@ export class SubtleCrypto {
     }
   }
 
+  encrypt(): Promise<never> {
+    return notSupported("encrypt");
+  }
+  decrypt(): Promise<never> {
+    return notSupported("decrypt");
+  }
+  sign(): Promise<never> {
+    return notSupported("sign");
+  }
+  verify(): Promise<never> {
+    return notSupported("verify");
+  }
+  generateKey(): Promise<never> {
+    return notSupported("generateKey");
+  }
+  deriveKey(): Promise<never> {
+    return notSupported("deriveKey");
+  }
+  deriveBits(): Promise<never> {
+    return notSupported("deriveBits");
+  }
+  importKey(): Promise<never> {
+    return notSupported("importKey");
+  }
+  exportKey(): Promise<never> {
+    return notSupported("exportKey");
+  }
+  wrapKey(): Promise<never> {
+    return notSupported("wrapKey");
+  }
+  unwrapKey(): Promise<never> {
+    return notSupported("unwrapKey");
+  }
+
   get [Symbol.toStringTag](): string {
     return "SubtleCrypto";
   }
-}
-
-for (const method of ["encrypt", "decrypt", "sign", "verify", "generateKey", "deriveKey", "deriveBits", "importKey", "exportKey", "wrapKey", "unwrapKey"]) {
-  Object.defineProperty(SubtleCrypto.prototype, method, {
-    value: function notSupported(): Promise<never> {
-      return Promise.reject(new DOMException(`SubtleCrypto.${method} is not supported`, "NotSupportedError"));
-    },
-    writable: true,
-    configurable: true,
-  });
 }
 
 /** The Web Crypto `Crypto` object. */
@@ -99,7 +135,8 @@ export class Crypto {
     // Version 4, variant 10xx (RFC 9562 section 5.4).
     b[6] = ((b[6] as number) & 0x0f) | 0x40;
     b[8] = ((b[8] as number) & 0x3f) | 0x80;
-    const h = (i: number): string => HEX[b[i] as number] as string;
+    const table = hexTable();
+    const h = (i: number): string => table[b[i] as number] as string;
     return `${h(0)}${h(1)}${h(2)}${h(3)}-${h(4)}${h(5)}-${h(6)}${h(7)}-${h(8)}${h(9)}-${h(10)}${h(11)}${h(12)}${h(13)}${h(14)}${h(15)}`;
   }
 

@@ -51,7 +51,9 @@ export class DOMException extends Error {
   }
 }
 
-for (const [, code, constant] of LEGACY) {
-  Object.defineProperty(DOMException, constant, { value: code, enumerable: true });
-  Object.defineProperty(DOMException.prototype, constant, { value: code, enumerable: true });
-}
+// One defineProperties call per object: much cheaper at boot than one
+// defineProperty per constant.
+const constants: PropertyDescriptorMap = {};
+for (const [, code, constant] of LEGACY) constants[constant] = { value: code, enumerable: true };
+Object.defineProperties(DOMException, constants);
+Object.defineProperties(DOMException.prototype, constants);

@@ -90,6 +90,8 @@ export class PreludeHarness {
   readonly timerCalls: TimerCall[] = [];
   /** Order of host calls per request id, e.g. ["respond", "waitUntilDone"]. */
   readonly events: Array<{ requestId: string; event: "respond" | "fail" | "waitUntilDone" }> = [];
+  /** Errors from dispatch calls the harness made on its own (timers, fetch results). */
+  readonly backgroundErrors: unknown[] = [];
   initResult = "";
 
   readonly #isolate: ivm.Isolate;
@@ -159,7 +161,7 @@ export class PreludeHarness {
       }, ignored),
       fetchStart: new ivm.Callback(
         (callId: number, requestId: string, method: string, url: string, headers: FlatHeaders, body: ArrayBuffer | null) => {
-          void this.#onFetch({ callId, requestId, method, url, headers, body });
+          this.#onFetch({ callId, requestId, method, url, headers, body }).catch((error: unknown) => this.#recordError(error));
         },
         ignored,
       ),
@@ -170,7 +172,7 @@ export class PreludeHarness {
         this.timerCalls.push({ timerId, requestId, delayMs });
         const timer = setTimeout(() => {
           this.#timers.delete(timerId);
-          void this.dispatch("timer", timerId);
+          this.#dispatchInBackground("timer", timerId);
         }, delayMs);
         this.#timers.set(timerId, timer);
       }, ignored),
@@ -246,7 +248,21 @@ export class PreludeHarness {
   /** Calls dispatch(kind, ...args) with copied arguments; resolves with its copied result. */
   async dispatch(kind: string, ...args: unknown[]): Promise<unknown> {
     if (this.#disposed || this.#dispatch === null) return undefined;
-    return this.#dispatch.apply(undefined, [kind, ...args], { arguments: { copy: true }, result: { copy: true }, timeout: this.#timeoutMs });
+    try {
+      return await this.#dispatch.apply(undefined, [kind, ...args], { arguments: { copy: true }, result: { copy: true }, timeout: this.#timeoutMs });
+    } catch (error) {
+      // A timer or fetch result racing dispose() is expected; anything else is not.
+      if (this.#disposed) return undefined;
+      throw error;
+    }
+  }
+
+  #recordError(error: unknown): void {
+    this.backgroundErrors.push(error);
+  }
+
+  #dispatchInBackground(kind: string, ...args: unknown[]): void {
+    this.dispatch(kind, ...args).catch((error: unknown) => this.#recordError(error));
   }
 
   /** Sends a request; resolves with what the prelude answered (respond or fail). */
