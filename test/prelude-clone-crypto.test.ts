@@ -33,14 +33,16 @@ test("structuredClone: copies buffers and views, preserving views that share a b
   t.deepEqual(result, [true, true, true, [1, 2, 3, 4, 5, 6, 7, 8], 2, 2, 5, "Uint16Array"]);
 });
 
-test("structuredClone: errors keep their type, message and stack", async (t) => {
+test("structuredClone: errors and DOMExceptions keep their type, name, message and stack", async (t) => {
   const result = await run(`(() => {
     const error = new RangeError("out of range");
     const copy = structuredClone(error);
     const custom = structuredClone(Object.assign(new Error("custom"), { name: "MyError" }));
-    return [copy instanceof RangeError, copy.message, copy.stack === error.stack, copy !== error, custom.constructor.name, custom.message];
+    const abort = structuredClone(new DOMException("stopped", "AbortError"));
+    return [copy instanceof RangeError, copy.message, copy.stack === error.stack, copy !== error, custom.constructor.name, custom.message,
+      abort instanceof DOMException, abort.name, abort.message, abort.code];
   })()`);
-  t.deepEqual(result, [true, "out of range", true, true, "Error", "custom"]);
+  t.deepEqual(result, [true, "out of range", true, true, "Error", "custom", true, "AbortError", "stopped", 20]);
 });
 
 test("structuredClone: functions, symbols and platform objects throw DataCloneError", async (t) => {

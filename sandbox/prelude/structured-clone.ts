@@ -64,6 +64,13 @@ function cloneValue(value: unknown, memory: Map<object, unknown>): unknown {
     for (const item of Array.from(value)) copy.add(cloneValue(item, memory));
     return copy;
   }
+  if (value instanceof DOMException) {
+    // DOMException is serializable in its own right: keep its class and name.
+    const copy = new DOMException(value.message, value.name);
+    memory.set(value, copy);
+    if (typeof value.stack === "string") Object.defineProperty(copy, "stack", { value: value.stack, writable: true, configurable: true });
+    return copy;
+  }
   if (value instanceof Error) {
     const name = String(value.name);
     const ctor = Object.prototype.hasOwnProperty.call(ERROR_TYPES, name) ? (ERROR_TYPES[name] as ErrorConstructor) : Error;
