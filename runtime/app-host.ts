@@ -2,6 +2,7 @@ import type { AppBundle } from "../loader/index.js";
 import { BUNDLE_FILENAME } from "../loader/index.js";
 import {
   AppIsolate,
+  type CancelSignal,
   type EntryScheduler,
   type SandboxLimits,
   type SandboxLogEntry,
@@ -50,7 +51,7 @@ export class AppHost {
   }
 
   /** Answer one request in the app's isolate. Rejects with SandboxError. */
-  async fetch(request: SandboxRequest, signal: AbortSignal): Promise<SandboxResponse> {
+  async fetch(request: SandboxRequest, signal: CancelSignal): Promise<SandboxResponse> {
     const isolate = this.#current !== undefined && !this.#current.isDisposed ? this.#current : await this.#isolate();
     return isolate.fetch(request, signal);
   }

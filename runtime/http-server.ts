@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { isSandboxError, type SandboxRequest, type SandboxResponse } from "../sandbox/index.js";
+import { isSandboxError, type CancelSignal, type SandboxRequest, type SandboxResponse } from "../sandbox/index.js";
 import { readBody } from "./body-reader.js";
 import { BODY_TOO_LARGE, errorBody, INTERNAL_ERROR, replyForSandboxCode, SHUTTING_DOWN, type ErrorReply } from "./error-response.js";
 import { RuntimeError } from "./errors.js";
@@ -9,7 +9,7 @@ import { loadUws, type HttpRequest, type HttpResponse, type TemplatedApp, type U
 
 /** Where requests go once read; implemented by AppHost (embedded) and later by group proxies. */
 export interface RequestHandler {
-  fetch(request: SandboxRequest, signal: AbortSignal): Promise<SandboxResponse>;
+  fetch(request: SandboxRequest, signal: CancelSignal): Promise<SandboxResponse>;
   /** Rewrites bundle positions in an app stack to source positions. */
   mapStack(stack: string): string;
   readonly appName: string;
@@ -159,7 +159,7 @@ export class HttpServer {
   }
 
   #dispatch(writer: ResponseWriter, request: SandboxRequest): void {
-    this.#options.handler.fetch(request, writer.signal).then(
+    this.#options.handler.fetch(request, writer).then(
       (response) => writer.write(response.status, response.statusText, response.headers, response.body, { omitBody: request.method === "HEAD" }),
       (error: unknown) => this.#fail(writer, request.id, error),
     );
@@ -172,7 +172,9 @@ export class HttpServer {
       const { appName } = this.#options.handler;
       if (error.details.appStack !== undefined) {
         const stack = this.#options.handler.mapStack(error.details.appStack);
-        this.#options.log({ level: "error", app: appName, requestId, message: `${error.message}\n${stack}` });
+        // V8 stacks start with "Name: message"; do not print it twice.
+        const message = stack.startsWith(error.message) ? stack : `${error.message}\n${stack}`;
+        this.#options.log({ level: "error", app: appName, requestId, message });
       } else {
         this.#options.log({ level: "warn", app: appName, requestId, message: `${reply.status} ${reply.error}: ${error.message}` });
       }

@@ -1,4 +1,5 @@
 import { STATUS_CODES } from "node:http";
+import type { CancelSignal } from "../sandbox/index.js";
 import type { HttpResponse } from "./uws.js";
 
 /** Headers uWS writes itself or that describe the connection, not the resource. */
@@ -17,25 +18,35 @@ type WriterState = "open" | "aborted" | "done";
  * `tryEnd`/`onWritable`, so a slow reader holds at most the body we already
  * have, never a growing queue.
  */
-export class ResponseWriter {
+export class ResponseWriter implements CancelSignal {
   #state: WriterState = "open";
   readonly #res: HttpResponse;
-  readonly #controller = new AbortController();
-  readonly #onFinish: Array<(state: WriterState) => void> = [];
+  #onAbort: Array<() => void> | undefined;
+  #onFinish: Array<(state: WriterState) => void> | undefined;
 
   constructor(res: HttpResponse) {
     this.#res = res;
-    res.onAborted(() => {
-      if (this.#state !== "open") return;
-      this.#state = "aborted";
-      this.#controller.abort();
-      this.#finish();
-    });
+    res.onAborted(() => this.#abort());
   }
 
-  /** Aborts when the client goes away before the response is complete. */
-  get signal(): AbortSignal {
-    return this.#controller.signal;
+  /** True once the client went away (or the server cut the response). */
+  get aborted(): boolean {
+    return this.#state === "aborted";
+  }
+
+  /** Run `listener` once if the client goes away before the response is complete. */
+  onAbort(listener: () => void): void {
+    if (this.#state === "aborted") listener();
+    else if (this.#state === "open") (this.#onAbort ??= []).push(listener);
+  }
+
+  #abort(): void {
+    if (this.#state !== "open") return;
+    this.#state = "aborted";
+    const listeners = this.#onAbort;
+    this.#onAbort = undefined;
+    listeners?.forEach((listener) => listener());
+    this.#finish();
   }
 
   get isOpen(): boolean {
@@ -45,7 +56,7 @@ export class ResponseWriter {
   /** Run `listener` once the response is done or aborted. */
   onFinish(listener: (state: WriterState) => void): void {
     if (this.#state !== "open") listener(this.#state);
-    else this.#onFinish.push(listener);
+    else (this.#onFinish ??= []).push(listener);
   }
 
   /** Pause/resume reading the request body (flow control for onData). */
@@ -122,16 +133,16 @@ export class ResponseWriter {
   }
 
   #finish(): void {
-    const listeners = this.#onFinish.splice(0);
-    for (const listener of listeners) listener(this.#state);
+    const listeners = this.#onFinish;
+    this.#onFinish = undefined;
+    this.#onAbort = undefined;
+    listeners?.forEach((listener) => listener(this.#state));
   }
 
   /** Close the connection without a response (shutdown past its deadline). */
   close(): void {
     if (this.#state !== "open") return;
-    this.#state = "aborted";
-    this.#controller.abort();
     this.#res.close();
-    this.#finish();
+    this.#abort();
   }
 }

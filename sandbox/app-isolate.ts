@@ -1,5 +1,6 @@
 import ivm from "isolated-vm";
-import { EntryScheduler } from "./entry-scheduler.js";
+import type { CancelSignal } from "./cancel-signal.js";
+import type { EntryScheduler, ReleaseSlot } from "./entry-scheduler.js";
 import { classifyIsolateFailure, SandboxError, type SandboxErrorCode } from "./errors.js";
 import { createHostCallbacks, HOST_FUNCTION_NAMES, type HostCallHandlers } from "./host-functions.js";
 import { OutboundFetcher } from "./outbound-fetch.js";
@@ -44,6 +45,12 @@ export interface AppIsolateOptions {
   readonly allowPrivateFetch: boolean;
   readonly scheduler: EntryScheduler;
   readonly log: (entry: SandboxLogEntry) => void;
+  /**
+   * Entries of an isolate whose recent entries took less than this run
+   * inline on the main thread instead of isolated-vm's thread pool; 0 =
+   * always the thread pool. Default 1 ms.
+   */
+  readonly inlineEntryThresholdMs?: number;
   /** V8 lost control of this isolate: the process must be replaced (DESIGN.md). */
   readonly onCatastrophicError: (message: string) => void;
 }
@@ -58,8 +65,22 @@ export interface AppIsolateStats {
 
 type DispatchArgs = [string, ...unknown[]];
 
+/** One entry into the isolate, submitted and not yet completed. */
+interface PendingEntry {
+  readonly owner: RequestRecord;
+  readonly args: DispatchArgs;
+  /** The owner's remaining CPU budget when the entry was submitted. */
+  readonly timeoutMs: number;
+}
+
 /** How long past its timeout an entry may run before the watchdog disposes the isolate. */
 const WATCHDOG_GRACE_MS = 200;
+/** How often the watchdog looks, while entries are pending. */
+const WATCHDOG_INTERVAL_MS = 50;
+/** See AppIsolateOptions.inlineEntryThresholdMs. */
+const DEFAULT_INLINE_ENTRY_THRESHOLD_MS = 1;
+/** An entry this many times the inline threshold moves its isolate off the main thread at once. */
+const LONG_ENTRY_FACTOR = 10;
 /** Live timers one isolate may hold. */
 const MAX_TIMERS = 10_000;
 /** Longest console message kept, in characters. */
@@ -81,7 +102,19 @@ export class AppIsolate implements HostCallHandlers {
   readonly #requests = new Map<string, RequestRecord>();
   readonly #timers = new Map<number, { handle: NodeJS.Timeout; owner: RequestRecord }>();
   readonly #fetches = new Map<number, { controller: AbortController; owner: RequestRecord }>();
-  #entryTail: Promise<void> = Promise.resolve();
+  /** Entries submitted and not yet completed, in submission (= execution) order. */
+  readonly #pending: PendingEntry[] = [];
+  /** The scheduler slot held while entries are pending. */
+  #slot: Promise<ReleaseSlot> | undefined;
+  #cpuAtLastCompletion = 0n;
+  /** Recent entry duration (fast rise, slow decay); unknown until the first entry completes. */
+  #recentEntryMs = Number.POSITIVE_INFINITY;
+  readonly #inlineThresholdMs: number;
+  #inInlineEntry = false;
+  #isBooted = false;
+  /** Entries waiting for boot to finish, or for the thread-pool queue to drain before running inline. */
+  #heldForInline: PendingEntry[] = [];
+  #watchdog: NodeJS.Timeout | undefined;
   #disposedBy: SandboxErrorCode | undefined;
   #catastrophic = false;
   #requestsServed = 0;
@@ -90,6 +123,7 @@ export class AppIsolate implements HostCallHandlers {
   private constructor(options: AppIsolateOptions) {
     this.appName = options.appName;
     this.#options = options;
+    this.#inlineThresholdMs = options.inlineEntryThresholdMs ?? DEFAULT_INLINE_ENTRY_THRESHOLD_MS;
     this.#isolate = new ivm.Isolate({
       memoryLimit: options.limits.memoryLimitMb,
       onCatastrophicError: (message) => this.#onCatastrophic(message),
@@ -152,6 +186,12 @@ export class AppIsolate implements HostCallHandlers {
     }
     if (verdict === "no_default_export") throw new SandboxError("EDGE_SANDBOX_NO_DEFAULT_EXPORT");
     if (verdict === "no_fetch_handler") throw new SandboxError("EDGE_SANDBOX_NO_FETCH_HANDLER");
+    // Start-up time is the startup limit's business, not the first request's.
+    this.#cpuAtLastCompletion = this.#isolate.cpuTime;
+    this.#isBooted = true;
+    const held = this.#heldForInline;
+    this.#heldForInline = [];
+    for (const entry of held) this.#submit(entry);
   }
 
   #startupError(error: unknown): SandboxError {
@@ -193,7 +233,7 @@ export class AppIsolate implements HostCallHandlers {
    * CPU_LIMIT, MEMORY_LIMIT, WALL_LIMIT, RESPONSE_TOO_LARGE, ABORTED,
    * DISPOSED, TOO_MANY_REQUESTS, CATASTROPHIC).
    */
-  fetch(request: SandboxRequest, signal?: AbortSignal): Promise<SandboxResponse> {
+  fetch(request: SandboxRequest, signal?: CancelSignal): Promise<SandboxResponse> {
     if (this.#disposedBy !== undefined) return Promise.reject(this.#disposedError());
     const { limits } = this.#options;
     if (this.#requests.size >= limits.maxConcurrentRequests) {
@@ -209,8 +249,9 @@ export class AppIsolate implements HostCallHandlers {
           record.fail(new SandboxError("EDGE_SANDBOX_ABORTED"));
           this.#abortInIsolate(record);
         };
-        signal.addEventListener("abort", onAbort, { once: true });
-        record.onFinish(() => signal.removeEventListener("abort", onAbort));
+        signal.onAbort(() => {
+          if (!record.isDropped) onAbort();
+        });
       }
     }
     const body = request.body === null ? null : exactArrayBuffer(request.body);
@@ -224,34 +265,144 @@ export class AppIsolate implements HostCallHandlers {
   }
 
   /**
-   * Queue one entry into the isolate. Entries of one isolate run one at a
-   * time (so the CPU delta belongs to one owner), and each holds a scheduler
-   * slot only while it actually runs.
+   * Submit one entry into the isolate. Entries are pipelined: isolated-vm
+   * queues them per isolate and runs them back to back on the isolate's
+   * thread, so the main thread never waits for one to finish before
+   * submitting the next. The isolate holds one scheduler slot while any of
+   * its entries is pending.
    */
   #enter(owner: RequestRecord, args: DispatchArgs): void {
-    this.#entryTail = this.#entryTail.then(() => this.#options.scheduler.run(() => this.#runEntry(owner, args)));
+    this.#submit({ owner, args, timeoutMs: Math.max(1, Math.ceil(owner.cpuRemainingMs)) });
   }
 
-  async #runEntry(owner: RequestRecord, args: DispatchArgs): Promise<void> {
+  #submit(entry: PendingEntry): void {
+    if (!this.#isBooted) {
+      // Host calls made during top-level evaluation (a fetch there is
+      // refused) are answered once the isolate has finished booting.
+      this.#heldForInline.push(entry);
+      return;
+    }
+    if (this.#prefersInline() && !this.#inInlineEntry) {
+      if (this.#pending.length === 0) {
+        this.#runInline(entry);
+        return;
+      }
+      // Entries already queued on the thread pool run first (order is kept);
+      // this one waits for them and then runs inline.
+      this.#heldForInline.push(entry);
+      return;
+    }
+    this.#pending.push(entry);
+    if (this.#slot === undefined) {
+      this.#slot = this.#options.scheduler.acquire();
+      this.#startWatchdog();
+    }
+    void this.#slot.then(() => this.#runEntry(entry));
+  }
+
+  /**
+   * Inline entries run on the main thread (applySync). For an isolate whose
+   * entries are short, the two thread hops of an async entry cost more than
+   * the entry itself; running it inline blocks the event loop for about as
+   * long as the hops would have. Only when nothing of this isolate is queued
+   * (order is kept) and never re-entrantly. An entry that turns out long
+   * moves the isolate back to the thread pool.
+   */
+  #prefersInline(): boolean {
+    return this.#recentEntryMs < this.#inlineThresholdMs;
+  }
+
+  #runInline(entry: PendingEntry): void {
     const dispatch = this.#dispatch;
     if (this.#disposedBy !== undefined || dispatch === undefined) return;
-    const timeoutMs = Math.max(1, Math.ceil(owner.cpuRemainingMs));
-    const before = this.#isolate.cpuTime;
-    const watchdog = setTimeout(() => this.#breach(owner, "EDGE_SANDBOX_CPU_LIMIT"), timeoutMs + WATCHDOG_GRACE_MS);
+    this.#inInlineEntry = true;
     try {
-      await dispatch.apply(undefined, args, { arguments: { copy: true }, timeout: timeoutMs });
+      dispatch.applySync(undefined, entry.args, { arguments: { copy: true }, timeout: entry.timeoutMs });
+      this.#chargeCompleted(entry);
     } catch (error) {
-      const code = classifyIsolateFailure(error);
-      if (this.#catastrophic) this.#breach(owner, "EDGE_SANDBOX_CATASTROPHIC");
-      else if (code === "EDGE_SANDBOX_CPU_LIMIT" || code === "EDGE_SANDBOX_MEMORY_LIMIT") this.#breach(owner, code);
-      else if (code !== "EDGE_SANDBOX_DISPOSED") this.#internalError(error);
-      return;
+      this.#entryFailed(entry, error);
     } finally {
-      clearTimeout(watchdog);
+      this.#inInlineEntry = false;
     }
+  }
+
+  #entryFailed(entry: PendingEntry, error: unknown): void {
+    const code = classifyIsolateFailure(error);
+    if (this.#catastrophic) this.#breach(entry.owner, "EDGE_SANDBOX_CATASTROPHIC");
+    else if (code === "EDGE_SANDBOX_CPU_LIMIT" || code === "EDGE_SANDBOX_MEMORY_LIMIT") this.#breach(entry.owner, code);
+    else if (code !== "EDGE_SANDBOX_DISPOSED") this.#internalError(error);
+  }
+
+  async #runEntry(entry: PendingEntry): Promise<void> {
+    const dispatch = this.#dispatch;
+    try {
+      if (this.#disposedBy !== undefined || dispatch === undefined) return;
+      await dispatch.apply(undefined, entry.args, { arguments: { copy: true }, timeout: entry.timeoutMs });
+      this.#chargeCompleted(entry);
+    } catch (error) {
+      this.#entryFailed(entry, error);
+    } finally {
+      this.#completeEntry(entry);
+    }
+  }
+
+  /**
+   * Entries complete in submission order, and the isolate's cpuTime only
+   * advances while one runs: the time since the previous completion belongs
+   * to this entry. (The next entry may have started a few microseconds
+   * before we read the clock; that sliver is charged one entry early.)
+   */
+  #chargeCompleted(entry: PendingEntry): void {
     if (this.#disposedBy !== undefined) return;
-    owner.chargeCpuNs(this.#isolate.cpuTime - before);
-    if (owner.cpuRemainingMs <= 0) this.#breach(owner, "EDGE_SANDBOX_CPU_LIMIT");
+    const now = this.#isolate.cpuTime;
+    const spentNs = now - this.#cpuAtLastCompletion;
+    entry.owner.chargeCpuNs(spentNs);
+    this.#cpuAtLastCompletion = now;
+    const spentMs = Number(spentNs) / 1e6;
+    // A clearly long entry sends the isolate to the thread pool at once; an
+    // occasional slow one (a GC, a preempted thread) only nudges the average.
+    this.#recentEntryMs =
+      spentMs > this.#inlineThresholdMs * LONG_ENTRY_FACTOR || !Number.isFinite(this.#recentEntryMs)
+        ? spentMs
+        : this.#recentEntryMs * 0.8 + spentMs * 0.2;
+    if (entry.owner.cpuRemainingMs <= 0) this.#breach(entry.owner, "EDGE_SANDBOX_CPU_LIMIT");
+  }
+
+  #completeEntry(entry: PendingEntry): void {
+    const index = this.#pending.indexOf(entry);
+    if (index !== -1) this.#pending.splice(index, 1);
+    if (this.#pending.length === 0 && this.#slot !== undefined) {
+      const slot = this.#slot;
+      this.#slot = undefined;
+      this.#stopWatchdog();
+      void slot.then((release) => release());
+    }
+    if (this.#pending.length === 0 && this.#heldForInline.length > 0) {
+      const held = this.#heldForInline;
+      this.#heldForInline = [];
+      for (const next of held) this.#submit(next);
+    }
+  }
+
+  /**
+   * isolated-vm's `timeout` stops a runaway entry; this is the backstop for
+   * anything that escapes it. The entry at the head of the queue is the one
+   * running: if the isolate's clock has run past its timeout plus a grace
+   * period since the last completion, the isolate is disposed.
+   */
+  #startWatchdog(): void {
+    this.#watchdog ??= setInterval(() => {
+      const head = this.#pending[0];
+      if (head === undefined || this.#disposedBy !== undefined) return;
+      const runningMs = Number(this.#isolate.cpuTime - this.#cpuAtLastCompletion) / 1e6;
+      if (runningMs > head.timeoutMs + WATCHDOG_GRACE_MS) this.#breach(head.owner, "EDGE_SANDBOX_CPU_LIMIT");
+    }, WATCHDOG_INTERVAL_MS);
+    this.#watchdog.unref();
+  }
+
+  #stopWatchdog(): void {
+    clearInterval(this.#watchdog);
+    this.#watchdog = undefined;
   }
 
   /** A limit was breached by `owner`: fail it with `code`, everything else with DISPOSED. */
@@ -296,7 +447,7 @@ export class AppIsolate implements HostCallHandlers {
     if (!record || record.isSettled) return;
     const summary = `${String(name)}: ${String(message)}`.slice(0, MAX_LOG_CHARS);
     const errorCode = code === "bad_response" ? "EDGE_SANDBOX_BAD_RESPONSE" : "EDGE_SANDBOX_APP_EXCEPTION";
-    record.fail(new SandboxError(errorCode, summary, { appStack: String(stack).slice(0, MAX_LOG_CHARS) }));
+    record.fail(new SandboxError(errorCode, summary, { appStack: withoutPreludeFrames(String(stack)).slice(0, MAX_LOG_CHARS) }));
   }
 
   waitUntilDone(requestId: string): void {
@@ -404,6 +555,8 @@ export class AppIsolate implements HostCallHandlers {
     for (const pending of this.#fetches.values()) pending.controller.abort();
     this.#fetches.clear();
     this.#dispatch = undefined;
+    this.#heldForInline = [];
+    this.#stopWatchdog();
     void this.#fetcher.close().catch(() => undefined);
     // After a catastrophic error the isolate never settles; disposing it
     // could block, and the process is about to be replaced anyway.
@@ -456,4 +609,12 @@ function exactArrayBuffer(bytes: Uint8Array): ArrayBuffer {
     return bytes.buffer;
   }
   return bytes.slice().buffer as ArrayBuffer;
+}
+
+/** Drop stack frames of the prelude: they are edgehost's plumbing, not the app's code. */
+function withoutPreludeFrames(stack: string): string {
+  return stack
+    .split("\n")
+    .filter((line) => !line.includes(`(${PRELUDE_FILENAME}:`) && !line.trimStart().startsWith(`at ${PRELUDE_FILENAME}:`))
+    .join("\n");
 }

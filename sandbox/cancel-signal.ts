@@ -1,0 +1,23 @@
+/**
+ * Tells the sandbox that the caller gave up on a request (the client went
+ * away). A two-member interface instead of AbortSignal: Node's AbortSignal
+ * is an EventTarget whose creation costs more than the rest of a small
+ * request's host-side handling, and the front end needs one per request.
+ */
+export interface CancelSignal {
+  readonly aborted: boolean;
+  /** Call `listener` once if and when the request is aborted. */
+  onAbort(listener: () => void): void;
+}
+
+/** Adapt a standard AbortSignal (tests, embedders) to a CancelSignal. */
+export function cancelSignalFrom(signal: AbortSignal): CancelSignal {
+  return {
+    get aborted() {
+      return signal.aborted;
+    },
+    onAbort(listener) {
+      signal.addEventListener("abort", listener, { once: true });
+    },
+  };
+}
