@@ -38,9 +38,6 @@ async function run(config: RunConfig): Promise<void> {
   }
   await checkPortFree(config.host, config.port);
   const supervisor = new Supervisor(config, consoleSink);
-  const port = await supervisor.start();
-  const shown = config.host.includes(":") ? `[${config.host}]` : config.host;
-  process.stdout.write(`edgehost: serving ${relative(process.cwd(), config.entry) || config.entry} at http://${shown}:${port}/\n`);
   let stopping = false;
   const stop = (): void => {
     if (stopping) return;
@@ -51,8 +48,13 @@ async function run(config: RunConfig): Promise<void> {
       () => process.exit(1),
     );
   };
+  // Before anything can announce the server: a signal right after the
+  // "serving" line must find its handler.
   process.on("SIGINT", stop);
   process.on("SIGTERM", stop);
+  const port = await supervisor.start();
+  const shown = config.host.includes(":") ? `[${config.host}]` : config.host;
+  process.stdout.write(`edgehost: serving ${relative(process.cwd(), config.entry) || config.entry} at http://${shown}:${port}/\n`);
 }
 
 export async function main(argv: readonly string[]): Promise<void> {

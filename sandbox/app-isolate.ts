@@ -5,6 +5,7 @@ import { classifyIsolateFailure, SandboxError, type SandboxErrorCode } from "./e
 import { createHostCallbacks, HOST_FUNCTION_NAMES, type HostCallHandlers } from "./host-functions.js";
 import { OutboundFetcher } from "./outbound-fetch.js";
 import { compileCached, PRELUDE_FILENAME, preludeSource } from "./prelude-script.js";
+import { PRELUDE_CACHE_KEY, warmPreludeCache } from "./prelude-warmup.js";
 import { HOST_GLOBAL, type FlatHeaders, type HandlerFailure, type LogLevel, type WireBody } from "./prelude/protocol.js";
 import { RequestRecord } from "./request-record.js";
 import type { SandboxLimits } from "./limits.js";
@@ -161,7 +162,8 @@ export class AppIsolate implements HostCallHandlers {
       `globalThis.${HOST_GLOBAL} = { ${literal} };`,
       names.map((name) => callbacks[name]),
     );
-    const prelude = await compileCached(this.#isolate, preludeSource(), PRELUDE_FILENAME, "prelude");
+    await warmPreludeCache();
+    const prelude = await compileCached(this.#isolate, preludeSource(), PRELUDE_FILENAME, PRELUDE_CACHE_KEY);
     this.#dispatch = (await prelude.run(context, { reference: true, timeout: limits.startupLimitMs })) as ivm.Reference<
       (...args: unknown[]) => unknown
     >;

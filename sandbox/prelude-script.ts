@@ -50,3 +50,14 @@ export function forgetCompiled(cacheKey: string): void {
   codeCache.get(cacheKey)?.release();
   codeCache.delete(cacheKey);
 }
+
+/** Store code cache produced elsewhere (the prelude warm-up) under `cacheKey`. */
+export function rememberCompiled(cacheKey: string, cachedData: ivm.ExternalCopy<ArrayBuffer>): void {
+  codeCache.get(cacheKey)?.release();
+  codeCache.set(cacheKey, cachedData);
+}
+
+/** True if code cache for `cacheKey` is present. */
+export function hasCompiled(cacheKey: string): boolean {
+  return codeCache.has(cacheKey);
+}

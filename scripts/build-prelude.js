@@ -36,6 +36,22 @@ const lazyTr46 = {
   },
 };
 
+/**
+ * Puts sandbox/prelude/url-state-machine-fast.ts (a fast path for common
+ * URLs, same results) between whatwg-url's URL class and its parser.
+ */
+const fastUrlParser = {
+  name: "fast-url-parser",
+  setup(pluginBuild) {
+    const realParser = path.join(repoRoot, "node_modules", "whatwg-url", "lib", "url-state-machine.js");
+    pluginBuild.onResolve({ filter: /^\.\/url-state-machine$/ }, (args) => {
+      if (!/[\\/]whatwg-url[\\/]lib[\\/]URL-impl\.js$/.test(args.importer)) return undefined;
+      return { path: path.join(repoRoot, "sandbox", "prelude", "url-state-machine-fast.ts") };
+    });
+    pluginBuild.onResolve({ filter: /^edgehost-real-url-state-machine$/ }, () => ({ path: realParser }));
+  },
+};
+
 /** Node built-ins must never end up in the isolate: fail the build if anything imports one. */
 const noNodeBuiltins = {
   name: "no-node-builtins",
@@ -56,7 +72,7 @@ const result = await build({
   target: "es2022",
   minify: true,
   legalComments: "none",
-  plugins: [whatwgUrlEncoding, lazyTr46, noNodeBuiltins],
+  plugins: [whatwgUrlEncoding, lazyTr46, fastUrlParser, noNodeBuiltins],
   logLevel: "warning",
 });
 

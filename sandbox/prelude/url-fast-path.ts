@@ -1,0 +1,86 @@
+/**
+ * A fast path in front of whatwg-url's basic URL parser, for the URLs a
+ * server sees all day: `http(s)://` or `ws(s)://`, an ASCII host name or a
+ * dotted-decimal IPv4 address, an optional port, and a path, query and
+ * fragment made only of characters the parser keeps unchanged.
+ *
+ * The state machine walks a URL code point by code point and costs ~15 µs
+ * per parse inside an isolate; this costs about a microsecond. It answers
+ * only when it can give exactly the record the full parser would, and
+ * returns undefined for anything else (dot segments, percent-encoded dots,
+ * characters that would be percent-encoded, upper-case schemes, odd hosts,
+ * out-of-range ports, credentials...), which then goes to the full parser.
+ * test/url-fast-path.test.ts compares the two on the WPT inputs and on a
+ * generated corpus.
+ *
+ * Pure: no globals, so the host-side test can load it too.
+ */
+
+/** whatwg-url's URL record, as far as the fast path produces it. */
+export interface UrlRecord {
+  scheme: string;
+  username: string;
+  password: string;
+  host: string | number;
+  port: number | null;
+  path: string[];
+  query: string | null;
+  fragment: string | null;
+}
+
+const DEFAULT_PORTS: Readonly<Record<string, number>> = { http: 80, https: 443, ws: 80, wss: 443 };
+
+// Path, query and fragment characters that no percent-encode set touches.
+// Query excludes "'" (special-query set); path excludes "?" and "#" by
+// construction; "%" passes through unchanged in all three.
+const FAST_URL =
+  /^(https?|wss?):\/\/([a-z0-9.-]+)(?::([0-9]{1,5}))?(\/[A-Za-z0-9\-._~!$&'()*+,;=:@%/]*)?(?:\?([A-Za-z0-9\-._~!$&()*+,;=:@%/?]*))?(?:#([A-Za-z0-9\-._~!$&'()*+,;=:@%/?#]*))?$/;
+
+const DOTTED_DECIMAL = /^(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}$/;
+
+// The parser treats a host whose last label is numeric-looking as IPv4;
+// those (other than plain dotted decimal) go the long way.
+const ENDS_IN_NUMBER = /(?:^|\.)(?:[0-9]+|0x[0-9a-f]*)\.?$/;
+
+// "." and ".." segments (also percent-encoded) are resolved by the parser.
+const DOT_SEGMENT = /(?:^|\/)(?:\.|%2e)/i;
+
+function ipv4Number(host: string): number {
+  const parts = host.split(".");
+  return ((Number(parts[0]) * 256 + Number(parts[1])) * 256 + Number(parts[2])) * 256 + Number(parts[3]);
+}
+
+/** The record for `input`, or undefined when the full parser must decide. */
+export function fastParseUrl(input: string): UrlRecord | undefined {
+  const match = FAST_URL.exec(input);
+  if (match === null) return undefined;
+  const [, scheme = "", hostText = "", portText, pathText, query, fragment] = match;
+  // Empty labels are legal but rare; leave them to the full parser.
+  if (hostText === "" || hostText.startsWith(".") || hostText.includes("..")) return undefined;
+  let host: string | number;
+  if (DOTTED_DECIMAL.test(hostText)) host = ipv4Number(hostText);
+  else if (ENDS_IN_NUMBER.test(hostText) || hostText.includes("xn--")) return undefined;
+  else host = hostText;
+  let port: number | null = null;
+  if (portText !== undefined) {
+    const value = Number(portText);
+    if (value > 65535) return undefined;
+    port = value === DEFAULT_PORTS[scheme] ? null : value;
+  }
+  let path: string[];
+  if (pathText === undefined) path = [""];
+  else {
+    if (DOT_SEGMENT.test(pathText)) return undefined;
+    path = pathText.slice(1).split("/");
+  }
+  return {
+    scheme,
+    username: "",
+    password: "",
+    host,
+    port,
+    path,
+    query: query ?? null,
+    fragment: fragment ?? null,
+  };
+}
