@@ -78,6 +78,8 @@ interface PendingEntry {
 const WATCHDOG_GRACE_MS = 200;
 /** How often the watchdog looks, while entries are pending. */
 const WATCHDOG_INTERVAL_MS = 50;
+/** How often wall-time deadlines are checked; a late response is cut at most this much after its limit. */
+const WALL_SWEEP_INTERVAL_MS = 25;
 /** See AppIsolateOptions.inlineEntryThresholdMs. */
 const DEFAULT_INLINE_ENTRY_THRESHOLD_MS = 1;
 /** An entry this many times the inline threshold moves its isolate off the main thread at once. */
@@ -116,6 +118,7 @@ export class AppIsolate implements HostCallHandlers {
   /** Entries waiting for boot to finish, or for the thread-pool queue to drain before running inline. */
   #heldForInline: PendingEntry[] = [];
   #watchdog: NodeJS.Timeout | undefined;
+  #wallSweep: NodeJS.Timeout | undefined;
   #disposedBy: SandboxErrorCode | undefined;
   #catastrophic = false;
   #requestsServed = 0;
@@ -244,6 +247,7 @@ export class AppIsolate implements HostCallHandlers {
     const record = new RequestRecord(request.id, limits.cpuLimitMs, limits.wallLimitMs, limits.waitUntilLimitMs, () => this.#drop(record));
     this.#requests.set(request.id, record);
     record.onWallTimeout = () => this.#abortInIsolate(record);
+    this.#startWallSweep();
     if (signal) {
       if (signal.aborted) record.fail(new SandboxError("EDGE_SANDBOX_ABORTED"));
       else {
@@ -259,6 +263,21 @@ export class AppIsolate implements HostCallHandlers {
     const body = request.body === null ? null : exactArrayBuffer(request.body);
     this.#enter(record, ["request", request.id, request.method, request.url, request.headers, body]);
     return record.response;
+  }
+
+  /** One timer per isolate, running while it has requests, enforces their wall-time limits. */
+  #startWallSweep(): void {
+    if (this.#wallSweep !== undefined) return;
+    this.#wallSweep = setInterval(() => {
+      if (this.#requests.size === 0) {
+        clearInterval(this.#wallSweep);
+        this.#wallSweep = undefined;
+        return;
+      }
+      const now = performance.now();
+      for (const record of [...this.#requests.values()]) record.checkWallDeadline(now);
+    }, WALL_SWEEP_INTERVAL_MS);
+    this.#wallSweep.unref();
   }
 
   #abortInIsolate(record: RequestRecord): void {
@@ -433,23 +452,29 @@ export class AppIsolate implements HostCallHandlers {
     this.#log(level, String(requestId), text.length > MAX_LOG_CHARS ? `${text.slice(0, MAX_LOG_CHARS)}… (truncated)` : text);
   }
 
-  respond(requestId: string, status: number, statusText: string, headers: FlatHeaders, body: WireBody): void {
+  respond(requestId: string, status: number, statusText: string, headers: FlatHeaders, body: WireBody, finished: boolean): void {
     const record = this.#requests.get(String(requestId));
-    if (!record || record.isSettled) return;
-    try {
-      record.succeed(validateWireResponse(status, statusText, headers, body, this.#options.limits.responseLimitBytes));
-      this.#requestsServed++;
-    } catch (error) {
-      record.fail(error as SandboxError);
+    if (!record) return;
+    if (!record.isSettled) {
+      try {
+        record.succeed(validateWireResponse(status, statusText, headers, body, this.#options.limits.responseLimitBytes));
+        this.#requestsServed++;
+      } catch (error) {
+        record.fail(error as SandboxError);
+      }
     }
+    if (finished === true) record.markWaitUntilDone();
   }
 
-  fail(requestId: string, code: HandlerFailure, name: string, message: string, stack: string): void {
+  fail(requestId: string, code: HandlerFailure, name: string, message: string, stack: string, finished: boolean): void {
     const record = this.#requests.get(String(requestId));
-    if (!record || record.isSettled) return;
-    const summary = `${String(name)}: ${String(message)}`.slice(0, MAX_LOG_CHARS);
-    const errorCode = code === "bad_response" ? "EDGE_SANDBOX_BAD_RESPONSE" : "EDGE_SANDBOX_APP_EXCEPTION";
-    record.fail(new SandboxError(errorCode, summary, { appStack: withoutPreludeFrames(String(stack)).slice(0, MAX_LOG_CHARS) }));
+    if (!record) return;
+    if (!record.isSettled) {
+      const summary = `${String(name)}: ${String(message)}`.slice(0, MAX_LOG_CHARS);
+      const errorCode = code === "bad_response" ? "EDGE_SANDBOX_BAD_RESPONSE" : "EDGE_SANDBOX_APP_EXCEPTION";
+      record.fail(new SandboxError(errorCode, summary, { appStack: withoutPreludeFrames(String(stack)).slice(0, MAX_LOG_CHARS) }));
+    }
+    if (finished === true) record.markWaitUntilDone();
   }
 
   waitUntilDone(requestId: string): void {
@@ -559,6 +584,8 @@ export class AppIsolate implements HostCallHandlers {
     this.#dispatch = undefined;
     this.#heldForInline = [];
     this.#stopWatchdog();
+    clearInterval(this.#wallSweep);
+    this.#wallSweep = undefined;
     void this.#fetcher.close().catch(() => undefined);
     // After a catastrophic error the isolate never settles; disposing it
     // could block, and the process is about to be replaced anyway.

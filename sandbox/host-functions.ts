@@ -18,8 +18,8 @@ const DIGESTS: Readonly<Record<string, string>> = {
  */
 export interface HostCallHandlers {
   log(level: LogLevel, requestId: string, message: string): void;
-  respond(requestId: string, status: number, statusText: string, headers: FlatHeaders, body: WireBody): void;
-  fail(requestId: string, code: HandlerFailure, name: string, message: string, stack: string): void;
+  respond(requestId: string, status: number, statusText: string, headers: FlatHeaders, body: WireBody, finished: boolean): void;
+  fail(requestId: string, code: HandlerFailure, name: string, message: string, stack: string, finished: boolean): void;
   waitUntilDone(requestId: string): void;
   fetchStart(callId: number, requestId: string, method: string, url: string, headers: FlatHeaders, body: ArrayBuffer | null): void;
   fetchAbort(callId: number): void;

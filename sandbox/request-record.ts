@@ -20,9 +20,11 @@ export class RequestRecord {
   #cpuBudgetNs: bigint;
   #cpuUsedNs = 0n;
   #subrequests = 0;
-  #wallTimer: NodeJS.Timeout | undefined;
+  /** performance.now() by which a response is due; Infinity for none. */
+  readonly wallDeadline: number;
   #waitUntilTimer: NodeJS.Timeout | undefined;
   readonly #waitUntilLimitMs: number;
+  readonly #wallLimitMs: number;
   readonly #onDrop: () => void;
   readonly #finishListeners: Array<() => void> = [];
 
@@ -44,13 +46,19 @@ export class RequestRecord {
     // The caller may have stopped listening (aborted); never let that turn
     // into an unhandled rejection.
     this.response.catch(() => undefined);
-    if (wallLimitMs > 0) {
-      this.#wallTimer = setTimeout(() => {
-        if (this.#settled) return;
-        this.fail(new SandboxError("EDGE_SANDBOX_WALL_LIMIT", `no response within ${wallLimitMs} ms`, { limit: wallLimitMs }));
-        this.onWallTimeout?.();
-      }, wallLimitMs);
-    }
+    this.#wallLimitMs = wallLimitMs;
+    // Checked by the isolate's deadline sweep rather than a timer per
+    // request: timers cost more than a small request's whole host side.
+    this.wallDeadline = wallLimitMs > 0 ? performance.now() + wallLimitMs : Number.POSITIVE_INFINITY;
+  }
+
+  /** Fail with WALL_LIMIT if the response is overdue at `now`; true if it was. */
+  checkWallDeadline(now: number): boolean {
+    if (this.#settled || now < this.wallDeadline) return false;
+    const limit = this.#wallLimitMs;
+    this.fail(new SandboxError("EDGE_SANDBOX_WALL_LIMIT", `no response within ${limit} ms`, { limit }));
+    this.onWallTimeout?.();
+    return true;
   }
 
   get isSettled(): boolean {
@@ -88,7 +96,6 @@ export class RequestRecord {
   #settle(): boolean {
     if (this.#settled) return false;
     this.#settled = true;
-    clearTimeout(this.#wallTimer);
     if (this.#waitUntilDone) this.drop();
     else if (!this.#dropped) {
       this.#waitUntilTimer = setTimeout(() => this.drop(), this.#waitUntilLimitMs);
@@ -112,7 +119,6 @@ export class RequestRecord {
   drop(): void {
     if (this.#dropped) return;
     this.#dropped = true;
-    clearTimeout(this.#wallTimer);
     clearTimeout(this.#waitUntilTimer);
     this.#onDrop();
     for (const listener of this.#finishListeners) listener();

@@ -113,13 +113,13 @@ test("dispatch: Response.error() is reported as bad_response", async (t) => {
   });
 });
 
-test("waitUntil: waitUntilDone follows respond at once when nothing was passed", async (t) => {
+test("waitUntil: with nothing passed, respond itself says the request is finished", async (t) => {
   await withPrelude({ appSource: appWithFetch(`() => new Response("quick")`) }, async (harness) => {
     const outcome = await harness.request("GET", "https://app.example/");
     await harness.done(outcome.requestId);
     t.deepEqual(harness.events, [
       { requestId: outcome.requestId, event: "respond" },
-      { requestId: outcome.requestId, event: "waitUntilDone" },
+      { requestId: outcome.requestId, event: "finished" },
     ]);
   });
 });

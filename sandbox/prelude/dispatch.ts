@@ -60,6 +60,18 @@ function finishIfSettled(requestId: string, state: RequestState): void {
   host.waitUntilDone(requestId);
 }
 
+/**
+ * Mark the request answered; true if it is also over (no waitUntil work
+ * pending), in which case the answer itself tells the host so.
+ */
+function answer(requestId: string, state: RequestState): boolean {
+  state.answered = true;
+  if (state.pending > 0) return false;
+  state.done = true;
+  requests.delete(requestId);
+  return true;
+}
+
 function errorFields(error: unknown): { name: string; message: string; stack: string } {
   if (error instanceof Error) {
     try {
@@ -80,10 +92,8 @@ function errorFields(error: unknown): { name: string; message: string; stack: st
 
 function sendFailure(requestId: string, state: RequestState, code: HandlerFailure, error: unknown): void {
   if (state.answered) return;
-  state.answered = true;
   const { name, message, stack } = errorFields(error);
-  host.fail(requestId, code, name, message, stack);
-  finishIfSettled(requestId, state);
+  host.fail(requestId, code, name, message, stack, answer(requestId, state));
 }
 
 function sendResult(requestId: string, state: RequestState, result: unknown): void {
@@ -104,9 +114,7 @@ function sendResult(requestId: string, state: RequestState, result: unknown): vo
   }
   // The body leaves the isolate: like the network, this consumes it.
   if (parts.source !== null) takeBody(result as Response);
-  state.answered = true;
-  host.respond(requestId, parts.status, parts.statusText, parts.headers, toWireBody(parts.source));
-  finishIfSettled(requestId, state);
+  host.respond(requestId, parts.status, parts.statusText, parts.headers, toWireBody(parts.source), answer(requestId, state));
 }
 
 function createContext(requestId: string, state: RequestState): object {

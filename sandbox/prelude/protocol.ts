@@ -54,11 +54,15 @@ export interface HostFunctions {
   randomBytes(byteLength: number): ArrayBuffer;
   /** (sync) Digest of `data`; algorithm is one of SHA-1, SHA-256, SHA-384, SHA-512 (normalised upper case). */
   digest(algorithm: string, data: ArrayBuffer): ArrayBuffer;
-  /** (ignored) The response to request `requestId`. */
-  respond(requestId: string, status: number, statusText: string, headers: FlatHeaders, body: WireBody): void;
-  /** (ignored) The handler of `requestId` failed. `stack` is the raw V8 stack (bundle positions). */
-  fail(requestId: string, code: HandlerFailure, name: string, message: string, stack: string): void;
-  /** (ignored) Every promise passed to ctx.waitUntil for `requestId` has settled. */
+  /**
+   * (ignored) The response to request `requestId`. `finished` is true when
+   * no ctx.waitUntil work is pending: the request is over and no
+   * waitUntilDone will follow (one host call instead of two on the hot path).
+   */
+  respond(requestId: string, status: number, statusText: string, headers: FlatHeaders, body: WireBody, finished: boolean): void;
+  /** (ignored) The handler of `requestId` failed. `stack` is the raw V8 stack (bundle positions). `finished` as for respond. */
+  fail(requestId: string, code: HandlerFailure, name: string, message: string, stack: string, finished: boolean): void;
+  /** (ignored) Every promise passed to ctx.waitUntil for `requestId` has settled (sent only if respond/fail said `finished: false`). */
   waitUntilDone(requestId: string): void;
   /** (ignored) Start an outbound fetch; the outcome arrives as dispatch("fetch-result" | "fetch-error"). */
   fetchStart(callId: number, requestId: string, method: string, url: string, headers: FlatHeaders, body: ArrayBuffer | null): void;

@@ -89,7 +89,7 @@ export class PreludeHarness {
   readonly abortedFetches: number[] = [];
   readonly timerCalls: TimerCall[] = [];
   /** Order of host calls per request id, e.g. ["respond", "waitUntilDone"]. */
-  readonly events: Array<{ requestId: string; event: "respond" | "fail" | "waitUntilDone" }> = [];
+  readonly events: Array<{ requestId: string; event: "respond" | "fail" | "finished" | "waitUntilDone" }> = [];
   /** Errors from dispatch calls the harness made on its own (timers, fetch results). */
   readonly backgroundErrors: unknown[] = [];
   initResult = "";
@@ -142,16 +142,18 @@ export class PreludeHarness {
         return hash.buffer.slice(hash.byteOffset, hash.byteOffset + hash.byteLength);
       }),
       respond: new ivm.Callback(
-        (requestId: string, status: number, statusText: string, headers: FlatHeaders, body: WireBody) => {
+        (requestId: string, status: number, statusText: string, headers: FlatHeaders, body: WireBody, finished: boolean) => {
           this.events.push({ requestId, event: "respond" });
           this.#outcome(requestId).resolve({ kind: "respond", status, statusText, headers, body });
+          if (finished) this.#finished(requestId);
         },
         ignored,
       ),
       fail: new ivm.Callback(
-        (requestId: string, code: HandlerFailure, name: string, message: string, stack: string) => {
+        (requestId: string, code: HandlerFailure, name: string, message: string, stack: string, finished: boolean) => {
           this.events.push({ requestId, event: "fail" });
           this.#outcome(requestId).resolve({ kind: "fail", code, name, message, stack });
+          if (finished) this.#finished(requestId);
         },
         ignored,
       ),
@@ -206,6 +208,12 @@ export class PreludeHarness {
       this.#outcomes.set(requestId, entry);
     }
     return entry;
+  }
+
+  /** respond/fail said the request is over: no waitUntilDone will follow. */
+  #finished(requestId: string): void {
+    this.events.push({ requestId, event: "finished" });
+    this.#doneWaiter(requestId).resolve();
   }
 
   #doneWaiter(requestId: string): Waiter<void> {
@@ -286,7 +294,7 @@ export class PreludeHarness {
     return this.#outcome(requestId).promise;
   }
 
-  /** Resolves when the prelude calls waitUntilDone(requestId). */
+  /** Resolves when the request is over: respond/fail said `finished`, or waitUntilDone(requestId) came. */
   done(requestId: string): Promise<void> {
     return this.#doneWaiter(requestId).promise;
   }
