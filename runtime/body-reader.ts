@@ -7,39 +7,64 @@ export type BodyResult =
   | { readonly kind: "aborted" };
 
 /**
- * Read the request body through uWS `onData`, copying each chunk (uWS
- * neuters it when the callback returns) and stopping at `limitBytes`: a
- * declared Content-Length over the limit is refused before any byte is
- * read, and a chunked body is refused as soon as it crosses the limit, so
- * no more than `limitBytes` is ever buffered. Must be called synchronously
- * inside the uWS handler.
+ * After a body crosses the limit we keep reading (and discarding) up to this
+ * much more before answering 413: closing a socket that still has unread
+ * data makes the kernel send a reset, which can destroy the 413 before the
+ * client reads it ("lingering close", as nginx does it).
  */
-export function readBody(
-  writer: ResponseWriter,
-  contentLength: number | undefined,
-  limitBytes: number,
-): Promise<BodyResult> {
-  if (contentLength !== undefined && contentLength > limitBytes) {
-    return Promise.resolve({ kind: "too-large" });
-  }
+export const DRAIN_LIMIT_BYTES = 4 * 1024 * 1024;
+/** ...and for at most this long. */
+export const DRAIN_LIMIT_MS = 2000;
+
+/**
+ * Read the request body through uWS `onData`, copying each chunk (uWS
+ * neuters it when the callback returns) and never buffering more than
+ * `limitBytes`: a declared Content-Length over the limit is refused without
+ * allocating for it, and a chunked body is refused as soon as it crosses the
+ * limit. Must be called synchronously inside the uWS handler.
+ */
+export function readBody(writer: ResponseWriter, contentLength: number | undefined, limitBytes: number): Promise<BodyResult> {
   return new Promise<BodyResult>((resolve) => {
+    const declaredTooLarge = contentLength !== undefined && contentLength > limitBytes;
     // Known length: one exact allocation. Unknown: grow geometrically.
-    let buffer = new Uint8Array(contentLength ?? 16 * 1024);
+    let buffer: Uint8Array | null = declaredTooLarge ? null : new Uint8Array(contentLength ?? 16 * 1024);
     let size = 0;
+    let discarded = 0;
     let settled = false;
+    let drainTimer: NodeJS.Timeout | undefined;
     const settle = (result: BodyResult): void => {
       if (settled) return;
       settled = true;
+      clearTimeout(drainTimer);
+      buffer = null;
       resolve(result);
     };
+    const startDraining = (): void => {
+      buffer = null;
+      drainTimer = setTimeout(() => settle({ kind: "too-large" }), DRAIN_LIMIT_MS);
+    };
+    if (declaredTooLarge) {
+      // Too much to drain politely: answer now.
+      if ((contentLength as number) - limitBytes > DRAIN_LIMIT_BYTES) {
+        settle({ kind: "too-large" });
+        return;
+      }
+      startDraining();
+    }
     writer.onFinish((state) => {
       if (state === "aborted") settle({ kind: "aborted" });
     });
     writer.onData((chunk, isLast) => {
       if (settled) return;
+      if (buffer === null) {
+        discarded += chunk.byteLength;
+        if (isLast || discarded > DRAIN_LIMIT_BYTES) settle({ kind: "too-large" });
+        return;
+      }
       const incoming = new Uint8Array(chunk);
       if (size + incoming.byteLength > limitBytes) {
-        settle({ kind: "too-large" });
+        startDraining();
+        if (isLast) settle({ kind: "too-large" });
         return;
       }
       if (size + incoming.byteLength > buffer.byteLength) {

@@ -1,5 +1,6 @@
 import test from "ava";
 import { request as httpRequest } from "node:http";
+import { connect } from "node:net";
 import { withApp } from "./helpers/with-app.js";
 
 interface ErrorBody {
@@ -115,6 +116,22 @@ test("limits: a body over the limit gets 413 from its Content-Length, before it 
     await expectError(t, `${server.url}/ok`, 413, "body_size_limit", { method: "POST", body: new Uint8Array(1024 * 1024 + 1) });
     const fits = await fetch(`${server.url}/ok`, { method: "POST", body: new Uint8Array(1024 * 1024) });
     t.is(fits.status, 200);
+  });
+});
+
+test("limits: a declared body far over the limit is refused before a byte of it is sent", async (t) => {
+  await withApp(t, limitsApp, ["--body-limit-mb", "1"], async (server) => {
+    const reply = await new Promise<string>((resolve, reject) => {
+      const socket = connect(server.port, "127.0.0.1", () => {
+        socket.write(`POST /ok HTTP/1.1\r\nHost: x\r\nContent-Length: ${500 * 1024 * 1024}\r\n\r\n`);
+      });
+      let text = "";
+      socket.setEncoding("latin1").on("data", (chunk: string) => (text += chunk));
+      socket.on("close", () => resolve(text));
+      socket.on("error", reject);
+    });
+    t.regex(reply, /^HTTP\/1\.1 413 /);
+    t.regex(reply, /"error":"body_size_limit"/);
   });
 });
 
