@@ -52,9 +52,10 @@ async function run(config: RunConfig): Promise<void> {
   // "serving" line must find its handler.
   process.on("SIGINT", stop);
   process.on("SIGTERM", stop);
-  const port = await supervisor.start();
+  const { port, pid } = await supervisor.start();
   const shown = config.host.includes(":") ? `[${config.host}]` : config.host;
-  process.stdout.write(`edgehost: serving ${relative(process.cwd(), config.entry) || config.entry} at http://${shown}:${port}/\n`);
+  const entry = relative(process.cwd(), config.entry) || config.entry;
+  process.stdout.write(`edgehost: serving ${entry} at http://${shown}:${port}/ (front end pid ${pid})\n`);
 }
 
 export async function main(argv: readonly string[]): Promise<void> {

@@ -46,7 +46,7 @@ function limitsOf(config: RunConfig): SandboxLimits {
   };
 }
 
-async function start(config: RunConfig, port: number): Promise<void> {
+async function start(config: RunConfig, port: number, listenNow: boolean): Promise<void> {
   const entryName = relative(process.cwd(), config.entry) || config.entry;
   let bundle: AppBundle;
   try {
@@ -83,15 +83,22 @@ async function start(config: RunConfig, port: number): Promise<void> {
     },
     refuseWith: () => (failedCatastrophically ? "restarting" : undefined),
   });
+  // Watch before announcing readiness: an edit made right after "ready" must not be missed.
+  if (config.watch) watch(appHost, entryName);
+  if (listenNow) await listen();
+  else send({ type: "ready", port, listening: false });
+}
+
+/** Bind the port (now, or when a standby is promoted) and say so. */
+async function listen(): Promise<void> {
+  if (server === undefined) return;
   try {
     await server.listen();
   } catch (error) {
     if (isRuntimeError(error)) fatal(error.code, error.message);
     throw error;
   }
-  // Watch before announcing readiness: an edit made right after "ready" must not be missed.
-  if (config.watch) watch(appHost, entryName);
-  send({ type: "ready", port: server.port });
+  send({ type: "ready", port: server.port, listening: true });
 }
 
 function watch(appHost: AppHost, entryName: string): void {
@@ -151,7 +158,11 @@ process.on("message", (message: unknown) => {
   if (!isSupervisorMessage(message)) return;
   if (message.type === "start" && config === undefined) {
     config = message.config;
-    start(message.config, message.port).catch((error: unknown) => {
+    start(message.config, message.port, message.listen).catch((error: unknown) => {
+      fatal("EDGE_RUNTIME_APP_FAILED", error instanceof Error ? (error.stack ?? error.message) : String(error));
+    });
+  } else if (message.type === "listen") {
+    listen().catch((error: unknown) => {
       fatal("EDGE_RUNTIME_APP_FAILED", error instanceof Error ? (error.stack ?? error.message) : String(error));
     });
   } else if (message.type === "shutdown") {

@@ -2,15 +2,20 @@ import type { RunConfig } from "./run-config.js";
 
 /** Supervisor -> front end. */
 export type SupervisorMessage =
-  /** Start serving `config`; `port` overrides config.port for replacements (same port as before). */
-  | { readonly type: "start"; readonly config: RunConfig; readonly port: number }
+  /**
+   * Load `config`'s app; listen on `port` (which overrides config.port, so a
+   * replacement binds the same port) now if `listen`, else wait as a standby.
+   */
+  | { readonly type: "start"; readonly config: RunConfig; readonly port: number; readonly listen: boolean }
+  /** Standby: start listening now (the active front end is gone). */
+  | { readonly type: "listen" }
   /** Stop accepting, drain, exit 0. */
   | { readonly type: "shutdown" };
 
 /** Front end -> supervisor. */
 export type FrontEndMessage =
-  /** Listening on `port`. */
-  | { readonly type: "ready"; readonly port: number }
+  /** Listening on `port` (listening: true), or booted as a standby (listening: false). */
+  | { readonly type: "ready"; readonly port: number; readonly listening: boolean }
   /** Could not start; `message` is the one line to print. */
   | { readonly type: "fatal"; readonly code: string; readonly message: string }
   /** An isolate failed catastrophically: start a replacement now; this process will abort once it has drained. */
@@ -25,5 +30,5 @@ export function isFrontEndMessage(value: unknown): value is FrontEndMessage {
 export function isSupervisorMessage(value: unknown): value is SupervisorMessage {
   if (typeof value !== "object" || value === null) return false;
   const type = (value as { type?: unknown }).type;
-  return type === "start" || type === "shutdown";
+  return type === "start" || type === "listen" || type === "shutdown";
 }

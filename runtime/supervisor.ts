@@ -8,64 +8,85 @@ import type { RunConfig } from "./run-config.js";
 
 const FRONT_END_MAIN = fileURLToPath(new URL("./front-end-main.js", import.meta.url));
 
-/** Restart delays for a front end that keeps crashing: none first, then doubling to the cap. */
+/** Delays before spawning again after a front end died: none first, then growing to the cap. */
 const RESTART_BACKOFF_MS = [0, 100, 250, 500, 1000, 2000, 5000];
 /** A front end that stayed up this long resets the backoff. */
 const STABLE_AFTER_MS = 10_000;
 /** Grace on top of the drain time before a child that will not exit is killed. */
 const KILL_GRACE_MS = 2_000;
 
+/**
+ * active: listening and serving. standby: app built and isolate booted, not
+ * listening; promoted when the active one dies. retiring: asked to be
+ * replaced after a catastrophic isolate failure, serving 503 until the
+ * replacement listens.
+ */
+type Role = "active" | "standby" | "retiring";
+
 interface FrontEnd {
   readonly child: ChildProcess;
+  role: Role;
+  /** Listening (active) or booted and waiting (standby). */
   ready: boolean;
   readyAt: number;
-  /** Asked to be replaced (catastrophic isolate failure). */
-  replacing: boolean;
+  /** A standby still booting when the active one died: listen as soon as it is ready. */
+  promoteWhenReady: boolean;
 }
 
 /**
- * The top process: holds the configuration, runs no tenant code and no uWS,
- * spawns the front end, restarts it when it dies (with backoff if it keeps
- * dying) and hands the port over when one asks to be replaced. Owns
+ * The top process: holds the configuration, runs no tenant code and no uWS.
+ * It keeps one active front end and one warm standby (app bundled, isolate
+ * booted, not listening). When the active one dies or asks to be replaced,
+ * the standby starts listening on the same port at once, so the server
+ * answers again in milliseconds instead of a process start-up; a new
+ * standby is then spawned, with backoff if front ends keep dying. Owns
  * SIGINT/SIGTERM: asks every child to drain, then exits.
  */
 export class Supervisor {
   readonly #config: RunConfig;
   readonly #log: LogSink;
+  readonly #useStandby: boolean;
   readonly #frontEnds = new Set<FrontEnd>();
   #port: number;
-  #crashes = 0;
+  #deaths = 0;
+  #lastDeathAt = 0;
   #stopping = false;
-  #restartTimer: NodeJS.Timeout | undefined;
+  #spawnTimer: NodeJS.Timeout | undefined;
 
-  constructor(config: RunConfig, log: LogSink) {
+  constructor(config: RunConfig, log: LogSink, options: { standby?: boolean } = {}) {
     this.#config = config;
     this.#log = log;
     this.#port = config.port;
+    this.#useStandby = options.standby ?? true;
   }
 
-  /** Start the first front end; resolves with the port once it listens. Rejects RuntimeError with its one-line reason. */
-  async start(): Promise<number> {
+  /**
+   * Start the first front end; resolves with the port and the listening
+   * front end's PID. Rejects RuntimeError with its one-line reason.
+   */
+  async start(): Promise<{ port: number; pid: number }> {
     // uSockets sets SO_REUSEPORT only for an explicit port, and a replacement
     // front end must be able to bind next to the one it replaces: so port 0
     // is resolved to a concrete free port here, once.
     if (this.#port === 0) this.#port = await pickFreePort(this.#config.host);
-    return new Promise((resolve, reject) => {
-      this.#spawn({ onReady: resolve, onStartFailure: reject });
+    const port = await new Promise<number>((resolve, reject) => {
+      this.#spawn("active", { onReady: resolve, onStartFailure: reject });
     });
+    if (this.#useStandby) this.#spawn("standby");
+    return { port, pid: this.pids("active")[0] ?? 0 };
   }
 
-  /** PIDs of live front ends (for operators and tests). */
-  get frontEndPids(): number[] {
-    return [...this.#frontEnds].map((f) => f.child.pid).filter((pid): pid is number => pid !== undefined);
+  /** PIDs of live front ends by role (for operators and tests). */
+  pids(role: Role): number[] {
+    return [...this.#frontEnds].filter((f) => f.role === role && f.child.pid !== undefined).map((f) => f.child.pid as number);
   }
 
-  #spawn(hooks: { onReady?: (port: number) => void; onStartFailure?: (error: RuntimeError) => void } = {}): FrontEnd {
+  #spawn(role: "active" | "standby", hooks: { onReady?: (port: number) => void; onStartFailure?: (error: RuntimeError) => void } = {}): void {
     const child = fork(FRONT_END_MAIN, [], {
       execArgv: ["--no-node-snapshot"],
       stdio: ["ignore", "inherit", "inherit", "ipc"],
     });
-    const frontEnd: FrontEnd = { child, ready: false, readyAt: 0, replacing: false };
+    const frontEnd: FrontEnd = { child, role, ready: false, readyAt: 0, promoteWhenReady: false };
     this.#frontEnds.add(frontEnd);
     let fatalMessage: string | undefined;
     child.on("message", (message: unknown) => {
@@ -74,54 +95,108 @@ export class Supervisor {
         case "ready":
           frontEnd.ready = true;
           frontEnd.readyAt = Date.now();
-          this.#port = message.port;
-          this.#retireReplaced(frontEnd);
-          hooks.onReady?.(message.port);
+          if (message.listening) {
+            this.#port = message.port;
+            this.#retireReplaced(frontEnd);
+            hooks.onReady?.(message.port);
+          } else if (frontEnd.promoteWhenReady) {
+            this.#promote(frontEnd);
+          } else {
+            this.#log({ level: "info", message: `standby front end ${child.pid} ready` });
+          }
           break;
         case "fatal":
           fatalMessage = message.message;
           break;
         case "replace-me":
-          if (!frontEnd.replacing && !this.#stopping) {
-            frontEnd.replacing = true;
-            this.#spawn();
+          if (frontEnd.role === "active" && !this.#stopping) {
+            frontEnd.role = "retiring";
+            this.#log({ level: "error", message: `front end ${child.pid} lost an isolate and must be replaced` });
+            this.#reconcile(0);
           }
           break;
       }
     });
-    child.on("exit", (code, signal) => {
-      this.#frontEnds.delete(frontEnd);
-      if (!frontEnd.ready) {
-        const reason = fatalMessage ?? `front end exited during start-up (${signal ?? `code ${code}`})`;
-        hooks.onStartFailure?.(new RuntimeError(fatalMessage ? "EDGE_RUNTIME_APP_FAILED" : "EDGE_RUNTIME_CHILD_FAILED", reason));
-        if (!hooks.onStartFailure && !this.#stopping) this.#scheduleRestart(`replacement failed to start: ${reason}`);
-        return;
-      }
-      if (this.#stopping || frontEnd.replacing) return;
-      this.#scheduleRestart(`front end ${child.pid} died (${signal ?? `exit code ${code}`})`, Date.now() - frontEnd.readyAt);
-    });
-    const message: SupervisorMessage = { type: "start", config: this.#config, port: this.#port };
+    child.on("exit", (code, signal) => this.#onExit(frontEnd, code, signal, fatalMessage, hooks.onStartFailure));
+    const message: SupervisorMessage = { type: "start", config: this.#config, port: this.#port, listen: role === "active" };
     child.send(message);
-    return frontEnd;
   }
 
-  /** A replacement is listening: the front end it replaces may now drain and go. */
+  #onExit(
+    frontEnd: FrontEnd,
+    code: number | null,
+    signal: NodeJS.Signals | null,
+    fatalMessage: string | undefined,
+    onStartFailure: ((error: RuntimeError) => void) | undefined,
+  ): void {
+    this.#frontEnds.delete(frontEnd);
+    if (this.#stopping) return;
+    const how = signal ?? `exit code ${String(code)}`;
+    if (!frontEnd.ready && onStartFailure) {
+      const reason = fatalMessage ?? `front end exited during start-up (${how})`;
+      onStartFailure(new RuntimeError(fatalMessage ? "EDGE_RUNTIME_APP_FAILED" : "EDGE_RUNTIME_CHILD_FAILED", reason));
+      return;
+    }
+    if (frontEnd.role === "retiring") return;
+    const name = frontEnd.role === "standby" ? "standby front end" : "front end";
+    this.#log({ level: "error", message: `${name} ${frontEnd.child.pid} died (${fatalMessage ?? how})` });
+    this.#reconcile(frontEnd.ready ? Date.now() - frontEnd.readyAt : 0);
+  }
+
+  #promote(standby: FrontEnd): void {
+    standby.role = "active";
+    standby.promoteWhenReady = false;
+    this.#log({ level: "error", message: `standby front end ${standby.child.pid} takes over` });
+    this.#send(standby, { type: "listen" });
+  }
+
+  /**
+   * Bring the set of front ends back to one active and one standby. A
+   * missing active is replaced by the standby (at once if it is booted,
+   * else as soon as it is); anything that must be spawned is spawned after
+   * the backoff for front ends that keep dying.
+   */
+  #reconcile(upForMs: number): void {
+    if (this.#stopping) return;
+    const live = [...this.#frontEnds];
+    const hasActive = live.some((f) => f.role === "active");
+    if (!hasActive) {
+      this.#noteDeath(upForMs);
+      const standby = live.find((f) => f.role === "standby" && f.ready) ?? live.find((f) => f.role === "standby");
+      if (standby?.ready) this.#promote(standby);
+      else if (standby) standby.promoteWhenReady = true;
+    }
+    this.#scheduleSpawn();
+  }
+
+  #noteDeath(upForMs: number): void {
+    if (upForMs > STABLE_AFTER_MS || Date.now() - this.#lastDeathAt > STABLE_AFTER_MS) this.#deaths = 0;
+    this.#deaths++;
+    this.#lastDeathAt = Date.now();
+  }
+
+  /** Spawn whatever is missing, after the current backoff. */
+  #scheduleSpawn(): void {
+    if (this.#stopping || this.#spawnTimer !== undefined) return;
+    const delay = RESTART_BACKOFF_MS[Math.min(Math.max(this.#deaths - 1, 0), RESTART_BACKOFF_MS.length - 1)] ?? 0;
+    this.#spawnTimer = setTimeout(() => {
+      this.#spawnTimer = undefined;
+      if (this.#stopping) return;
+      const live = [...this.#frontEnds];
+      const activeOrPromoting = live.some((f) => f.role === "active" || f.promoteWhenReady);
+      if (!activeOrPromoting) this.#spawn("active");
+      else if (this.#useStandby && !live.some((f) => f.role === "standby" && !f.promoteWhenReady)) this.#spawn("standby");
+      else return;
+      // Both may be missing (everything died): come back for the other one.
+      this.#scheduleSpawn();
+    }, delay);
+  }
+
+  /** A replacement is listening: front ends it replaces may now drain and go. */
   #retireReplaced(newcomer: FrontEnd): void {
     for (const frontEnd of this.#frontEnds) {
-      if (frontEnd !== newcomer && frontEnd.replacing) this.#send(frontEnd, { type: "shutdown" });
+      if (frontEnd !== newcomer && frontEnd.role === "retiring") this.#send(frontEnd, { type: "shutdown" });
     }
-  }
-
-  #scheduleRestart(reason: string, upForMs = 0): void {
-    if (this.#stopping || this.#restartTimer !== undefined) return;
-    if (upForMs > STABLE_AFTER_MS) this.#crashes = 0;
-    const delay = RESTART_BACKOFF_MS[Math.min(this.#crashes, RESTART_BACKOFF_MS.length - 1)] ?? 0;
-    this.#crashes++;
-    this.#log({ level: "error", message: `${reason}; restarting in ${delay} ms` });
-    this.#restartTimer = setTimeout(() => {
-      this.#restartTimer = undefined;
-      if (!this.#stopping) this.#spawn();
-    }, delay);
   }
 
   #send(frontEnd: FrontEnd, message: SupervisorMessage): void {
@@ -132,7 +207,7 @@ export class Supervisor {
   /** Ask every front end to drain and exit; resolves when all have exited. */
   async shutdown(): Promise<void> {
     this.#stopping = true;
-    clearTimeout(this.#restartTimer);
+    clearTimeout(this.#spawnTimer);
     const exits = [...this.#frontEnds].map(
       (frontEnd) =>
         new Promise<void>((resolve) => {

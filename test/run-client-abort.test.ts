@@ -1,7 +1,7 @@
 import test from "ava";
 import { createHash } from "node:crypto";
 import { connect, type Socket } from "node:net";
-import { childPids, rssBytes } from "./helpers/processes.js";
+import { rssBytes } from "./helpers/processes.js";
 import { withApp } from "./helpers/with-app.js";
 
 const MB = 1024 * 1024;
@@ -76,15 +76,14 @@ test("abort: a client going away aborts request.signal inside the isolate", asyn
 test("backpressure: a 50 MB response to a slow reader arrives intact with bounded memory", async (t) => {
   // Building 50 MB inside the isolate is real CPU work: give it room, this test is about the writer.
   await withApp(t, app, ["--cpu-ms", "2000"], async (server) => {
-    const [frontEnd] = childPids(server.child.pid as number);
-    t.truthy(frontEnd);
-    const baseline = rssBytes(frontEnd as number);
+    const frontEnd = server.frontEndPid;
+    const baseline = rssBytes(frontEnd);
     const socket = await openSocket(server.port);
     socket.pause();
     socket.write("GET /big?mb=50 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
     // Let the server hit backpressure while nobody reads.
     await new Promise((resolve) => setTimeout(resolve, 1500));
-    const whileStalled = rssBytes(frontEnd as number);
+    const whileStalled = rssBytes(frontEnd);
     const hash = createHash("sha256");
     let received = 0;
     let headerDone = false;

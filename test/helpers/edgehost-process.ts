@@ -12,7 +12,10 @@ export const EDGEHOST_BIN = join(REPO_ROOT, "bin", "edgehost.js");
 export interface RunningEdgehost {
   readonly url: string;
   readonly port: number;
+  /** The supervisor. */
   readonly child: ChildProcess;
+  /** The front end that was listening when the server announced itself. */
+  readonly frontEndPid: number;
   /** Everything printed so far (stdout and stderr interleaved). */
   output(): string;
   /** Resolve with the output once `pattern` appears in it (rejects after timeoutMs). */
@@ -32,7 +35,7 @@ export interface FinishedEdgehost extends ExitStatus {
   readonly stderr: string;
 }
 
-const READY = /edgehost: serving .* at (http:\/\/[^\s]+)\//;
+const READY = /edgehost: serving .* at (http:\/\/[^\s]+)\/ \(front end pid (\d+)\)/;
 
 function collect(child: ChildProcess): { text: () => string; stdout: () => string; stderr: () => string; onData: (fn: () => void) => void } {
   let all = "";
@@ -86,9 +89,11 @@ export async function startEdgehost(entry: string, args: readonly string[] = [],
       });
     });
   const text = await waitForOutput(READY);
-  const url = (READY.exec(text) as RegExpExecArray)[1] as string;
+  const ready = READY.exec(text) as RegExpExecArray;
+  const url = ready[1] as string;
   return {
     url,
+    frontEndPid: Number(ready[2]),
     port: Number(new URL(url).port),
     child,
     output: output.text,
