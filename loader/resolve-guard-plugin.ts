@@ -107,7 +107,8 @@ export function resolveGuardPlugin(hostNodeModules: string | null = hostNodeModu
           external: resolved.external,
           sideEffects: resolved.sideEffects,
           suffix: resolved.suffix,
-          pluginData: resolved.pluginData,
+          // esbuild types pluginData as any; we only pass it through.
+          pluginData: resolved.pluginData as unknown,
         };
       });
     },

@@ -48,7 +48,7 @@ export function createStackMapper(code: string, sourcesDir: string, displayDir: 
     const map = sourceMap;
     if (map === null) return stack;
     // esbuild omits sourceRoot although the type says it is always there.
-    const sourceRoot = path.resolve(sourcesDir, (map.payload.sourceRoot as string | undefined) ?? "");
+    const sourceRoot = path.resolve(sourcesDir, (map.payload.sourceRoot) ?? "");
     return stack.replace(POSITION_PATTERN, (whole: string, line: string, column: string) => {
       const lineOffset = Number(line) - 1;
       const entry = map.findEntry(lineOffset, Number(column) - 1);

@@ -45,7 +45,7 @@ export function readBody(writer: ResponseWriter, contentLength: number | undefin
     };
     if (declaredTooLarge) {
       // Too much to drain politely: answer now.
-      if ((contentLength as number) - limitBytes > DRAIN_LIMIT_BYTES) {
+      if ((contentLength) - limitBytes > DRAIN_LIMIT_BYTES) {
         settle({ kind: "too-large" });
         return;
       }

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import ivm from "isolated-vm";
+import type ivm from "isolated-vm";
 
 /** Where `npm run build` writes the bundled prelude (next to this module in dist/). */
 const PRELUDE_PATH = fileURLToPath(new URL("./prelude.js", import.meta.url));

@@ -1,5 +1,6 @@
 import test from "ava";
-import { PreludeHarness, withPrelude } from "./helpers/prelude-harness.js";
+import type { PreludeHarness} from "./helpers/prelude-harness.js";
+import { withPrelude } from "./helpers/prelude-harness.js";
 
 /** Runs `code` (console calls) in a fresh isolate and returns the log lines it produced. */
 async function logsOf(code: string): Promise<Array<[string, string]>> {

@@ -1,4 +1,4 @@
-import test from "ava";
+import test, { type ExecutionContext } from "ava";
 import { request as httpRequest } from "node:http";
 import { connect } from "node:net";
 import { withApp } from "./helpers/with-app.js";
@@ -8,7 +8,7 @@ interface ErrorBody {
   requestId: string;
 }
 
-async function expectError(t: import("ava").ExecutionContext, url: string, status: number, error: string, init?: RequestInit): Promise<void> {
+async function expectError(t: ExecutionContext, url: string, status: number, error: string, init?: RequestInit): Promise<void> {
   const response = await fetch(url, init);
   t.is(response.status, status);
   t.is(response.headers.get("content-type"), "application/json");
