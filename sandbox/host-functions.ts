@@ -78,16 +78,4 @@ export function createHostCallbacks(handlers: HostCallHandlers, onInternalError:
   };
 }
 
-/** Names of the host functions, in a fixed order for evalClosure. */
-export const HOST_FUNCTION_NAMES: ReadonlyArray<keyof HostFunctions> = [
-  "log",
-  "randomBytes",
-  "digest",
-  "respond",
-  "fail",
-  "waitUntilDone",
-  "fetchStart",
-  "fetchAbort",
-  "timerStart",
-  "timerClear",
-];
+export { HOST_FUNCTION_NAMES } from "./prelude/protocol.js";

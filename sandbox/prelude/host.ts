@@ -4,20 +4,7 @@
  * the global is deleted before any tenant code runs, and no host function is
  * ever passed to tenant code or stored where tenant code can reach it.
  */
-import { HOST_GLOBAL, type HostFunctions } from "./protocol.js";
-
-const HOST_FUNCTION_NAMES: ReadonlyArray<keyof HostFunctions> = [
-  "log",
-  "randomBytes",
-  "digest",
-  "respond",
-  "fail",
-  "waitUntilDone",
-  "fetchStart",
-  "fetchAbort",
-  "timerStart",
-  "timerClear",
-];
+import { HOST_FUNCTION_NAMES, HOST_GLOBAL, type HostFunctions } from "./protocol.js";
 
 function takeHostFunctions(): HostFunctions {
   const global = globalThis as unknown as Record<string, unknown>;

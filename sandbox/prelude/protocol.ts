@@ -1,7 +1,7 @@
 /**
  * The contract between the host (sandbox/*.ts, Node side) and the prelude
- * (sandbox/prelude/*, runs inside each isolate). Type-only: both sides import
- * it, neither side gets the other's runtime.
+ * (sandbox/prelude/*, runs inside each isolate). Types and a few constant
+ * names: both sides import it, neither side gets the other's runtime.
  *
  * Boot sequence (host):
  *  1. create isolate + context, set global `__edgehost_host` to an object of
@@ -84,6 +84,20 @@ export interface Dispatch {
   (kind: "fetch-error", callId: number, name: string, message: string): void;
   (kind: "timer", timerId: number): void;
 }
+
+/** Names of the host functions, in the order the host installs them. */
+export const HOST_FUNCTION_NAMES: ReadonlyArray<keyof HostFunctions> = [
+  "log",
+  "randomBytes",
+  "digest",
+  "respond",
+  "fail",
+  "waitUntilDone",
+  "fetchStart",
+  "fetchAbort",
+  "timerStart",
+  "timerClear",
+];
 
 /** Global names used only during boot. */
 export const HOST_GLOBAL = "__edgehost_host";
