@@ -88,6 +88,8 @@ const DEFAULT_INLINE_ENTRY_THRESHOLD_MS = 1;
 const LONG_ENTRY_FACTOR = 10;
 /** Live timers one isolate may hold. */
 const MAX_TIMERS = 10_000;
+/** Console lines kept per request (and for top-level code). */
+const MAX_LOG_LINES = 1000;
 /** Longest console message kept, in characters. */
 const MAX_LOG_CHARS = 16_384;
 
@@ -450,9 +452,25 @@ export class AppIsolate implements HostCallHandlers {
   // ---- host calls (untrusted arguments) ----
 
   log(level: LogLevel, requestId: string, message: string): void {
+    const id = String(requestId);
+    // Writing logs costs the host's thread, not the isolate's CPU budget:
+    // cap lines per request (and for top-level code) so a console.log loop
+    // cannot slow other tenants down.
+    const record = this.#requests.get(id);
+    const counter = record ?? this;
+    counter.logLines++;
+    if (counter.logLines > MAX_LOG_LINES) {
+      if (counter.logLines === MAX_LOG_LINES + 1) {
+        this.#log("warn", id, `more than ${MAX_LOG_LINES} console lines; the rest are dropped`);
+      }
+      return;
+    }
     const text = String(message);
-    this.#log(level, String(requestId), text.length > MAX_LOG_CHARS ? `${text.slice(0, MAX_LOG_CHARS)}… (truncated)` : text);
+    this.#log(level, id, text.length > MAX_LOG_CHARS ? `${text.slice(0, MAX_LOG_CHARS)}… (truncated)` : text);
   }
+
+  /** Console lines logged outside any request (top-level code). */
+  logLines = 0;
 
   respond(requestId: string, status: number, statusText: string, headers: FlatHeaders, body: WireBody, finished: boolean): void {
     const record = this.#requests.get(String(requestId));

@@ -10,6 +10,8 @@ import type { SandboxResponse } from "./wire-response.js";
 export class RequestRecord {
   readonly id: string;
   readonly response: Promise<SandboxResponse>;
+  /** Console lines this request has logged. */
+  logLines = 0;
   /** Called when the wall-time limit fires before a response. */
   onWallTimeout: (() => void) | undefined;
   #resolve!: (response: SandboxResponse) => void;

@@ -134,3 +134,27 @@ export default {
     await server.waitForOutput(/background done/);
   });
 });
+
+test("run: console output is capped per request so a log loop cannot flood the host", async (t) => {
+  const app = `
+export default {
+  fetch(request: Request) {
+    if (request.url.endsWith("/marker")) {
+      console.log("marker");
+      return new Response("marked");
+    }
+    for (let i = 0; i < 1200; i++) console.log("line " + i);
+    return new Response("logged");
+  },
+};`;
+  await withApp(t, app, [], async (server) => {
+    t.is(await (await fetch(server.url)).text(), "logged");
+    await server.waitForOutput(/more than 1000 console lines; the rest are dropped/);
+    // stdout is ordered: once a later request's line is there, any line
+    // past the cap would have been too.
+    t.is(await (await fetch(`${server.url}/marker`)).text(), "marked");
+    const output = await server.waitForOutput(/log: marker\n/);
+    t.regex(output, /log: line 999\n/);
+    t.notRegex(output, /log: line 1000\n/);
+  });
+});
