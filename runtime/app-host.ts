@@ -4,6 +4,7 @@ import {
   AppIsolate,
   type CancelSignal,
   type EntryScheduler,
+  type InlineEntryGuard,
   type SandboxLimits,
   type SandboxLogEntry,
   type SandboxRequest,
@@ -20,6 +21,9 @@ export interface AppHostOptions {
   readonly scheduler: EntryScheduler;
   readonly log: LogSink;
   readonly onCatastrophicError: (message: string) => void;
+  /** See AppIsolateOptions.inlineEntryThresholdMs; 0 = never inline. */
+  readonly inlineEntryThresholdMs: number;
+  readonly inlineEntryGuard?: InlineEntryGuard;
 }
 
 /**
@@ -77,6 +81,8 @@ export class AppHost {
       scheduler: this.#options.scheduler,
       log: (entry) => this.#log(entry),
       onCatastrophicError: this.#options.onCatastrophicError,
+      inlineEntryThresholdMs: this.#options.inlineEntryThresholdMs,
+      ...(this.#options.inlineEntryGuard ? { inlineEntryGuard: this.#options.inlineEntryGuard } : {}),
     });
     // A reload raced this boot: the newer bundle wins, this one retires.
     if (generation !== this.#generation) {

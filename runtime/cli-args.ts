@@ -17,6 +17,8 @@ Options for run:
   --subrequests N          outbound fetches per request (default 50)
   --allow-private-fetch    let the app fetch loopback/private addresses
   --max-executing N        isolates executing at once (default: core count)
+  --inline-ms N            run entries of isolates averaging under N ms inline on the
+                           front end's thread (default 1; 0 = always on the thread pool)
   --help, --version`;
 
 /** What the command line asked for. */
@@ -65,6 +67,7 @@ export function parseCli(argv: readonly string[]): CliCommand {
         subrequests: { type: "string" },
         "allow-private-fetch": { type: "boolean" },
         "max-executing": { type: "string" },
+        "inline-ms": { type: "string" },
         help: { type: "boolean", short: "h" },
         version: { type: "boolean", short: "v" },
       },
@@ -95,6 +98,7 @@ export function parseCli(argv: readonly string[]): CliCommand {
     subrequestLimit: numberFlag("subrequests", values.subrequests),
     allowPrivateFetch: values["allow-private-fetch"],
     maxExecuting: numberFlag("max-executing", values["max-executing"]),
+    inlineThresholdMs: numberFlag("inline-ms", values["inline-ms"]),
   };
   for (const key of Object.keys(config)) if (config[key] === undefined) delete config[key];
   return { kind: "run", config };

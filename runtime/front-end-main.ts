@@ -8,6 +8,7 @@ import { bundleApp, isLoaderError, watchApp, type AppBundle, type AppWatcher } f
 import { DEFAULT_SANDBOX_LIMITS, EntryScheduler, isSandboxError, type SandboxLimits } from "../sandbox/index.js";
 import { AppHost } from "./app-host.js";
 import { isRuntimeError } from "./errors.js";
+import { HangWatchdog } from "./hang-watchdog.js";
 import { HttpServer } from "./http-server.js";
 import { isSupervisorMessage, type FrontEndMessage } from "./ipc-messages.js";
 import { consoleSink } from "./logger.js";
@@ -16,6 +17,8 @@ import { startupFailureLine } from "./startup-failure.js";
 
 /** After a catastrophic isolate failure, abort even if no replacement arrives. */
 const CATASTROPHIC_ABORT_DEADLINE_MS = 10_000;
+/** An inline entry this far past its own timeout means the thread is lost. */
+const HANG_GRACE_MS = 500;
 /** Drain time for a process that lost an isolate catastrophically. */
 const CATASTROPHIC_DRAIN_MS = 2_000;
 
@@ -63,6 +66,8 @@ async function start(config: RunConfig, port: number, listenNow: boolean): Promi
     scheduler: new EntryScheduler(config.maxExecuting > 0 ? config.maxExecuting : undefined),
     log,
     onCatastrophicError: (message) => onCatastrophic(message),
+    inlineEntryThresholdMs: config.inlineThresholdMs,
+    ...(config.inlineThresholdMs > 0 ? { inlineEntryGuard: new HangWatchdog(HANG_GRACE_MS) } : {}),
   });
   try {
     await host.start();

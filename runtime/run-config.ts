@@ -25,6 +25,11 @@ export const runConfigSchema = z
     bodyLimitBytes: z.number().int().nonnegative().default(100 * MB),
     subrequestLimit: z.number().int().nonnegative().default(50),
     allowPrivateFetch: z.boolean().default(false),
+    /**
+     * Isolates whose entries average under this many ms run them inline on
+     * the front end's thread; 0 = always isolated-vm's thread pool.
+     */
+    inlineThresholdMs: z.number().nonnegative().max(50).default(1),
     /** Isolate entries executing at once; 0 = the core count. */
     maxExecuting: z.number().int().nonnegative().default(0),
     /** Drain time on SIGINT/SIGTERM before in-flight requests are cut. */

@@ -1,5 +1,6 @@
 import ivm from "isolated-vm";
 import type { CancelSignal } from "./cancel-signal.js";
+import type { InlineEntryGuard } from "./inline-entry-guard.js";
 import type { EntryScheduler, ReleaseSlot } from "./entry-scheduler.js";
 import { classifyIsolateFailure, SandboxError, type SandboxErrorCode } from "./errors.js";
 import { createHostCallbacks, HOST_FUNCTION_NAMES, type HostCallHandlers } from "./host-functions.js";
@@ -52,6 +53,8 @@ export interface AppIsolateOptions {
    * always the thread pool. Default 1 ms.
    */
   readonly inlineEntryThresholdMs?: number;
+  /** Watches inline entries from another thread (see InlineEntryGuard). */
+  readonly inlineEntryGuard?: InlineEntryGuard;
   /** V8 lost control of this isolate: the process must be replaced (DESIGN.md). */
   readonly onCatastrophicError: (message: string) => void;
 }
@@ -341,12 +344,14 @@ export class AppIsolate implements HostCallHandlers {
     const dispatch = this.#dispatch;
     if (this.#disposedBy !== undefined || dispatch === undefined) return;
     this.#inInlineEntry = true;
+    this.#options.inlineEntryGuard?.enter(Date.now() + entry.timeoutMs);
     try {
       dispatch.applySync(undefined, entry.args, { arguments: { copy: true }, timeout: entry.timeoutMs });
       this.#chargeCompleted(entry);
     } catch (error) {
       this.#entryFailed(entry, error);
     } finally {
+      this.#options.inlineEntryGuard?.exit();
       this.#inInlineEntry = false;
     }
   }

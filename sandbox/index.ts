@@ -8,3 +8,4 @@ export type { SandboxLimits } from "./limits.js";
 export type { SandboxResponse } from "./wire-response.js";
 export { cancelSignalFrom } from "./cancel-signal.js";
 export type { CancelSignal } from "./cancel-signal.js";
+export type { InlineEntryGuard } from "./inline-entry-guard.js";

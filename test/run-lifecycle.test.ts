@@ -92,8 +92,10 @@ async function waitUntilGone(parentPid: number, pid: number): Promise<void> {
   }
 }
 
-test("crash: a fatal V8 out-of-memory answers 503 memory_limit and the standby serves within a second", async (t) => {
-  await withApp(t, crashApp, ["--cpu-ms", "20000"], async (server) => {
+test("crash: a fatal V8 out-of-memory on the thread pool answers 503 memory_limit and the standby serves within a second", async (t) => {
+  // --inline-ms 0: every entry runs on isolated-vm's thread pool, so the
+  // front end's own thread survives to answer and hand over.
+  await withApp(t, crashApp, ["--cpu-ms", "20000", "--inline-ms", "0"], async (server) => {
     const supervisorPid = server.child.pid as number;
     await server.waitForOutput(/standby front end \d+ ready/);
     const exploded = await fetch(`${server.url}/explode`);
@@ -110,6 +112,19 @@ test("crash: a fatal V8 out-of-memory answers 503 memory_limit and the standby s
     const deadline = Date.now() + 10_000;
     while (childPids(supervisorPid).length < 2 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 25));
     t.is(childPids(supervisorPid).length, 2);
+  });
+});
+
+test("crash: a fatal V8 out-of-memory in an inline entry is caught by the hang watchdog and the standby takes over", async (t) => {
+  await withApp(t, crashApp, ["--cpu-ms", "2000"], async (server) => {
+    await server.waitForOutput(/standby front end \d+ ready/);
+    // Fast requests first, so the isolate runs its entries inline.
+    for (let i = 0; i < 5; i++) t.is(await (await fetch(server.url)).text(), "up");
+    // The front end's thread is lost inside the isolate: no answer can be
+    // written, the connection is cut when the watchdog kills the process.
+    await t.throwsAsync(fetch(`${server.url}/explode`));
+    await server.waitForOutput(/stuck in an isolate past its deadline[\s\S]*standby front end \d+ takes over/);
+    t.true(Number.isFinite(await msUntilServing(server.url, 5000)));
   });
 });
 
