@@ -1,0 +1,150 @@
+import anyTest, { type TestFn } from "ava";
+import { join } from "node:path";
+import { REPO_ROOT, startEdgehost, type RunningEdgehost } from "./helpers/edgehost-process.js";
+import { startWorkerd, type RunningWorkerd } from "./helpers/workerd.js";
+
+/**
+ * The same apps under workerd (the reference) and edgehost, the same
+ * requests to both, and the responses compared: status, body bytes, and the
+ * headers an app controls (content-type, location, set-cookie list, x-*).
+ * Headers each server adds on its own (date, server, content-length vs
+ * chunked) are not compared.
+ */
+
+const APPS = {
+  hello: join(REPO_ROOT, "examples/hello/app.ts"),
+  json: join(REPO_ROOT, "examples/json/app.ts"),
+  differential: join(REPO_ROOT, "test/fixtures/differential/app.ts"),
+} as const;
+type AppName = keyof typeof APPS;
+
+interface Servers {
+  readonly edgehost: RunningEdgehost;
+  readonly workerd: RunningWorkerd;
+}
+
+const test = anyTest as TestFn<{ servers: Map<AppName, Servers> }>;
+
+test.before(async (t) => {
+  t.context.servers = new Map();
+  const started: Array<RunningEdgehost | RunningWorkerd> = [];
+  try {
+    // Sequentially per app, so a failure names the server that failed.
+    for (const [app, entry] of Object.entries(APPS) as Array<[AppName, string]>) {
+      const workerd = await startWorkerd(entry);
+      started.push(workerd);
+      const edgehost = await startEdgehost(entry);
+      started.push(edgehost);
+      t.context.servers.set(app, { edgehost, workerd });
+    }
+  } catch (error) {
+    await Promise.all(started.map((server) => server.stop()));
+    t.context.servers.clear();
+    throw error;
+  }
+});
+
+test.after.always(async (t) => {
+  await Promise.all([...t.context.servers.values()].flatMap(({ edgehost, workerd }) => [edgehost.stop(), workerd.stop()]));
+});
+
+interface Probe {
+  readonly method?: string;
+  readonly headers?: Record<string, string>;
+  readonly body?: Uint8Array | string;
+}
+
+/** What is compared of one response. */
+interface Observed {
+  readonly status: number;
+  /** content-type, location and every x-* header either server sent; null = absent. */
+  readonly headers: Record<string, string | null>;
+  readonly setCookie: readonly string[];
+  readonly bodyBase64: string;
+}
+
+interface Raw {
+  readonly status: number;
+  readonly headers: Headers;
+  readonly origin: string;
+  readonly body: Buffer;
+}
+
+async function send(origin: string, path: string, probe: Probe): Promise<Raw> {
+  const init: RequestInit = { method: probe.method ?? "GET", redirect: "manual" };
+  if (probe.headers) init.headers = probe.headers;
+  if (probe.body !== undefined) init.body = probe.body;
+  const response = await fetch(`${origin}${path}`, init);
+  return { status: response.status, headers: response.headers, origin, body: Buffer.from(await response.arrayBuffer()) };
+}
+
+/** The headers an app sets itself; the rest (date, server, content-length) are the server's own. */
+function appHeaderNames(headers: Headers): string[] {
+  return [...headers.keys()].filter((name) => name.startsWith("x-"));
+}
+
+function compared(raw: Raw, names: readonly string[]): Observed {
+  const headers: Record<string, string | null> = {};
+  for (const name of names) {
+    // A location on the server's own origin differs only by port between the two.
+    headers[name] = raw.headers.get(name)?.replace(raw.origin, "ORIGIN") ?? null;
+  }
+  return { status: raw.status, headers, setCookie: raw.headers.getSetCookie(), bodyBase64: raw.body.toString("base64") };
+}
+
+/** Bytes 0..255 repeated, shuffled deterministically: every byte value, no valid UTF-8 structure. */
+function binaryBody(lengthBytes: number): Uint8Array {
+  const bytes = new Uint8Array(lengthBytes);
+  let state = 0x2545f491;
+  for (let index = 0; index < bytes.length; index++) {
+    state = (state * 1_103_515_245 + 12_345) >>> 0;
+    bytes[index] = (index + (state >>> 24)) & 0xff;
+  }
+  return bytes;
+}
+
+const sameResponse = test.macro({
+  async exec(t, app: AppName, path: string, probe: Probe = {}) {
+    const servers = t.context.servers.get(app);
+    if (!servers) throw new Error(`servers for ${app} did not start`);
+    const workerd = await send(servers.workerd.origin, path, probe);
+    const edgehost = await send(servers.edgehost.url, path, probe);
+    const names = [...new Set(["content-type", "location", ...appHeaderNames(workerd.headers), ...appHeaderNames(edgehost.headers)])].sort();
+    t.deepEqual(compared(edgehost, names), compared(workerd, names));
+  },
+  title(_provided, app: AppName, path: string, probe: Probe = {}) {
+    return `differential workerd: ${app} ${probe.method ?? "GET"} ${path} answers as workerd does`;
+  },
+});
+
+test(sameResponse, "hello", "/");
+test(sameResponse, "hello", "/json");
+test(sameResponse, "hello", "/deep/path/?q=1#fragment");
+test(sameResponse, "hello", "/caf%C3%A9/%7Euser");
+test(sameResponse, "hello", "/", { method: "POST", body: "ignored" });
+
+test(sameResponse, "json", "/api/items/42?fields=name,price&sort=asc");
+test(sameResponse, "json", "/");
+test(sameResponse, "json", "/a/b?x=1&x=2&empty=&flag");
+test(sameResponse, "json", "/items/7", { method: "PUT", body: "{}" });
+test(sameResponse, "json", "/items/x?fields=", { method: "DELETE" });
+
+for (const status of [200, 201, 204, 400, 404, 418, 500, 503]) {
+  test(sameResponse, "differential", `/status/${status}`);
+}
+test(sameResponse, "differential", "/headers", { headers: { "x-echo": "hello", "X-Other": "a, b", "x-empty": "" } });
+test(sameResponse, "differential", "/echo", {
+  method: "POST",
+  headers: { "content-type": "application/octet-stream" },
+  body: binaryBody(65_536),
+});
+test(sameResponse, "differential", "/echo", { method: "PUT" });
+test(sameResponse, "differential", "/text", { method: "POST", headers: { "content-type": "text/plain; charset=utf-8" }, body: "héllo wörld ☃ 𝄞" });
+test(sameResponse, "differential", "/query?a=1&a=2&b=%20x+y&flag&c=%E2%98%83&d==eq&z=last");
+test(sameResponse, "differential", "/query");
+test(sameResponse, "differential", "/json");
+test(sameResponse, "differential", "/redirect/relative");
+test(sameResponse, "differential", "/redirect/absolute");
+test(sameResponse, "differential", "/cookies");
+test(sameResponse, "differential", "/bytes");
+test(sameResponse, "differential", "/no/such/route");
