@@ -1,11 +1,13 @@
 import ivm from "isolated-vm";
 import type { CancelSignal } from "./cancel-signal.js";
 import type { InlineEntryGuard } from "./inline-entry-guard.js";
-import type { EntryScheduler, ReleaseSlot } from "./entry-scheduler.js";
+import type { EntryScheduler } from "./entry-scheduler.js";
+import { EntryRunner, type EntryBreach } from "./entry-runner.js";
 import { classifyIsolateFailure, SandboxError, type SandboxErrorCode } from "./errors.js";
 import { createHostCallbacks, HOST_FUNCTION_NAMES, type HostCallHandlers } from "./host-functions.js";
 import { OutboundFetcher } from "./outbound-fetch.js";
-import { compileCached, PRELUDE_FILENAME, preludeSource } from "./prelude-script.js";
+import { OwnedResources } from "./owned-resources.js";
+import { compileCached, PRELUDE_FILENAME, preludeSource, withoutPreludeFrames } from "./prelude-script.js";
 import { PRELUDE_CACHE_KEY, warmPreludeCache } from "./prelude-warmup.js";
 import { HOST_GLOBAL, type FlatHeaders, type HandlerFailure, type LogLevel, type WireBody } from "./prelude/protocol.js";
 import { RequestRecord } from "./request-record.js";
@@ -67,28 +69,10 @@ export interface AppIsolateStats {
   readonly requestsServed: number;
 }
 
-type DispatchArgs = [string, ...unknown[]];
-
-/** One entry into the isolate, submitted and not yet completed. */
-interface PendingEntry {
-  readonly owner: RequestRecord;
-  readonly args: DispatchArgs;
-  /** The owner's remaining CPU budget when the entry was submitted. */
-  readonly timeoutMs: number;
-}
-
-/** How long past its timeout an entry may run before the watchdog disposes the isolate. */
-const WATCHDOG_GRACE_MS = 200;
-/** How often the watchdog looks, while entries are pending. */
-const WATCHDOG_INTERVAL_MS = 50;
 /** How often wall-time deadlines are checked; a late response is cut at most this much after its limit. */
 const WALL_SWEEP_INTERVAL_MS = 25;
-/** Entry timeouts end on this grid (see alignedTimeoutMs). */
-const TIMEOUT_GRID_MS = 8;
 /** See AppIsolateOptions.inlineEntryThresholdMs. */
 const DEFAULT_INLINE_ENTRY_THRESHOLD_MS = 1;
-/** An entry this many times the inline threshold moves its isolate off the main thread at once. */
-const LONG_ENTRY_FACTOR = 10;
 /** Live timers one isolate may hold. */
 const MAX_TIMERS = 10_000;
 /** Console lines kept per request (and for top-level code). */
@@ -108,23 +92,10 @@ export class AppIsolate implements HostCallHandlers {
   readonly #options: AppIsolateOptions;
   readonly #isolate: ivm.Isolate;
   readonly #fetcher: OutboundFetcher;
-  #dispatch: ivm.Reference<(...args: unknown[]) => unknown> | undefined;
+  readonly #entries: EntryRunner<RequestRecord>;
   readonly #requests = new Map<string, RequestRecord>();
-  readonly #timers = new Map<number, { handle: NodeJS.Timeout; owner: RequestRecord }>();
-  readonly #fetches = new Map<number, { controller: AbortController; owner: RequestRecord }>();
-  /** Entries submitted and not yet completed, in submission (= execution) order. */
-  readonly #pending: PendingEntry[] = [];
-  /** The scheduler slot held while entries are pending. */
-  #slot: Promise<ReleaseSlot> | undefined;
-  #cpuAtLastCompletion = 0n;
-  /** Recent entry duration (fast rise, slow decay); unknown until the first entry completes. */
-  #recentEntryMs = Number.POSITIVE_INFINITY;
-  readonly #inlineThresholdMs: number;
-  #inInlineEntry = false;
-  #isBooted = false;
-  /** Entries waiting for boot to finish, or for the thread-pool queue to drain before running inline. */
-  #heldForInline: PendingEntry[] = [];
-  #watchdog: NodeJS.Timeout | undefined;
+  readonly #timers = new OwnedResources<RequestRecord>();
+  readonly #fetches = new OwnedResources<RequestRecord>();
   #wallSweep: NodeJS.Timeout | undefined;
   #disposedBy: SandboxErrorCode | undefined;
   #catastrophic = false;
@@ -134,10 +105,18 @@ export class AppIsolate implements HostCallHandlers {
   private constructor(options: AppIsolateOptions) {
     this.appName = options.appName;
     this.#options = options;
-    this.#inlineThresholdMs = options.inlineEntryThresholdMs ?? DEFAULT_INLINE_ENTRY_THRESHOLD_MS;
     this.#isolate = new ivm.Isolate({
       memoryLimit: options.limits.memoryLimitMb,
       onCatastrophicError: (message) => this.#onCatastrophic(message),
+    });
+    this.#entries = new EntryRunner<RequestRecord>({
+      isolate: this.#isolate,
+      scheduler: options.scheduler,
+      inlineThresholdMs: options.inlineEntryThresholdMs ?? DEFAULT_INLINE_ENTRY_THRESHOLD_MS,
+      inlineEntryGuard: options.inlineEntryGuard,
+      isCatastrophic: () => this.#catastrophic,
+      onBreach: (owner, code) => this.#breach(owner, code),
+      onInternalError: (error) => this.#internalError(error),
     });
     this.#fetcher = new OutboundFetcher({
       allowPrivate: options.allowPrivateFetch,
@@ -174,7 +153,7 @@ export class AppIsolate implements HostCallHandlers {
     );
     await warmPreludeCache();
     const prelude = await compileCached(this.#isolate, preludeSource(), PRELUDE_FILENAME, PRELUDE_CACHE_KEY);
-    this.#dispatch = (await prelude.run(context, { reference: true, timeout: limits.startupLimitMs })) as ivm.Reference<
+    const dispatch = (await prelude.run(context, { reference: true, timeout: limits.startupLimitMs })) as ivm.Reference<
       (...args: unknown[]) => unknown
     >;
     prelude.release();
@@ -188,7 +167,7 @@ export class AppIsolate implements HostCallHandlers {
     }
     let verdict: unknown;
     try {
-      verdict = await this.#dispatch.apply(undefined, ["init", { ...this.#options.env }], {
+      verdict = await dispatch.apply(undefined, ["init", { ...this.#options.env }], {
         arguments: { copy: true },
         result: { copy: true },
         timeout: limits.startupLimitMs,
@@ -198,12 +177,7 @@ export class AppIsolate implements HostCallHandlers {
     }
     if (verdict === "no_default_export") throw new SandboxError("EDGE_SANDBOX_NO_DEFAULT_EXPORT");
     if (verdict === "no_fetch_handler") throw new SandboxError("EDGE_SANDBOX_NO_FETCH_HANDLER");
-    // Start-up time is the startup limit's business, not the first request's.
-    this.#cpuAtLastCompletion = this.#isolate.cpuTime;
-    this.#isBooted = true;
-    const held = this.#heldForInline;
-    this.#heldForInline = [];
-    for (const entry of held) this.#submit(entry);
+    this.#entries.start(dispatch);
   }
 
   #startupError(error: unknown): SandboxError {
@@ -292,151 +266,12 @@ export class AppIsolate implements HostCallHandlers {
     record.drop();
   }
 
-  /**
-   * Submit one entry into the isolate. Entries are pipelined: isolated-vm
-   * queues them per isolate and runs them back to back on the isolate's
-   * thread, so the main thread never waits for one to finish before
-   * submitting the next. The isolate holds one scheduler slot while any of
-   * its entries is pending.
-   */
-  #enter(owner: RequestRecord, args: DispatchArgs): void {
-    this.#submit({ owner, args, timeoutMs: alignedTimeoutMs(owner.cpuRemainingMs) });
-  }
-
-  #submit(entry: PendingEntry): void {
-    if (!this.#isBooted) {
-      // Host calls made during top-level evaluation (a fetch there is
-      // refused) are answered once the isolate has finished booting.
-      this.#heldForInline.push(entry);
-      return;
-    }
-    if (this.#prefersInline() && !this.#inInlineEntry) {
-      if (this.#pending.length === 0) {
-        this.#runInline(entry);
-        return;
-      }
-      // Entries already queued on the thread pool run first (order is kept);
-      // this one waits for them and then runs inline.
-      this.#heldForInline.push(entry);
-      return;
-    }
-    this.#pending.push(entry);
-    if (this.#slot === undefined) {
-      this.#slot = this.#options.scheduler.acquire();
-      this.#startWatchdog();
-    }
-    void this.#slot.then(() => this.#runEntry(entry));
-  }
-
-  /**
-   * Inline entries run on the main thread (applySync). For an isolate whose
-   * entries are short, the two thread hops of an async entry cost more than
-   * the entry itself; running it inline blocks the event loop for about as
-   * long as the hops would have. Only when nothing of this isolate is queued
-   * (order is kept) and never re-entrantly. An entry that turns out long
-   * moves the isolate back to the thread pool.
-   */
-  #prefersInline(): boolean {
-    return this.#recentEntryMs < this.#inlineThresholdMs;
-  }
-
-  #runInline(entry: PendingEntry): void {
-    const dispatch = this.#dispatch;
-    if (this.#disposedBy !== undefined || dispatch === undefined) return;
-    this.#inInlineEntry = true;
-    this.#options.inlineEntryGuard?.enter(Date.now() + entry.timeoutMs);
-    try {
-      dispatch.applySync(undefined, entry.args, { arguments: { copy: true }, timeout: entry.timeoutMs });
-      this.#chargeCompleted(entry);
-    } catch (error) {
-      this.#entryFailed(entry, error);
-    } finally {
-      this.#options.inlineEntryGuard?.exit();
-      this.#inInlineEntry = false;
-    }
-  }
-
-  #entryFailed(entry: PendingEntry, error: unknown): void {
-    const code = classifyIsolateFailure(error);
-    if (this.#catastrophic) this.#breach(entry.owner, "EDGE_SANDBOX_CATASTROPHIC");
-    else if (code === "EDGE_SANDBOX_CPU_LIMIT" || code === "EDGE_SANDBOX_MEMORY_LIMIT") this.#breach(entry.owner, code);
-    else if (code !== "EDGE_SANDBOX_DISPOSED") this.#internalError(error);
-  }
-
-  async #runEntry(entry: PendingEntry): Promise<void> {
-    const dispatch = this.#dispatch;
-    try {
-      if (this.#disposedBy !== undefined || dispatch === undefined) return;
-      await dispatch.apply(undefined, entry.args, { arguments: { copy: true }, timeout: entry.timeoutMs });
-      this.#chargeCompleted(entry);
-    } catch (error) {
-      this.#entryFailed(entry, error);
-    } finally {
-      this.#completeEntry(entry);
-    }
-  }
-
-  /**
-   * Entries complete in submission order, and the isolate's cpuTime only
-   * advances while one runs: the time since the previous completion belongs
-   * to this entry. (The next entry may have started a few microseconds
-   * before we read the clock; that sliver is charged one entry early.)
-   */
-  #chargeCompleted(entry: PendingEntry): void {
-    if (this.#disposedBy !== undefined) return;
-    const now = this.#isolate.cpuTime;
-    const spentNs = now - this.#cpuAtLastCompletion;
-    entry.owner.chargeCpuNs(spentNs);
-    this.#cpuAtLastCompletion = now;
-    const spentMs = Number(spentNs) / 1e6;
-    // A clearly long entry sends the isolate to the thread pool at once; an
-    // occasional slow one (a GC, a preempted thread) only nudges the average.
-    this.#recentEntryMs =
-      spentMs > this.#inlineThresholdMs * LONG_ENTRY_FACTOR || !Number.isFinite(this.#recentEntryMs)
-        ? spentMs
-        : this.#recentEntryMs * 0.8 + spentMs * 0.2;
-    if (entry.owner.cpuRemainingMs <= 0) this.#breach(entry.owner, "EDGE_SANDBOX_CPU_LIMIT");
-  }
-
-  #completeEntry(entry: PendingEntry): void {
-    const index = this.#pending.indexOf(entry);
-    if (index !== -1) this.#pending.splice(index, 1);
-    if (this.#pending.length === 0 && this.#slot !== undefined) {
-      const slot = this.#slot;
-      this.#slot = undefined;
-      this.#stopWatchdog();
-      void slot.then((release) => release());
-    }
-    if (this.#pending.length === 0 && this.#heldForInline.length > 0) {
-      const held = this.#heldForInline;
-      this.#heldForInline = [];
-      for (const next of held) this.#submit(next);
-    }
-  }
-
-  /**
-   * isolated-vm's `timeout` stops a runaway entry; this is the backstop for
-   * anything that escapes it. The entry at the head of the queue is the one
-   * running: if the isolate's clock has run past its timeout plus a grace
-   * period since the last completion, the isolate is disposed.
-   */
-  #startWatchdog(): void {
-    this.#watchdog ??= setInterval(() => {
-      const head = this.#pending[0];
-      if (head === undefined || this.#disposedBy !== undefined) return;
-      const runningMs = Number(this.#isolate.cpuTime - this.#cpuAtLastCompletion) / 1e6;
-      if (runningMs > head.timeoutMs + WATCHDOG_GRACE_MS) this.#breach(head.owner, "EDGE_SANDBOX_CPU_LIMIT");
-    }, WATCHDOG_INTERVAL_MS);
-    this.#watchdog.unref();
-  }
-
-  #stopWatchdog(): void {
-    clearInterval(this.#watchdog);
-    this.#watchdog = undefined;
+  #enter(owner: RequestRecord, args: [string, ...unknown[]]): void {
+    this.#entries.submit(owner, args);
   }
 
   /** A limit was breached by `owner`: fail it with `code`, everything else with DISPOSED. */
-  #breach(owner: RequestRecord, code: SandboxErrorCode): void {
+  #breach(owner: RequestRecord, code: EntryBreach): void {
     if (this.#disposedBy !== undefined) return;
     const { limits } = this.#options;
     const limit = code === "EDGE_SANDBOX_CPU_LIMIT" ? limits.cpuLimitMs : limits.memoryLimitMb;
@@ -518,15 +353,15 @@ export class AppIsolate implements HostCallHandlers {
       return;
     }
     const controller = new AbortController();
-    this.#fetches.set(id, { controller, owner });
+    this.#fetches.add(id, owner, () => controller.abort());
     const request = { method: String(method), url: String(url), headers: Array.isArray(headers) ? headers.map(String) : [], body };
     this.#fetcher.fetch(request, controller.signal).then(
       (response) => {
-        if (!this.#fetches.delete(id) || owner.isDropped) return;
+        if (!this.#fetches.settle(id) || owner.isDropped) return;
         this.#enter(owner, ["fetch-result", id, response.status, response.statusText, response.headers, response.body, response.url]);
       },
       (error: unknown) => {
-        if (!this.#fetches.delete(id) || owner.isDropped) return;
+        if (!this.#fetches.settle(id) || owner.isDropped) return;
         this.#deliverFetchError(owner, id, error instanceof Error ? error.message : String(error));
       },
     );
@@ -540,10 +375,7 @@ export class AppIsolate implements HostCallHandlers {
   }
 
   fetchAbort(callId: number): void {
-    const entry = this.#fetches.get(Number(callId));
-    if (!entry) return;
-    this.#fetches.delete(Number(callId));
-    entry.controller.abort();
+    this.#fetches.cancel(Number(callId));
   }
 
   timerStart(timerId: number, requestId: string, delayMs: number): void {
@@ -559,17 +391,14 @@ export class AppIsolate implements HostCallHandlers {
     }
     const delay = Math.min(Math.max(Number(delayMs) || 0, 0), 2_147_483_647);
     const handle = setTimeout(() => {
-      this.#timers.delete(id);
+      this.#timers.settle(id);
       if (!owner.isDropped) this.#enter(owner, ["timer", id]);
     }, delay);
-    this.#timers.set(id, { handle, owner });
+    this.#timers.add(id, owner, () => clearTimeout(handle));
   }
 
   timerClear(timerId: number): void {
-    const entry = this.#timers.get(Number(timerId));
-    if (!entry) return;
-    clearTimeout(entry.handle);
-    this.#timers.delete(Number(timerId));
+    this.#timers.cancel(Number(timerId));
   }
 
   // ---- lifecycle ----
@@ -577,18 +406,8 @@ export class AppIsolate implements HostCallHandlers {
   /** A request's work is over (done, aborted or timed out): release what it holds. */
   #drop(record: RequestRecord): void {
     this.#requests.delete(record.id);
-    for (const [id, timer] of this.#timers) {
-      if (timer.owner === record) {
-        clearTimeout(timer.handle);
-        this.#timers.delete(id);
-      }
-    }
-    for (const [id, pending] of this.#fetches) {
-      if (pending.owner === record) {
-        pending.controller.abort();
-        this.#fetches.delete(id);
-      }
-    }
+    this.#timers.cancelOwnedBy(record);
+    this.#fetches.cancelOwnedBy(record);
   }
 
   #disposedError(): SandboxError {
@@ -602,13 +421,9 @@ export class AppIsolate implements HostCallHandlers {
       record.fail(this.#disposedError());
       record.drop();
     }
-    for (const timer of this.#timers.values()) clearTimeout(timer.handle);
-    this.#timers.clear();
-    for (const pending of this.#fetches.values()) pending.controller.abort();
-    this.#fetches.clear();
-    this.#dispatch = undefined;
-    this.#heldForInline = [];
-    this.#stopWatchdog();
+    this.#timers.cancelAll();
+    this.#fetches.cancelAll();
+    this.#entries.stop();
     clearInterval(this.#wallSweep);
     this.#wallSweep = undefined;
     void this.#fetcher.close().catch(() => undefined);
@@ -663,29 +478,4 @@ function exactArrayBuffer(bytes: Uint8Array): ArrayBuffer {
     return bytes.buffer;
   }
   return bytes.slice().buffer;
-}
-
-/** Drop stack frames of the prelude: they are edgehost's plumbing, not the app's code. */
-function withoutPreludeFrames(stack: string): string {
-  return stack
-    .split("\n")
-    .filter((line) => !line.includes(`(${PRELUDE_FILENAME}:`) && !line.trimStart().startsWith(`at ${PRELUDE_FILENAME}:`))
-    .join("\n");
-}
-
-/**
- * isolated-vm enforces `timeout` with a timer thread that sleeps until the
- * earliest deadline of every timed call, finished or not, and wakes once per
- * distinct deadline: at tens of thousands of entries a second that thread's
- * wake-ups cost a third of a core (measured, bench/RESULTS.md). Rounding each
- * deadline up to a grid point makes the deadlines of all entries started in
- * one grid window fall within a millisecond, so the thread wakes a few
- * times per window instead of once per entry. A runaway entry runs at most
- * one grid step past its budget; the exact charge is still made afterwards
- * from the isolate's CPU clock.
- */
-function alignedTimeoutMs(budgetMs: number): number {
-  const now = performance.now();
-  const deadline = Math.ceil((now + Math.max(1, budgetMs)) / TIMEOUT_GRID_MS) * TIMEOUT_GRID_MS;
-  return Math.max(1, Math.ceil(deadline - now));
 }

@@ -61,3 +61,11 @@ export function rememberCompiled(cacheKey: string, cachedData: ivm.ExternalCopy<
 export function hasCompiled(cacheKey: string): boolean {
   return codeCache.has(cacheKey);
 }
+
+/** Drop stack frames of the prelude: they are edgehost's plumbing, not the app's code. */
+export function withoutPreludeFrames(stack: string): string {
+  return stack
+    .split("\n")
+    .filter((line) => !line.includes(`(${PRELUDE_FILENAME}:`) && !line.trimStart().startsWith(`at ${PRELUDE_FILENAME}:`))
+    .join("\n");
+}
