@@ -106,3 +106,32 @@ export default { fetch() { return new Response(topLevel); } };
     t.is(await (await fetch(server.url)).text(), "rejected: fetch is only allowed while handling a request (not at top level or after the response)");
   });
 });
+
+test("fetch: a subrequest that never answers is cut off with its request at the wall-time limit", async (t) => {
+  let closed!: () => void;
+  const upstreamClosed = new Promise<void>((resolve) => (closed = resolve));
+  const hanging: Server = createServer((req) => {
+    // Never answer; note when edgehost gives up on us.
+    req.socket.once("close", () => closed());
+  });
+  await new Promise<void>((resolve) => hanging.listen(0, "127.0.0.1", resolve));
+  const { port } = hanging.address() as { port: number };
+  try {
+    await withApp(
+      t,
+      proxyApp,
+      ["--var", `UPSTREAM=http://127.0.0.1:${port}`, "--allow-private-fetch", "--wall-ms", "500"],
+      async (server) => {
+        const response = await fetch(server.url);
+        t.is(response.status, 504);
+        t.is(((await response.json()) as { error: string }).error, "wall_time_limit");
+        // The outbound connection is aborted too, not left hanging: this
+        // await would time the test out otherwise.
+        t.is(await Promise.race([upstreamClosed.then(() => "closed"), new Promise((resolve) => setTimeout(() => resolve("still open"), 5000))]), "closed");
+      },
+    );
+  } finally {
+    hanging.closeAllConnections();
+    hanging.close();
+  }
+});
