@@ -22,6 +22,7 @@ export default {
     }
     if (path === "/wait") {
       request.signal.addEventListener("abort", () => console.log("saw abort"));
+      console.log("waiting");
       await new Promise((resolve) => setTimeout(resolve, 10000));
       return new Response("late");
     }
@@ -66,7 +67,7 @@ test("abort: a client going away aborts request.signal inside the isolate", asyn
   await withApp(t, app, [], async (server) => {
     const socket = await openSocket(server.port);
     socket.write("GET /wait HTTP/1.1\r\nHost: x\r\n\r\n");
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await server.waitForOutput(/log: waiting/);
     socket.destroy();
     await server.waitForOutput(/saw abort/, 5000);
     t.regex(server.output(), /log: saw abort/);

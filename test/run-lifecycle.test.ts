@@ -8,6 +8,7 @@ const slowApp = `
 export default {
   async fetch(request: Request) {
     if (new URL(request.url).pathname === "/slow") {
+      console.log("slow request started");
       await new Promise((resolve) => setTimeout(resolve, 400));
       return new Response("finished slowly");
     }
@@ -20,7 +21,7 @@ test("shutdown: SIGTERM lets an in-flight request finish, then exits 0", async (
   await withApp(t, slowApp, [], async (server) => {
     const inFlight = fetch(`${server.url}/slow`);
     // Signal once the request is inside the isolate.
-    await new Promise((resolve) => setTimeout(resolve, 150));
+    await server.waitForOutput(/slow request started/);
     const exit = server.stop();
     const response = await inFlight;
     t.is(await response.text(), "finished slowly");
@@ -40,7 +41,7 @@ test("watch: an edit swaps the isolate, and a request in flight finishes on the 
   await withApp(t, slowApp, ["--watch"], async (server, dir) => {
     t.is(await (await fetch(server.url)).text(), "v1");
     const inFlight = fetch(`${server.url}/slow`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await server.waitForOutput(/slow request started/);
     writeFileSync(join(dir, "app.ts"), slowApp.replace('"v1"', '"v2"').replace("finished slowly", "new version"));
     await server.waitForOutput(/reloaded/);
     t.is(await (await inFlight).text(), "finished slowly");
