@@ -5,7 +5,7 @@
  * processes it started.
  */
 import { execFile, execFileSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, rmSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { cpus, tmpdir } from "node:os";
 import { join, relative } from "node:path";
@@ -15,7 +15,7 @@ import { BENCH_APPS, prepareContender, REPO_ROOT, type BenchApp, type ContenderN
 import type { MemoryProbeResult, StartupProbeResult } from "./isolate-probe.js";
 import { hasCommand, machineInfo } from "./machine-info.js";
 import { renderReport, type BenchResults, type ProcessStartResult, type ThroughputResult } from "./report.js";
-import { pinnedCommand, startServerProcess, type ServerProcess } from "./server-process.js";
+import { killOnExit, pinnedCommand, startServerProcess, type ServerProcess } from "./server-process.js";
 import { runWrk, type WrkResult } from "./wrk.js";
 
 /** Contenders whose process start is measured (the hello app). */
@@ -189,7 +189,7 @@ function runProbe<T>(mode: "startup" | "memory", count: number, pinCpu: number |
   ];
   const [command, fullArgs] = pinnedCommand(process.execPath, args, pinCpu);
   return new Promise((resolve, reject) => {
-    execFile(command, fullArgs, { timeout: PROBE_TIMEOUT_MS, killSignal: "SIGKILL", maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
+    const child = execFile(command, fullArgs, { timeout: PROBE_TIMEOUT_MS, killSignal: "SIGKILL", maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
       if (error) {
         reject(new Error(`isolate probe (${mode}) failed: ${error.message}${stderr}`));
         return;
@@ -200,6 +200,7 @@ function runProbe<T>(mode: "startup" | "memory", count: number, pinCpu: number |
         reject(new Error(`isolate probe (${mode}) printed no JSON: ${stdout}${stderr}`));
       }
     });
+    killOnExit(child);
   });
 }
 
@@ -220,6 +221,7 @@ async function main(argv: readonly string[]): Promise<number> {
   const pins: Pins = pinned ? { server: options.serverCpu, client: options.clientCpu } : { server: undefined, client: undefined };
   const startedAt = new Date();
   const tmpDir = await mkdtemp(join(tmpdir(), "edgehost-bench-"));
+  process.once("exit", () => rmSync(tmpDir, { recursive: true, force: true }));
   const notes: string[] = [];
   const throughput: ThroughputResult[] = [];
   let processStart: ProcessStartResult[] = [];

@@ -64,13 +64,27 @@ function installExitHook(): void {
   });
 }
 
+/** Kill the process group `child` leads, or just `child` if it leads none (it was not spawned detached). */
 function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
   if (child.pid === undefined) return;
-  try {
-    process.kill(-child.pid, signal);
-  } catch {
-    // Already gone.
+  for (const target of [-child.pid, child.pid]) {
+    try {
+      process.kill(target, signal);
+      return;
+    } catch {
+      // No such group (not detached) or already gone.
+    }
   }
+}
+
+/**
+ * Kill `child` (by PID) if this process exits while it still runs: for
+ * short-lived helpers such as wrk and the isolate probe.
+ */
+export function killOnExit(child: ChildProcess): void {
+  installExitHook();
+  live.add(child);
+  child.once("exit", () => live.delete(child));
 }
 
 function exitOf(child: ChildProcess): Promise<ExitStatus> {

@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { pinnedCommand } from "./server-process.js";
+import { killOnExit, pinnedCommand } from "./server-process.js";
 
 /** One wrk run, parsed. Latencies in milliseconds. */
 export interface WrkResult {
@@ -73,7 +73,7 @@ export function wrkArgs(options: WrkOptions): string[] {
 export function runWrk(options: WrkOptions): Promise<WrkResult> {
   const [command, args] = pinnedCommand("wrk", wrkArgs(options), options.pinCpu);
   return new Promise((resolve, reject) => {
-    execFile(command, args, { timeout: (options.durationS + 30) * 1000, killSignal: "SIGKILL" }, (error, stdout, stderr) => {
+    const child = execFile(command, args, { timeout: (options.durationS + 30) * 1000, killSignal: "SIGKILL" }, (error, stdout, stderr) => {
       if (error) {
         reject(new Error(`wrk failed: ${error.message}\n${stdout}${stderr}`));
         return;
@@ -84,5 +84,6 @@ export function runWrk(options: WrkOptions): Promise<WrkResult> {
         reject(parseError instanceof Error ? parseError : new Error(String(parseError)));
       }
     });
+    killOnExit(child);
   });
 }
