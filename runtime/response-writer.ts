@@ -94,6 +94,13 @@ export class ResponseWriter implements CancelSignal {
         const name = headers[i] as string;
         if (!MANAGED_HEADERS.has(name)) res.writeHeader(name, headers[i + 1] as string);
       }
+      if (status === 204 || status === 304) {
+        // No body and, per RFC 9110, no Content-Length for these statuses.
+        // (uWS writes no Content-Length only when called without arguments.)
+        res.endWithoutBody();
+        this.#done();
+        return;
+      }
       if (options.omitBody) {
         const length = bytes === null ? 0 : typeof bytes === "string" ? Buffer.byteLength(bytes) : bytes.byteLength;
         res.endWithoutBody(length, options.closeConnection ?? false);

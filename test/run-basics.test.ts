@@ -1,4 +1,5 @@
 import test from "ava";
+import { connect } from "node:net";
 import { join } from "node:path";
 import { startEdgehost, REPO_ROOT } from "./helpers/edgehost-process.js";
 import { withApp } from "./helpers/with-app.js";
@@ -36,6 +37,7 @@ export default {
       return new Response("ok", { status: 201, headers });
     }
     if (url.pathname === "/env") return Response.json(env);
+    if (url.pathname === "/nothing") return new Response(null, { status: 204 });
     return Response.json({
       method: request.method,
       query: Object.fromEntries(url.searchParams),
@@ -78,6 +80,22 @@ test("run: several set-cookie headers stay separate, status passes through", asy
     const response = await fetch(`${server.url}/cookies`);
     t.is(response.status, 201);
     t.deepEqual(response.headers.getSetCookie(), ["a=1; Path=/", "b=2; Path=/"]);
+  });
+});
+
+test("run: a 204 carries neither a body nor a Content-Length (RFC 9110)", async (t) => {
+  await withApp(t, echoApp, [], async (server) => {
+    const raw = await new Promise<string>((resolve, reject) => {
+      const socket = connect(server.port, "127.0.0.1", () => socket.write("GET /nothing HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"));
+      let text = "";
+      socket.setEncoding("latin1").on("data", (chunk: string) => (text += chunk));
+      socket.on("close", () => resolve(text));
+      socket.on("error", reject);
+    });
+    t.regex(raw, /^HTTP\/1\.1 204 No Content\r\n/);
+    t.notRegex(raw.toLowerCase(), /content-length/);
+    // Nothing after the header block.
+    t.true(raw.endsWith("\r\n\r\n"));
   });
 });
 
