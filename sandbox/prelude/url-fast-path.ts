@@ -84,3 +84,26 @@ export function fastParseUrl(input: string): UrlRecord | undefined {
     fragment: fragment ?? null,
   };
 }
+
+// Only ASCII, and nothing to percent-decode: then the urlencoded parser's
+// UTF-8 encode, percent-decode and UTF-8 decode steps are all identities.
+const PLAIN_URLENCODED = /^[\x00-\x24\x26-\x7f]*$/;
+
+/**
+ * The application/x-www-form-urlencoded parser for input that needs no
+ * decoding (ASCII without "%"), else undefined. Same output as whatwg-url's
+ * parseUrlencodedString; ~10x faster, which matters because every URL with
+ * a query parses it for `searchParams`.
+ */
+export function fastParseUrlencoded(input: string): Array<[string, string]> | undefined {
+  if (!PLAIN_URLENCODED.test(input)) return undefined;
+  const output: Array<[string, string]> = [];
+  for (const sequence of input.split("&")) {
+    if (sequence.length === 0) continue;
+    const eq = sequence.indexOf("=");
+    const name = eq === -1 ? sequence : sequence.slice(0, eq);
+    const value = eq === -1 ? "" : sequence.slice(eq + 1);
+    output.push([name.replaceAll("+", " "), value.replaceAll("+", " ")]);
+  }
+  return output;
+}
