@@ -100,7 +100,6 @@ export class AppIsolate implements HostCallHandlers {
   #disposedBy: SandboxErrorCode | undefined;
   #catastrophic = false;
   #requestsServed = 0;
-  #onDisposed: Array<() => void> = [];
 
   private constructor(options: AppIsolateOptions) {
     this.appName = options.appName;
@@ -205,12 +204,6 @@ export class AppIsolate implements HostCallHandlers {
   /** Requests currently inside this isolate (including waitUntil work). */
   get inFlight(): number {
     return this.#requests.size;
-  }
-
-  /** Run `listener` once when the isolate is disposed. */
-  onDisposed(listener: () => void): void {
-    if (this.isDisposed) listener();
-    else this.#onDisposed.push(listener);
   }
 
   /**
@@ -436,9 +429,6 @@ export class AppIsolate implements HostCallHandlers {
         // Already disposed by isolated-vm after a memory-limit breach.
       }
     }
-    const listeners = this.#onDisposed;
-    this.#onDisposed = [];
-    for (const listener of listeners) listener();
   }
 
   /** Dispose the isolate now; requests still in it fail with DISPOSED. Idempotent. */

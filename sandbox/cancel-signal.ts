@@ -9,15 +9,3 @@ export interface CancelSignal {
   /** Call `listener` once if and when the request is aborted. */
   onAbort(listener: () => void): void;
 }
-
-/** Adapt a standard AbortSignal (tests, embedders) to a CancelSignal. */
-export function cancelSignalFrom(signal: AbortSignal): CancelSignal {
-  return {
-    get aborted() {
-      return signal.aborted;
-    },
-    onAbort(listener) {
-      signal.addEventListener("abort", listener, { once: true });
-    },
-  };
-}

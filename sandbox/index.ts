@@ -6,6 +6,5 @@ export type { SandboxErrorCode, SandboxErrorDetails } from "./errors.js";
 export { DEFAULT_SANDBOX_LIMITS } from "./limits.js";
 export type { SandboxLimits } from "./limits.js";
 export type { SandboxResponse } from "./wire-response.js";
-export { cancelSignalFrom } from "./cancel-signal.js";
 export type { CancelSignal } from "./cancel-signal.js";
 export type { InlineEntryGuard } from "./inline-entry-guard.js";

@@ -45,11 +45,6 @@ export async function compileCached(
   return script;
 }
 
-/** Drop cached code for keys no longer in use (bounded growth under --watch). */
-export function forgetCompiled(cacheKey: string): void {
-  codeCache.get(cacheKey)?.release();
-  codeCache.delete(cacheKey);
-}
 
 /** Store code cache produced elsewhere (the prelude warm-up) under `cacheKey`. */
 export function rememberCompiled(cacheKey: string, cachedData: ivm.ExternalCopy<ArrayBuffer>): void {
@@ -57,10 +52,6 @@ export function rememberCompiled(cacheKey: string, cachedData: ivm.ExternalCopy<
   codeCache.set(cacheKey, cachedData);
 }
 
-/** True if code cache for `cacheKey` is present. */
-export function hasCompiled(cacheKey: string): boolean {
-  return codeCache.has(cacheKey);
-}
 
 /** Drop stack frames of the prelude: they are edgehost's plumbing, not the app's code. */
 export function withoutPreludeFrames(stack: string): string {

@@ -28,7 +28,6 @@ export class RequestRecord {
   readonly #waitUntilLimitMs: number;
   readonly #wallLimitMs: number;
   readonly #onDrop: () => void;
-  readonly #finishListeners: Array<() => void> = [];
 
   /**
    * @param cpuLimitMs CPU budget for all of this request's entries.
@@ -111,18 +110,11 @@ export class RequestRecord {
     if (this.#settled) this.drop();
   }
 
-  /** Run `listener` when the record is dropped. */
-  onFinish(listener: () => void): void {
-    if (this.#dropped) listener();
-    else this.#finishListeners.push(listener);
-  }
-
   /** Release everything this request holds. Idempotent. */
   drop(): void {
     if (this.#dropped) return;
     this.#dropped = true;
     clearTimeout(this.#waitUntilTimer);
     this.#onDrop();
-    for (const listener of this.#finishListeners) listener();
   }
 }
