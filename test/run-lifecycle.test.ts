@@ -117,7 +117,9 @@ test("crash: a fatal V8 out-of-memory on the thread pool answers 503 memory_limi
 });
 
 test("crash: a fatal V8 out-of-memory in an inline entry is caught by the hang watchdog and the standby takes over", async (t) => {
-  await withApp(t, crashApp, ["--cpu-ms", "2000"], async (server) => {
+  // --inline-ms 50: warm-up entries count as fast even on a loaded machine,
+  // so /explode is sure to run inline.
+  await withApp(t, crashApp, ["--cpu-ms", "2000", "--inline-ms", "50"], async (server) => {
     await server.waitForOutput(/standby front end \d+ ready/);
     // Fast requests first, so the isolate runs its entries inline.
     for (let i = 0; i < 5; i++) t.is(await (await fetch(server.url)).text(), "up");
