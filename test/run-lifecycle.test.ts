@@ -105,6 +105,13 @@ test("crash: a fatal V8 out-of-memory on the thread pool answers 503 memory_limi
     const downMs = await msUntilServing(server.url, 5000);
     t.log(`served again after ${downMs} ms`);
     t.true(downMs < 1000, `took ${downMs} ms`);
+    // Growing a Map past the heap limit ends either as an ordinary memory
+    // breach (the isolate is recycled in place) or, depending on where V8
+    // is when it runs out, as a catastrophic error that costs the process.
+    if (!/catastrophic isolate failure/.test(server.output())) {
+      t.regex(server.output(), /memory limit exceeded; isolate recycled/);
+      return;
+    }
     await server.waitForOutput(/lost an isolate and must be replaced[\s\S]*standby front end \d+ takes over/);
     // The failed front end drains and aborts itself once the standby listens.
     await waitUntilGone(supervisorPid, server.frontEndPid);
@@ -123,10 +130,18 @@ test("crash: a fatal V8 out-of-memory in an inline entry is caught by the hang w
     await server.waitForOutput(/standby front end \d+ ready/);
     // Fast requests first, so the isolate runs its entries inline.
     for (let i = 0; i < 5; i++) t.is(await (await fetch(server.url)).text(), "up");
-    // The front end's thread is lost inside the isolate: no answer can be
-    // written, the connection is cut when the watchdog kills the process.
-    await t.throwsAsync(fetch(`${server.url}/explode`));
-    await server.waitForOutput(/stuck in an isolate past its deadline[\s\S]*standby front end \d+ takes over/);
+    const outcome = await fetch(`${server.url}/explode`).then(
+      async (response) => `${response.status} ${((await response.json()) as { error: string }).error}`,
+      () => "connection cut",
+    );
+    if (outcome === "connection cut") {
+      // Catastrophic: the front end's thread is lost inside the isolate, no
+      // answer can be written; the watchdog kills the process.
+      await server.waitForOutput(/stuck in an isolate past its deadline[\s\S]*standby front end \d+ takes over/);
+    } else {
+      // V8 reported an ordinary memory breach this time: answered in place.
+      t.is(outcome, "503 memory_limit");
+    }
     t.true(Number.isFinite(await msUntilServing(server.url, 5000)));
   });
 });
