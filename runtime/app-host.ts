@@ -2,9 +2,12 @@ import type { AppBundle } from "../loader/index.js";
 import { BUNDLE_FILENAME } from "../loader/index.js";
 import {
   AppIsolate,
+  BootThrottle,
+  isSandboxError,
   type CancelSignal,
   type EntryScheduler,
   type InlineEntryGuard,
+  type InlinePolicy,
   type SandboxLimits,
   type SandboxLogEntry,
   type SandboxRequest,
@@ -24,13 +27,20 @@ export interface AppHostOptions {
   /** See AppIsolateOptions.inlineEntryThresholdMs; 0 = never inline. */
   readonly inlineEntryThresholdMs: number;
   readonly inlineEntryGuard?: InlineEntryGuard;
+  /** Shared verdicts on which apps may run inline (see InlinePolicy). */
+  readonly inlinePolicy?: InlinePolicy;
 }
+
+/** How often a draining host looks whether its requests are done. */
+const DRAIN_POLL_MS = 20;
 
 /**
  * Keeps one app's warm isolate. A request finds the current isolate or
- * starts one (a cold start after a limit breach recycled the last); a new
- * bundle (`--watch`) starts a new isolate and swaps it in only once it has
- * booted, while requests already inside the old one finish there.
+ * starts one (a cold start after a limit breach recycled the last), paced by
+ * a BootThrottle so that failing or breaching apps cannot turn every request
+ * into a boot; a new bundle (`--watch`) starts a new isolate and swaps it in
+ * only once it has booted, while requests already inside the old one finish
+ * there.
  */
 export class AppHost {
   readonly #options: AppHostOptions;
@@ -39,6 +49,9 @@ export class AppHost {
   #starting: Promise<AppIsolate> | undefined;
   #generation = 0;
   readonly #retired = new Set<AppIsolate>();
+  readonly #throttle = new BootThrottle();
+  /** The isolate whose breach recycle was already counted. */
+  #countedRecycle: AppIsolate | undefined;
 
   constructor(bundle: AppBundle, options: AppHostOptions) {
     this.#bundle = bundle;
@@ -61,29 +74,32 @@ export class AppHost {
   }
 
   #isolate(): Promise<AppIsolate> {
-    if (this.#current !== undefined && !this.#current.isDisposed) return Promise.resolve(this.#current);
-    this.#starting ??= this.#boot(this.#bundle).finally(() => {
-      this.#starting = undefined;
-    });
+    const current = this.#current;
+    if (current !== undefined && !current.isDisposed) return Promise.resolve(current);
+    if (current !== undefined && this.#countedRecycle !== current && current.disposalReason !== "EDGE_SANDBOX_DISPOSED") {
+      this.#countedRecycle = current;
+      this.#throttle.recycled();
+    }
+    if (this.#starting === undefined) {
+      const refusal = this.#throttle.refusal();
+      if (refusal !== undefined) return Promise.reject(refusal);
+      this.#starting = this.#boot(this.#bundle).finally(() => {
+        this.#starting = undefined;
+      });
+    }
     return this.#starting;
   }
 
   async #boot(bundle: AppBundle): Promise<AppIsolate> {
     const generation = this.#generation;
-    const isolate = await AppIsolate.create({
-      appName: this.#options.appName,
-      code: bundle.code,
-      codeHash: bundle.hash,
-      bundleFilename: BUNDLE_FILENAME,
-      env: this.#options.env,
-      limits: this.#options.limits,
-      allowPrivateFetch: this.#options.allowPrivateFetch,
-      scheduler: this.#options.scheduler,
-      log: (entry) => this.#log(entry),
-      onCatastrophicError: this.#options.onCatastrophicError,
-      inlineEntryThresholdMs: this.#options.inlineEntryThresholdMs,
-      ...(this.#options.inlineEntryGuard ? { inlineEntryGuard: this.#options.inlineEntryGuard } : {}),
-    });
+    let isolate: AppIsolate;
+    try {
+      isolate = await this.#create(bundle);
+    } catch (error) {
+      if (isSandboxError(error) && generation === this.#generation) this.#throttle.bootFailed(error);
+      throw error;
+    }
+    this.#throttle.bootSucceeded();
     // A reload raced this boot: the newer bundle wins, this one retires.
     if (generation !== this.#generation) {
       isolate.dispose();
@@ -93,18 +109,45 @@ export class AppHost {
     return isolate;
   }
 
+  #create(bundle: AppBundle): Promise<AppIsolate> {
+    const options = this.#options;
+    return AppIsolate.create({
+      appName: options.appName,
+      code: bundle.code,
+      codeHash: bundle.hash,
+      bundleFilename: BUNDLE_FILENAME,
+      env: options.env,
+      limits: options.limits,
+      allowPrivateFetch: options.allowPrivateFetch,
+      scheduler: options.scheduler,
+      log: (entry) => this.#log(entry),
+      onCatastrophicError: options.onCatastrophicError,
+      inlineEntryThresholdMs: options.inlineEntryThresholdMs,
+      ...(options.inlineEntryGuard ? { inlineEntryGuard: options.inlineEntryGuard } : {}),
+      ...(options.inlinePolicy ? { inlinePolicy: options.inlinePolicy } : {}),
+    });
+  }
+
   /**
-   * Swap in a new bundle. The new isolate boots first (a broken edit keeps
-   * the old version serving and rejects here); the old isolate is disposed
-   * once its in-flight requests are done.
+   * Swap in a new bundle. The new isolate boots first; only once it has
+   * does the bundle become the app's, so a broken edit keeps the old
+   * version serving (now and for every later cold start) and rejects here.
+   * The old isolate is disposed once its in-flight requests are done.
    */
   async reload(bundle: AppBundle): Promise<void> {
-    this.#generation++;
+    const generation = ++this.#generation;
+    const next = await this.#create(bundle);
+    if (generation !== this.#generation) {
+      // A newer reload (or dispose) overtook this one.
+      next.dispose();
+      return;
+    }
     const previous = this.#current;
-    this.#starting = undefined;
     this.#bundle = bundle;
-    const next = await this.#boot(bundle);
-    if (previous !== undefined && previous !== next) this.#retire(previous);
+    this.#current = next;
+    this.#starting = undefined;
+    this.#throttle.bootSucceeded();
+    if (previous !== undefined) this.#retire(previous);
   }
 
   #retire(isolate: AppIsolate): void {
@@ -120,7 +163,7 @@ export class AppHost {
     disposeWhenIdle();
   }
 
-  /** Requests in flight across the current and retiring isolates. */
+  /** Requests in flight across the current and retiring isolates (waitUntil work included). */
   get inFlight(): number {
     let count = this.#current?.inFlight ?? 0;
     for (const isolate of this.#retired) count += isolate.inFlight;
@@ -130,6 +173,25 @@ export class AppHost {
   /** The current isolate, if one is running (for stats and tests). */
   get currentIsolate(): AppIsolate | undefined {
     return this.#current;
+  }
+
+  /** Every live isolate of this app (current and retiring). */
+  get isolates(): AppIsolate[] {
+    const live = [...this.#retired];
+    if (this.#current !== undefined && !this.#current.isDisposed) live.push(this.#current);
+    return live.filter((isolate) => !isolate.isDisposed);
+  }
+
+  /**
+   * Wait until no request or `ctx.waitUntil` work is left in this app's
+   * isolates, or `timeoutMs` has passed; then dispose them all.
+   */
+  async drain(timeoutMs: number): Promise<void> {
+    const deadline = performance.now() + timeoutMs;
+    while (this.inFlight > 0 && performance.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, DRAIN_POLL_MS));
+    }
+    this.dispose();
   }
 
   /** Dispose every isolate of this app. */

@@ -15,6 +15,8 @@ export type BodyResult =
 export const DRAIN_LIMIT_BYTES = 4 * 1024 * 1024;
 /** ...and for at most this long. */
 export const DRAIN_LIMIT_MS = 2000;
+/** First allocation for a body; it doubles as bytes arrive. */
+const INITIAL_BUFFER_BYTES = 16 * 1024;
 
 /**
  * Read the request body through uWS `onData`, copying each chunk (uWS
@@ -26,8 +28,10 @@ export const DRAIN_LIMIT_MS = 2000;
 export function readBody(writer: ResponseWriter, contentLength: number | undefined, limitBytes: number): Promise<BodyResult> {
   return new Promise<BodyResult>((resolve) => {
     const declaredTooLarge = contentLength !== undefined && contentLength > limitBytes;
-    // Known length: one exact allocation. Unknown: grow geometrically.
-    let buffer: Uint8Array | null = declaredTooLarge ? null : new Uint8Array(contentLength ?? 16 * 1024);
+    // Never allocate from the client's word alone: a declared length only
+    // caps the growth; the buffer grows with the bytes that actually came.
+    const capacityLimit = Math.min(limitBytes, contentLength ?? limitBytes);
+    let buffer: Uint8Array | null = declaredTooLarge ? null : new Uint8Array(Math.min(capacityLimit, INITIAL_BUFFER_BYTES));
     let size = 0;
     let discarded = 0;
     let settled = false;
@@ -68,7 +72,8 @@ export function readBody(writer: ResponseWriter, contentLength: number | undefin
         return;
       }
       if (size + incoming.byteLength > buffer.byteLength) {
-        const grown = new Uint8Array(Math.min(limitBytes, Math.max(buffer.byteLength * 2, size + incoming.byteLength)));
+        const needed = size + incoming.byteLength;
+        const grown = new Uint8Array(Math.max(needed, Math.min(capacityLimit, buffer.byteLength * 2)));
         grown.set(buffer.subarray(0, size));
         buffer = grown;
       }

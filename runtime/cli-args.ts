@@ -19,6 +19,10 @@ Options for run:
   --max-executing N        isolates executing at once (default: core count)
   --inline-ms N            run entries of isolates averaging under N ms inline on the
                            front end's thread (default 1; 0 = always on the thread pool)
+  --rss-limit-mb N         front-end RSS past which the largest isolate is recycled
+                           (default 4 x --memory-mb + 512)
+  --hang-kill-ms N         an inline entry this long past its deadline means the front end's
+                           thread is lost: it is killed and the standby serves (default 10000)
   --help, --version`;
 
 /** What the command line asked for. */
@@ -68,6 +72,8 @@ export function parseCli(argv: readonly string[]): CliCommand {
         "allow-private-fetch": { type: "boolean" },
         "max-executing": { type: "string" },
         "inline-ms": { type: "string" },
+        "hang-kill-ms": { type: "string" },
+        "rss-limit-mb": { type: "string" },
         help: { type: "boolean", short: "h" },
         version: { type: "boolean", short: "v" },
       },
@@ -99,6 +105,8 @@ export function parseCli(argv: readonly string[]): CliCommand {
     allowPrivateFetch: values["allow-private-fetch"],
     maxExecuting: numberFlag("max-executing", values["max-executing"]),
     inlineThresholdMs: numberFlag("inline-ms", values["inline-ms"]),
+    hangKillMs: numberFlag("hang-kill-ms", values["hang-kill-ms"]),
+    rssLimitMb: numberFlag("rss-limit-mb", values["rss-limit-mb"]),
   };
   for (const key of Object.keys(config)) if (config[key] === undefined) delete config[key];
   return { kind: "run", config };

@@ -25,6 +25,7 @@ const SANDBOX_REPLIES: Record<SandboxErrorCode, ErrorReply> = {
   EDGE_SANDBOX_DISPOSED: { status: 503, error: "isolate_recycled" },
   EDGE_SANDBOX_ABORTED: { status: 499, error: "client_closed_request" },
   EDGE_SANDBOX_TOO_MANY_REQUESTS: { status: 503, error: "concurrency_limit" },
+  EDGE_SANDBOX_RESTART_BACKOFF: { status: 503, error: "restart_backoff" },
   EDGE_SANDBOX_FETCH_REFUSED: { status: 500, error: "app_exception" },
   EDGE_SANDBOX_SUBREQUEST_LIMIT: { status: 500, error: "app_exception" },
   EDGE_SANDBOX_FETCH_FAILED: { status: 500, error: "app_exception" },
@@ -37,7 +38,6 @@ export function replyForSandboxCode(code: SandboxErrorCode): ErrorReply {
 /** Replies that do not come from the sandbox. */
 export const BODY_TOO_LARGE: ErrorReply = { status: 413, error: "body_size_limit" };
 export const INTERNAL_ERROR: ErrorReply = { status: 500, error: "internal_error" };
-export const SHUTTING_DOWN: ErrorReply = { status: 503, error: "shutting_down" };
 
 /** The JSON body of an error reply; always names the request id. */
 export function errorBody(reply: ErrorReply, requestId: string): string {

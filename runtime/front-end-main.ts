@@ -5,20 +5,21 @@
  */
 import { relative } from "node:path";
 import { bundleApp, isLoaderError, watchApp, type AppBundle, type AppWatcher } from "../loader/index.js";
-import { DEFAULT_SANDBOX_LIMITS, EntryScheduler, isSandboxError, type SandboxLimits } from "../sandbox/index.js";
+import { DEFAULT_SANDBOX_LIMITS, EntryScheduler, InlinePolicy, isSandboxError, type SandboxLimits } from "../sandbox/index.js";
 import { AppHost } from "./app-host.js";
 import { isRuntimeError } from "./errors.js";
 import { HangWatchdog } from "./hang-watchdog.js";
 import { HttpServer } from "./http-server.js";
 import { isSupervisorMessage, type FrontEndMessage } from "./ipc-messages.js";
+import { RssBackstop } from "./rss-backstop.js";
 import { consoleSink } from "./logger.js";
 import type { RunConfig } from "./run-config.js";
 import { startupFailureLine } from "./startup-failure.js";
 
 /** After a catastrophic isolate failure, abort even if no replacement arrives. */
 const CATASTROPHIC_ABORT_DEADLINE_MS = 10_000;
-/** An inline entry this far past its own timeout means the thread is lost. */
-const HANG_GRACE_MS = 500;
+/** The pipe the supervisor reads stall reports from (fd 4 of the fork's stdio). */
+const STALL_REPORT_FD = 4;
 /** Drain time for a process that lost an isolate catastrophically. */
 const CATASTROPHIC_DRAIN_MS = 2_000;
 
@@ -27,6 +28,7 @@ let server: HttpServer | undefined;
 let host: AppHost | undefined;
 let watcher: AppWatcher | undefined;
 let failedCatastrophically = false;
+let inlinePolicy: InlinePolicy | undefined;
 let shuttingDown = false;
 
 function send(message: FrontEndMessage): void {
@@ -49,7 +51,7 @@ function limitsOf(config: RunConfig): SandboxLimits {
   };
 }
 
-async function start(config: RunConfig, port: number, listenNow: boolean): Promise<void> {
+async function start(config: RunConfig, port: number, listenNow: boolean, demotedApps: readonly string[]): Promise<void> {
   const entryName = relative(process.cwd(), config.entry) || config.entry;
   let bundle: AppBundle;
   try {
@@ -58,6 +60,16 @@ async function start(config: RunConfig, port: number, listenNow: boolean): Promi
     if (isLoaderError(error)) fatal(error.code, error.message);
     throw error;
   }
+  inlinePolicy = new InlinePolicy(demotedApps, (app, entryMs) => send({ type: "inline-demoted", app, entryMs }));
+  const hangWatchdog =
+    config.inlineThresholdMs > 0
+      ? new HangWatchdog({
+          stallGraceMs: config.hangStallMs,
+          killGraceMs: config.hangKillMs,
+          reportFd: STALL_REPORT_FD,
+          onAppId: (appId, app) => send({ type: "inline-app", appId, app }),
+        })
+      : undefined;
   host = new AppHost(bundle, {
     appName: entryName,
     env: config.vars,
@@ -67,7 +79,8 @@ async function start(config: RunConfig, port: number, listenNow: boolean): Promi
     log,
     onCatastrophicError: (message) => onCatastrophic(message),
     inlineEntryThresholdMs: config.inlineThresholdMs,
-    ...(config.inlineThresholdMs > 0 ? { inlineEntryGuard: new HangWatchdog(HANG_GRACE_MS) } : {}),
+    inlinePolicy,
+    ...(hangWatchdog ? { inlineEntryGuard: hangWatchdog } : {}),
   });
   try {
     await host.start();
@@ -76,6 +89,8 @@ async function start(config: RunConfig, port: number, listenNow: boolean): Promi
     throw error;
   }
   const appHost = host;
+  const rssLimitMb = config.rssLimitMb > 0 ? config.rssLimitMb : 4 * config.memoryLimitMb + 512;
+  new RssBackstop({ limitBytes: rssLimitMb * 1024 * 1024, isolates: () => appHost.isolates, log }).start();
   server = new HttpServer({
     host: config.host,
     port,
@@ -145,15 +160,18 @@ async function shutdown(): Promise<void> {
   if (shuttingDown) return;
   shuttingDown = true;
   watcher?.close();
-  server?.stopListening();
+  await server?.handOver();
   const drainMs = failedCatastrophically ? CATASTROPHIC_DRAIN_MS : (config?.shutdownTimeoutMs ?? 10_000);
+  const deadline = performance.now() + drainMs;
   await server?.drain(drainMs);
   server?.close();
   if (failedCatastrophically) {
     // V8 lost an isolate; process.exit() would hang on it (DESIGN.md).
     process.abort();
   }
-  host?.dispose();
+  // Responses are out; ctx.waitUntil work may still run, within what is
+  // left of the same drain time.
+  await host?.drain(Math.max(0, deadline - performance.now()));
   process.exit(0);
 }
 
@@ -163,13 +181,15 @@ process.on("message", (message: unknown) => {
   if (!isSupervisorMessage(message)) return;
   if (message.type === "start" && config === undefined) {
     config = message.config;
-    start(message.config, message.port, message.listen).catch((error: unknown) => {
+    start(message.config, message.port, message.listen, message.demotedApps).catch((error: unknown) => {
       fatal("EDGE_RUNTIME_APP_FAILED", error instanceof Error ? (error.stack ?? error.message) : String(error));
     });
   } else if (message.type === "listen") {
     listen().catch((error: unknown) => {
       fatal("EDGE_RUNTIME_APP_FAILED", error instanceof Error ? (error.stack ?? error.message) : String(error));
     });
+  } else if (message.type === "demote-inline") {
+    inlinePolicy?.adopt(message.app);
   } else if (message.type === "shutdown") {
     void shutdown();
   }

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { isSandboxError, type CancelSignal, type SandboxRequest, type SandboxResponse } from "../sandbox/index.js";
 import { readBody } from "./body-reader.js";
-import { BODY_TOO_LARGE, errorBody, INTERNAL_ERROR, replyForSandboxCode, SHUTTING_DOWN, type ErrorReply } from "./error-response.js";
+import { BODY_TOO_LARGE, errorBody, INTERNAL_ERROR, replyForSandboxCode, type ErrorReply } from "./error-response.js";
 import { RuntimeError } from "./errors.js";
 import type { LogSink } from "./logger.js";
 import { ResponseWriter } from "./response-writer.js";
@@ -26,6 +26,14 @@ export interface HttpServerOptions {
 }
 
 const JSON_HEADERS = ["content-type", "application/json"];
+/**
+ * A draining server waits for this long without a new request before it
+ * calls itself drained: requests a client had already sent on a keep-alive
+ * connection when the listener closed are still read and answered.
+ */
+const DRAIN_QUIET_MS = 250;
+/** How often drain() looks. */
+const DRAIN_POLL_MS = 25;
 
 /**
  * The uWS front end for one handler: reads each request synchronously in
@@ -40,7 +48,9 @@ export class HttpServer {
   readonly #app: TemplatedApp;
   #listenSocket: us_listen_socket | undefined;
   #port = 0;
+  /** False once the listener is closed: requests on open connections are answered, then the connection closes. */
   #accepting = true;
+  #lastRequestAt = 0;
   readonly #inFlight = new Set<ResponseWriter>();
   #drainWaiters: Array<() => void> = [];
 
@@ -86,7 +96,22 @@ export class HttpServer {
     return this.#inFlight.size;
   }
 
-  /** Stop accepting connections; requests already read still get answers. */
+  /**
+   * Hand the port over: let one turn of the event loop accept what the
+   * kernel already queued for this listener (connections still in a closed
+   * listener's backlog are reset, and a stalled front end may have a
+   * backlog), then stop listening.
+   */
+  async handOver(): Promise<void> {
+    await new Promise((resolve) => setImmediate(resolve));
+    this.stopListening();
+  }
+
+  /**
+   * Stop accepting connections. Requests still arriving on open keep-alive
+   * connections are served as usual, each answer closing its connection,
+   * so clients reconnect to whoever holds the port now.
+   */
   stopListening(): void {
     this.#accepting = false;
     if (this.#listenSocket !== undefined) {
@@ -97,14 +122,22 @@ export class HttpServer {
 
   /** Resolve when no request is in flight, or after `timeoutMs` (then cut the rest). */
   async drain(timeoutMs: number): Promise<void> {
-    if (this.#inFlight.size > 0) {
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, timeoutMs);
-        this.#drainWaiters.push(() => {
-          clearTimeout(timer);
-          resolve();
+    const started = performance.now();
+    const deadline = started + timeoutMs;
+    const isDrained = (): boolean =>
+      this.#inFlight.size === 0 && performance.now() - Math.max(this.#lastRequestAt, started) >= DRAIN_QUIET_MS;
+    while (!isDrained() && performance.now() < deadline) {
+      if (this.#inFlight.size > 0) {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, Math.max(0, deadline - performance.now()));
+          this.#drainWaiters.push(() => {
+            clearTimeout(timer);
+            resolve();
+          });
         });
-      });
+      } else {
+        await new Promise((resolve) => setTimeout(resolve, DRAIN_POLL_MS));
+      }
     }
     for (const writer of this.#inFlight) writer.close();
   }
@@ -135,8 +168,9 @@ export class HttpServer {
     const writer = new ResponseWriter(res);
     const requestId = randomUUID();
     const refusal = this.#options.refuseWith?.();
-    if (!this.#accepting || refusal !== undefined) {
-      this.#replyError(writer, refusal === undefined ? SHUTTING_DOWN : { status: 503, error: refusal }, requestId, true);
+    this.#lastRequestAt = performance.now();
+    if (refusal !== undefined) {
+      this.#replyError(writer, { status: 503, error: refusal }, requestId, true);
       return;
     }
     if (contentLength !== undefined && !Number.isSafeInteger(contentLength)) {
@@ -160,7 +194,11 @@ export class HttpServer {
 
   #dispatch(writer: ResponseWriter, request: SandboxRequest): void {
     this.#options.handler.fetch(request, writer).then(
-      (response) => writer.write(response.status, response.statusText, response.headers, response.body, { omitBody: request.method === "HEAD" }),
+      (response) =>
+        writer.write(response.status, response.statusText, response.headers, response.body, {
+          omitBody: request.method === "HEAD",
+          closeConnection: !this.#accepting,
+        }),
       (error: unknown) => this.#fail(writer, request.id, error),
     );
   }
@@ -178,15 +216,19 @@ export class HttpServer {
       } else {
         this.#options.log({ level: "warn", app: appName, requestId, message: `${reply.status} ${reply.error}: ${error.message}` });
       }
-      this.#replyError(writer, reply, requestId, false);
+      const { retryAfterMs } = error.details;
+      const extra = retryAfterMs === undefined ? [] : ["retry-after", String(Math.max(1, Math.ceil(retryAfterMs / 1000)))];
+      this.#replyError(writer, reply, requestId, false, extra);
       return;
     }
     this.#options.log({ level: "error", requestId, message: `internal error: ${describe(error)}` });
     this.#replyError(writer, INTERNAL_ERROR, requestId, false);
   }
 
-  #replyError(writer: ResponseWriter, reply: ErrorReply, requestId: string, closeConnection: boolean): void {
-    writer.write(reply.status, "", [...JSON_HEADERS, "x-request-id", requestId], errorBody(reply, requestId), { closeConnection });
+  #replyError(writer: ResponseWriter, reply: ErrorReply, requestId: string, closeConnection: boolean, extraHeaders: readonly string[] = []): void {
+    writer.write(reply.status, "", [...JSON_HEADERS, "x-request-id", requestId, ...extraHeaders], errorBody(reply, requestId), {
+      closeConnection: closeConnection || !this.#accepting,
+    });
   }
 
   #track(writer: ResponseWriter): void {

@@ -6,7 +6,16 @@ export type SupervisorMessage =
    * Load `config`'s app; listen on `port` (which overrides config.port, so a
    * replacement binds the same port) now if `listen`, else wait as a standby.
    */
-  | { readonly type: "start"; readonly config: RunConfig; readonly port: number; readonly listen: boolean }
+  | {
+      readonly type: "start";
+      readonly config: RunConfig;
+      readonly port: number;
+      readonly listen: boolean;
+      /** Apps that lost inline entries in earlier front ends (see InlinePolicy). */
+      readonly demotedApps: readonly string[];
+    }
+  /** Another front end demoted `app`: never run its entries inline here either. */
+  | { readonly type: "demote-inline"; readonly app: string }
   /** Standby: start listening now (the active front end is gone). */
   | { readonly type: "listen" }
   /** Stop accepting, drain, exit 0. */
@@ -19,16 +28,20 @@ export type FrontEndMessage =
   /** Could not start; `message` is the one line to print. */
   | { readonly type: "fatal"; readonly code: string; readonly message: string }
   /** An isolate failed catastrophically: start a replacement now; this process will abort once it has drained. */
-  | { readonly type: "replace-me"; readonly reason: string };
+  | { readonly type: "replace-me"; readonly reason: string }
+  /** One of `app`'s inline entries ran `entryMs`; it runs on the thread pool from now on, everywhere. */
+  | { readonly type: "inline-demoted"; readonly app: string; readonly entryMs: number }
+  /** The hang watchdog knows `app` as `appId` (a stall report names the id). */
+  | { readonly type: "inline-app"; readonly appId: number; readonly app: string };
 
 export function isFrontEndMessage(value: unknown): value is FrontEndMessage {
   if (typeof value !== "object" || value === null) return false;
   const type = (value as { type?: unknown }).type;
-  return type === "ready" || type === "fatal" || type === "replace-me";
+  return type === "ready" || type === "fatal" || type === "replace-me" || type === "inline-demoted" || type === "inline-app";
 }
 
 export function isSupervisorMessage(value: unknown): value is SupervisorMessage {
   if (typeof value !== "object" || value === null) return false;
   const type = (value as { type?: unknown }).type;
-  return type === "start" || type === "listen" || type === "shutdown";
+  return type === "start" || type === "listen" || type === "shutdown" || type === "demote-inline";
 }

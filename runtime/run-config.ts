@@ -32,6 +32,19 @@ export const runConfigSchema = z
     inlineThresholdMs: z.number().nonnegative().max(50).default(1),
     /** Isolate entries executing at once; 0 = the core count. */
     maxExecuting: z.number().int().nonnegative().default(0),
+    /**
+     * An inline entry this far past its deadline reports the front end
+     * stalled: the standby takes the port and the stalled one retires.
+     */
+    hangStallMs: z.number().int().positive().max(60_000).default(500),
+    /** An inline entry this far past its deadline means the thread is lost: the front end is killed. */
+    hangKillMs: z.number().int().positive().max(600_000).default(10_000),
+    /**
+     * Front-end RSS past which the largest isolate is recycled (the
+     * per-process backstop behind the approximate heap limits); 0 = four
+     * times the memory limit plus 512 MB.
+     */
+    rssLimitMb: z.number().int().nonnegative().max(1_048_576).default(0),
     /** Drain time on SIGINT/SIGTERM before in-flight requests are cut. */
     shutdownTimeoutMs: z.number().int().positive().default(10_000),
   })

@@ -1,5 +1,7 @@
 import { fork, type ChildProcess } from "node:child_process";
 import { createServer } from "node:net";
+import { createInterface } from "node:readline";
+import type { Readable } from "node:stream";
 import { fileURLToPath } from "node:url";
 import { RuntimeError } from "./errors.js";
 import { isFrontEndMessage, type SupervisorMessage } from "./ipc-messages.js";
@@ -31,6 +33,8 @@ interface FrontEnd {
   readyAt: number;
   /** A standby still booting when the active one died: listen as soon as it is ready. */
   promoteWhenReady: boolean;
+  /** App ids its hang watchdog uses in stall reports. */
+  readonly appIds: Map<number, string>;
 }
 
 /**
@@ -52,6 +56,8 @@ export class Supervisor {
   #lastDeathAt = 0;
   #stopping = false;
   #spawnTimer: NodeJS.Timeout | undefined;
+  /** Apps that lost inline entries; every front end, present and future, is told. */
+  readonly #demotedApps = new Set<string>();
 
   constructor(config: RunConfig, log: LogSink, options: { standby?: boolean } = {}) {
     this.#config = config;
@@ -82,11 +88,16 @@ export class Supervisor {
   }
 
   #spawn(role: "active" | "standby", hooks: { onReady?: (port: number) => void; onStartFailure?: (error: RuntimeError) => void } = {}): void {
+    // fd 4 is for the hang watchdog's thread, which cannot use the IPC channel.
     const child = fork(FRONT_END_MAIN, [], {
       execArgv: ["--no-node-snapshot"],
-      stdio: ["ignore", "inherit", "inherit", "ipc"],
+      stdio: ["ignore", "inherit", "inherit", "ipc", "pipe"],
     });
-    const frontEnd: FrontEnd = { child, role, ready: false, readyAt: 0, promoteWhenReady: false };
+    const frontEnd: FrontEnd = { child, role, ready: false, readyAt: 0, promoteWhenReady: false, appIds: new Map() };
+    const stallReports = child.stdio[4] as Readable | null | undefined;
+    if (stallReports) {
+      createInterface({ input: stallReports }).on("line", (line) => this.#onStallReport(frontEnd, line));
+    }
     this.#frontEnds.add(frontEnd);
     let fatalMessage: string | undefined;
     child.on("message", (message: unknown) => {
@@ -115,10 +126,23 @@ export class Supervisor {
             this.#reconcile(0);
           }
           break;
+        case "inline-demoted":
+          this.#log({ level: "warn", app: message.app, message: `an inline entry ran ${Math.round(message.entryMs)} ms; the app runs on the isolate thread pool in every front end from now on` });
+          this.#demote(message.app, frontEnd);
+          break;
+        case "inline-app":
+          frontEnd.appIds.set(message.appId, message.app);
+          break;
       }
     });
     child.on("exit", (code, signal) => this.#onExit(frontEnd, code, signal, fatalMessage, hooks.onStartFailure));
-    const message: SupervisorMessage = { type: "start", config: this.#config, port: this.#port, listen: role === "active" };
+    const message: SupervisorMessage = {
+      type: "start",
+      config: this.#config,
+      port: this.#port,
+      listen: role === "active",
+      demotedApps: [...this.#demotedApps],
+    };
     child.send(message);
   }
 
@@ -141,6 +165,33 @@ export class Supervisor {
     const name = frontEnd.role === "standby" ? "standby front end" : "front end";
     this.#log({ level: "error", message: `${name} ${frontEnd.child.pid} died (${fatalMessage ?? how})` });
     this.#reconcile(frontEnd.ready ? Date.now() - frontEnd.readyAt : 0);
+  }
+
+  /**
+   * The hang watchdog of `frontEnd` says its thread has been inside one
+   * app's inline entry well past the deadline. Whatever the end (the entry
+   * returns, or the thread is lost), the standby takes the port now; the
+   * stalled one is told to drain once the standby listens, and answers
+   * everything it holds if its thread comes back. The app never runs
+   * inline again, in any front end.
+   */
+  #onStallReport(frontEnd: FrontEnd, line: string): void {
+    const match = /^stall (\d+)$/.exec(line.trim());
+    if (match === null) return;
+    const app = frontEnd.appIds.get(Number(match[1]));
+    if (app !== undefined) this.#demote(app, frontEnd);
+    if (frontEnd.role !== "active" || this.#stopping) return;
+    frontEnd.role = "retiring";
+    this.#log({ level: "error", message: `front end ${frontEnd.child.pid} stalled in ${app ?? "an app"}'s inline entry; the standby takes over` });
+    this.#reconcile(0);
+  }
+
+  #demote(app: string, from: FrontEnd): void {
+    if (this.#demotedApps.has(app)) return;
+    this.#demotedApps.add(app);
+    for (const frontEnd of this.#frontEnds) {
+      if (frontEnd !== from && frontEnd.child.connected) frontEnd.child.send({ type: "demote-inline", app } satisfies SupervisorMessage);
+    }
   }
 
   #promote(standby: FrontEnd): void {

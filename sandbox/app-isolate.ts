@@ -2,13 +2,15 @@ import ivm from "isolated-vm";
 import type { CancelSignal } from "./cancel-signal.js";
 import type { InlineEntryGuard } from "./inline-entry-guard.js";
 import type { EntryScheduler } from "./entry-scheduler.js";
-import { EntryRunner, type EntryBreach } from "./entry-runner.js";
+import { BackgroundBudget } from "./background-budget.js";
+import { EntryRunner, type EntryBreach, type EntryOwner } from "./entry-runner.js";
 import { classifyIsolateFailure, SandboxError, type SandboxErrorCode } from "./errors.js";
 import { createHostCallbacks, HOST_FUNCTION_NAMES, type HostCallHandlers } from "./host-functions.js";
 import { OutboundFetcher } from "./outbound-fetch.js";
 import { OwnedResources } from "./owned-resources.js";
 import { compileCached, PRELUDE_FILENAME, preludeSource, withoutPreludeFrames } from "./prelude-script.js";
 import { PRELUDE_CACHE_KEY, warmPreludeCache } from "./prelude-warmup.js";
+import type { InlinePolicy } from "./inline-policy.js";
 import { HOST_GLOBAL, type FlatHeaders, type HandlerFailure, type LogLevel, type WireBody } from "./prelude/protocol.js";
 import { RequestRecord } from "./request-record.js";
 import type { SandboxLimits } from "./limits.js";
@@ -57,6 +59,12 @@ export interface AppIsolateOptions {
   readonly inlineEntryThresholdMs?: number;
   /** Watches inline entries from another thread (see InlineEntryGuard). */
   readonly inlineEntryGuard?: InlineEntryGuard;
+  /**
+   * Which apps may still run inline, shared by every isolate of the app
+   * (and of the process); keyed by `appName`. Without one, inline entries
+   * are allowed and an app that runs long only loses them in this isolate.
+   */
+  readonly inlinePolicy?: InlinePolicy;
   /** V8 lost control of this isolate: the process must be replaced (DESIGN.md). */
   readonly onCatastrophicError: (message: string) => void;
 }
@@ -67,6 +75,10 @@ export interface AppIsolateStats {
   readonly cpuTimeMs: number;
   readonly inFlight: number;
   readonly requestsServed: number;
+  /** CPU spent creating the isolate, loading the prelude and evaluating the app. */
+  readonly bootCpuMs: number;
+  /** Background entries (no live request) not run because the background budget was spent. */
+  readonly backgroundCancelled: number;
 }
 
 /** How often wall-time deadlines are checked; a late response is cut at most this much after its limit. */
@@ -92,7 +104,10 @@ export class AppIsolate implements HostCallHandlers {
   readonly #options: AppIsolateOptions;
   readonly #isolate: ivm.Isolate;
   readonly #fetcher: OutboundFetcher;
-  readonly #entries: EntryRunner<RequestRecord>;
+  readonly #entries: EntryRunner<EntryOwner>;
+  readonly #background: BackgroundBudget;
+  #bootCpuMs = 0;
+  #ownInlineVerdict = true;
   readonly #requests = new Map<string, RequestRecord>();
   readonly #timers = new OwnedResources<RequestRecord>();
   readonly #fetches = new OwnedResources<RequestRecord>();
@@ -108,13 +123,18 @@ export class AppIsolate implements HostCallHandlers {
       memoryLimit: options.limits.memoryLimitMb,
       onCatastrophicError: (message) => this.#onCatastrophic(message),
     });
-    this.#entries = new EntryRunner<RequestRecord>({
+    this.#background = new BackgroundBudget(options.limits.backgroundCpuLimitMs);
+    const policy = options.inlinePolicy;
+    this.#entries = new EntryRunner<EntryOwner>({
       isolate: this.#isolate,
       scheduler: options.scheduler,
       inlineThresholdMs: options.inlineEntryThresholdMs ?? DEFAULT_INLINE_ENTRY_THRESHOLD_MS,
       inlineEntryGuard: options.inlineEntryGuard,
+      appKey: options.appName,
+      mayRunInline: policy ? () => policy.isAllowed(options.appName) : () => this.#ownInlineVerdict,
+      onLongInlineEntry: (entryMs) => this.#onLongInlineEntry(entryMs),
       isCatastrophic: () => this.#catastrophic,
-      onBreach: (owner, code) => this.#breach(owner, code),
+      onBreach: (owner, code, terminated) => this.#breach(owner, code, terminated),
       onInternalError: (error) => this.#internalError(error),
     });
     this.#fetcher = new OutboundFetcher({
@@ -132,7 +152,9 @@ export class AppIsolate implements HostCallHandlers {
   static async create(options: AppIsolateOptions): Promise<AppIsolate> {
     const app = new AppIsolate(options);
     try {
-      await app.#boot();
+      // Compiling and evaluating an app runs on isolated-vm's pool like any
+      // entry and can take up to its startup limit: it waits for a slot.
+      await options.scheduler.run(() => app.#boot());
       return app;
     } catch (error) {
       app.dispose();
@@ -176,6 +198,7 @@ export class AppIsolate implements HostCallHandlers {
     }
     if (verdict === "no_default_export") throw new SandboxError("EDGE_SANDBOX_NO_DEFAULT_EXPORT");
     if (verdict === "no_fetch_handler") throw new SandboxError("EDGE_SANDBOX_NO_FETCH_HANDLER");
+    this.#bootCpuMs = Number(this.#isolate.cpuTime) / 1e6;
     this.#entries.start(dispatch);
   }
 
@@ -194,6 +217,11 @@ export class AppIsolate implements HostCallHandlers {
     return new SandboxError("EDGE_SANDBOX_STARTUP_FAILED", `app threw during top-level evaluation: ${message}`, {
       appStack: stack,
     });
+  }
+
+  /** Why the isolate was disposed: a limit's code, or DISPOSED for a reload or shutdown; undefined while live. */
+  get disposalReason(): SandboxErrorCode | undefined {
+    return this.#disposedBy;
   }
 
   /** True once disposed (by a breach, a reload or shutdown). */
@@ -223,8 +251,12 @@ export class AppIsolate implements HostCallHandlers {
     record.onWallTimeout = () => this.#abortInIsolate(record);
     this.#startWallSweep();
     if (signal) {
-      if (signal.aborted) record.fail(new SandboxError("EDGE_SANDBOX_ABORTED"));
-      else {
+      if (signal.aborted) {
+        // The client is gone already: nothing to run for it.
+        record.fail(new SandboxError("EDGE_SANDBOX_ABORTED"));
+        record.drop();
+        return record.response;
+      } else {
         const onAbort = (): void => {
           record.fail(new SandboxError("EDGE_SANDBOX_ABORTED"));
           this.#abortInIsolate(record);
@@ -263,9 +295,39 @@ export class AppIsolate implements HostCallHandlers {
     this.#entries.submit(owner, args);
   }
 
-  /** A limit was breached by `owner`: fail it with `code`, everything else with DISPOSED. */
-  #breach(owner: RequestRecord, code: EntryBreach): void {
+  /** Enter work that belongs to no live request, on the isolate's background budget. */
+  #enterBackground(args: [string, ...unknown[]]): void {
+    if (this.#background.isExhausted) {
+      if (this.#background.noteCancelled() === 1) {
+        this.#log("warn", "", `background work (no request) used its CPU budget of ${this.#options.limits.backgroundCpuLimitMs} ms; further background work is cancelled`);
+      }
+      return;
+    }
+    this.#entries.submit(this.#background, args);
+  }
+
+  #onLongInlineEntry(entryMs: number): void {
+    this.#ownInlineVerdict = false;
+    const policy = this.#options.inlinePolicy;
+    if (policy === undefined || !policy.isAllowed(this.appName)) return;
+    policy.demote(this.appName, entryMs);
+    this.#log("warn", "", `an entry ran ${entryMs.toFixed(0)} ms on the front end's thread; this app's entries run on the isolate thread pool from now on`);
+  }
+
+  /**
+   * A limit was breached by `owner`. A request fails with `code`, and the
+   * isolate is disposed (everything else in it fails with DISPOSED). Spent
+   * background budget only stops background work, unless the entry was cut
+   * short mid-way (its state is then not to be trusted).
+   */
+  #breach(owner: EntryOwner, code: EntryBreach, terminated: boolean): void {
     if (this.#disposedBy !== undefined) return;
+    if (!(owner instanceof RequestRecord)) {
+      if (code === "EDGE_SANDBOX_CPU_LIMIT" && !terminated) return;
+      this.#log("warn", "", `background work: ${SandboxErrorCodeText(code)}; isolate recycled`);
+      this.#disposeWith(code);
+      return;
+    }
     const { limits } = this.#options;
     const limit = code === "EDGE_SANDBOX_CPU_LIMIT" ? limits.cpuLimitMs : limits.memoryLimitMb;
     owner.fail(new SandboxError(code, undefined, { limit }));
@@ -362,9 +424,11 @@ export class AppIsolate implements HostCallHandlers {
 
   #deliverFetchError(owner: RequestRecord | undefined, callId: number, message: string): void {
     // Delivered as an entry of its own, never synchronously inside the
-    // isolate's call to us (an ignored callback cannot re-enter).
-    const target = owner ?? new RequestRecord("", this.#options.limits.cpuLimitMs, 0, 0, () => undefined);
-    this.#enter(target, ["fetch-error", callId, "TypeError", message]);
+    // isolate's call to us (an ignored callback cannot re-enter). With no
+    // live request it is background work, on the budget that runs out.
+    const args: [string, ...unknown[]] = ["fetch-error", callId, "TypeError", message];
+    if (owner === undefined || owner.isDropped) this.#enterBackground(args);
+    else this.#enter(owner, args);
   }
 
   fetchAbort(callId: number): void {
@@ -436,15 +500,29 @@ export class AppIsolate implements HostCallHandlers {
     this.#disposeWith("EDGE_SANDBOX_DISPOSED");
   }
 
+  /**
+   * Dispose the isolate because the process is short of memory (the RSS
+   * backstop chose it): its requests fail with MEMORY_LIMIT. Idempotent.
+   */
+  disposeForMemory(): void {
+    if (this.#disposedBy !== undefined) return;
+    for (const record of this.#requests.values()) {
+      record.fail(new SandboxError("EDGE_SANDBOX_MEMORY_LIMIT", undefined, { limit: this.#options.limits.memoryLimitMb }));
+    }
+    this.#log("warn", "", "process memory backstop reached; this isolate was recycled");
+    this.#disposeWith("EDGE_SANDBOX_MEMORY_LIMIT");
+  }
+
   /** Heap, CPU and request counters. Zeroes once disposed. */
   stats(): AppIsolateStats {
-    if (this.isDisposed) return { heapUsedBytes: 0, cpuTimeMs: 0, inFlight: 0, requestsServed: this.#requestsServed };
+    const counters = { requestsServed: this.#requestsServed, bootCpuMs: this.#bootCpuMs, backgroundCancelled: this.#background.cancelled };
+    if (this.isDisposed) return { heapUsedBytes: 0, cpuTimeMs: 0, inFlight: 0, ...counters };
     const heap = this.#isolate.getHeapStatisticsSync();
     return {
       heapUsedBytes: heap.used_heap_size + heap.externally_allocated_size,
       cpuTimeMs: Number(this.#isolate.cpuTime) / 1e6,
       inFlight: this.#requests.size,
-      requestsServed: this.#requestsServed,
+      ...counters,
     };
   }
 

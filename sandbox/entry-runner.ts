@@ -3,7 +3,7 @@ import type { EntryScheduler, ReleaseSlot } from "./entry-scheduler.js";
 import { classifyIsolateFailure } from "./errors.js";
 import type { InlineEntryGuard } from "./inline-entry-guard.js";
 
-/** Whoever an entry's CPU time is charged to (a request). */
+/** Whoever an entry's CPU time is charged to (a request, or the isolate's background budget). */
 export interface EntryOwner {
   readonly cpuRemainingMs: number;
   chargeCpuNs(ns: bigint): void;
@@ -18,9 +18,20 @@ export interface EntryRunnerOptions<Owner extends EntryOwner> {
   /** Isolates whose entries average under this run them inline; 0 = never. */
   readonly inlineThresholdMs: number;
   readonly inlineEntryGuard?: InlineEntryGuard | undefined;
+  /** The app, as the inline entry guard reports it. */
+  readonly appKey: string;
+  /** Asked before every inline entry: false once the app lost inline entries (InlinePolicy). */
+  readonly mayRunInline: () => boolean;
+  /** An inline entry ran clearly long (`entryMs`); the app should lose inline entries. */
+  readonly onLongInlineEntry: (entryMs: number) => void;
   /** True once isolated-vm reported a catastrophic error for this isolate. */
   readonly isCatastrophic: () => boolean;
-  readonly onBreach: (owner: Owner, code: EntryBreach) => void;
+  /**
+   * `owner` broke a limit. `terminated` is true when isolated-vm cut the
+   * entry short (its state may be half-updated), false when it finished
+   * but took the owner past its budget.
+   */
+  readonly onBreach: (owner: Owner, code: EntryBreach, terminated: boolean) => void;
   readonly onInternalError: (error: unknown) => void;
 }
 
@@ -31,39 +42,53 @@ type DispatchArgs = [string, ...unknown[]];
 interface Entry<Owner> {
   readonly owner: Owner;
   readonly args: DispatchArgs;
-  /** The owner's remaining CPU budget when the entry was submitted, aligned (see alignedTimeoutMs). */
-  readonly timeoutMs: number;
 }
 
 /** How long past its timeout an entry may run before the watchdog declares a breach. */
 const WATCHDOG_GRACE_MS = 200;
-/** How often the watchdog looks, while entries are pending. */
+/** How often the watchdog looks, while entries are in flight. */
 const WATCHDOG_INTERVAL_MS = 50;
 /** Entry timeouts end on this grid (see alignedTimeoutMs). */
 const TIMEOUT_GRID_MS = 8;
-/** An entry this many times the inline threshold moves its isolate off the main thread at once. */
+/** An entry this many times the inline threshold counts as long. */
 const LONG_ENTRY_FACTOR = 10;
+/**
+ * Entries of a fast isolate handed to isolated-vm at once. isolated-vm runs
+ * them back to back without a thread hop in between, which is most of the
+ * pool's throughput; the cap bounds how long a waiting isolate can be kept
+ * behind entries that were already handed over.
+ */
+const MAX_PIPELINE_FAST = 16;
+/** ...and of an isolate whose entries are not fast: one at a time, so slots rotate per entry. */
+const MAX_PIPELINE_SLOW = 1;
 
 /**
  * Runs the entries into one isolate (a request, a timer, a fetch result),
  * each bounded by its owner's remaining CPU budget and charged to it.
  *
- * Two ways in. Thread pool: entries are pipelined into isolated-vm, which
- * runs them back to back on the isolate's thread while the main thread goes
- * on; the isolate holds one scheduler slot while any are pending. Inline:
- * for an isolate whose entries are short, the two thread hops cost more
- * than the entry, so it runs on the calling thread (applySync), only when
- * nothing of this isolate is queued (order is kept) and never re-entrantly.
- * An entry that turns out long moves the isolate back to the pool.
+ * Two ways in. Thread pool: the isolate takes a scheduler slot and hands
+ * entries to isolated-vm, which runs them on the isolate's thread while the
+ * main thread goes on. Slots are shared fairly: while another isolate waits
+ * for one, no new entry is handed over; once the entries in flight are done
+ * the slot goes back and the isolate queues again behind the waiters, so a
+ * tenant that is always busy gets its turn and no more.
+ *
+ * Inline: for an isolate whose entries are short, the two thread hops cost
+ * more than the entry, so it runs on the calling thread (applySync), only
+ * when nothing of this isolate is queued or in flight (order is kept) and
+ * never re-entrantly. Inline entries are a privilege of apps that are fast
+ * (see InlinePolicy): one long inline entry and the app never runs inline
+ * again.
  */
 export class EntryRunner<Owner extends EntryOwner> {
   readonly #options: EntryRunnerOptions<Owner>;
   #dispatch: Dispatch | undefined;
-  /** Thread-pool entries submitted and not yet completed, in submission (= execution) order. */
-  readonly #pending: Array<Entry<Owner>> = [];
-  /** Entries waiting for start(), or for the pool queue to drain before running inline. */
-  #held: Array<Entry<Owner>> = [];
-  #slot: Promise<ReleaseSlot> | undefined;
+  /** Entries waiting for start(), a slot, or their turn, in submission order. */
+  #queue: Array<Entry<Owner>> = [];
+  /** Entries handed to isolated-vm and not yet completed, in execution order. */
+  readonly #inFlight: Array<Entry<Owner>> = [];
+  #slot: ReleaseSlot | undefined;
+  #acquiring = false;
   #cpuAtLastCompletion = 0n;
   /** Recent entry duration; unknown (so: thread pool) until the first entry completes. */
   #recentEntryMs = Number.POSITIVE_INFINITY;
@@ -79,49 +104,95 @@ export class EntryRunner<Owner extends EntryOwner> {
   start(dispatch: Dispatch): void {
     this.#dispatch = dispatch;
     this.#cpuAtLastCompletion = this.#options.isolate.cpuTime;
-    this.#flushHeld();
+    this.#pump();
   }
 
   /** Submit `args` for `owner`. Host calls made during boot run once it is over. */
   submit(owner: Owner, args: DispatchArgs): void {
-    this.#submit({ owner, args, timeoutMs: alignedTimeoutMs(owner.cpuRemainingMs) });
+    if (this.#stopped) return;
+    const entry: Entry<Owner> = { owner, args };
+    if (this.#dispatch !== undefined && this.#queue.length === 0 && this.#inFlight.length === 0 && this.#isInlineCandidate()) {
+      this.#runInline(entry);
+      return;
+    }
+    this.#queue.push(entry);
+    this.#pump();
   }
 
-  /** Run nothing more; pending thread-pool entries fail as the isolate is disposed. */
+  /** Run nothing more; entries in flight fail as the isolate is disposed. */
   stop(): void {
     this.#stopped = true;
     this.#dispatch = undefined;
-    this.#held = [];
+    this.#queue = [];
     this.#stopWatchdog();
+    this.#releaseSlot();
   }
 
-  #submit(entry: Entry<Owner>): void {
-    if (this.#stopped) return;
-    if (this.#dispatch === undefined) {
-      this.#held.push(entry);
+  #isInlineCandidate(): boolean {
+    return !this.#inInlineEntry && this.#recentEntryMs < this.#options.inlineThresholdMs && this.#options.mayRunInline();
+  }
+
+  /** Hand queued entries to isolated-vm as far as the slot and fairness allow. */
+  #pump(): void {
+    if (this.#stopped || this.#dispatch === undefined) return;
+    while (this.#queue.length > 0 && this.#inFlight.length === 0 && this.#isInlineCandidate()) {
+      this.#runInline(this.#queue.shift() as Entry<Owner>);
+      if (this.#stopped) return;
+    }
+    if (this.#queue.length === 0) {
+      if (this.#inFlight.length === 0) this.#releaseSlot();
       return;
     }
-    if (this.#recentEntryMs < this.#options.inlineThresholdMs && !this.#inInlineEntry) {
-      if (this.#pending.length === 0) this.#runInline(entry);
-      else this.#held.push(entry);
-      return;
-    }
-    this.#pending.push(entry);
     if (this.#slot === undefined) {
-      this.#slot = this.#options.scheduler.acquire();
-      this.#startWatchdog();
+      this.#acquireSlot();
+      return;
     }
-    void this.#slot.then(() => this.#runPooled(entry));
+    const depth = this.#recentEntryMs < this.#options.inlineThresholdMs ? MAX_PIPELINE_FAST : MAX_PIPELINE_SLOW;
+    while (this.#queue.length > 0 && this.#inFlight.length < depth) {
+      // Someone is waiting for a slot: finish what was handed over, then queue again.
+      if (this.#inFlight.length > 0 && this.#options.scheduler.queued > 0) return;
+      const entry = this.#queue.shift() as Entry<Owner>;
+      this.#inFlight.push(entry);
+      void this.#runPooled(entry);
+    }
+  }
+
+  #acquireSlot(): void {
+    if (this.#acquiring) return;
+    this.#acquiring = true;
+    void this.#options.scheduler.acquire().then((release) => {
+      this.#acquiring = false;
+      if (this.#stopped) {
+        release();
+        return;
+      }
+      this.#slot = release;
+      this.#startWatchdog();
+      this.#pump();
+      if (this.#inFlight.length === 0) this.#releaseSlot();
+    });
+  }
+
+  #releaseSlot(): void {
+    const release = this.#slot;
+    this.#slot = undefined;
+    this.#stopWatchdog();
+    release?.();
+  }
+
+  #timeoutFor(entry: Entry<Owner>): number {
+    return alignedTimeoutMs(entry.owner.cpuRemainingMs);
   }
 
   #runInline(entry: Entry<Owner>): void {
     const dispatch = this.#dispatch as Dispatch;
     const guard = this.#options.inlineEntryGuard;
+    const timeoutMs = this.#timeoutFor(entry);
     this.#inInlineEntry = true;
-    guard?.enter(Date.now() + entry.timeoutMs);
+    guard?.enter(Date.now() + timeoutMs, this.#options.appKey);
     try {
-      dispatch.applySync(undefined, entry.args, { arguments: { copy: true }, timeout: entry.timeoutMs });
-      this.#charge(entry);
+      dispatch.applySync(undefined, entry.args, { arguments: { copy: true }, timeout: timeoutMs });
+      this.#charge(entry, true);
     } catch (error) {
       this.#failed(entry, error);
     } finally {
@@ -134,8 +205,8 @@ export class EntryRunner<Owner extends EntryOwner> {
     try {
       const dispatch = this.#dispatch;
       if (dispatch === undefined) return;
-      await dispatch.apply(undefined, entry.args, { arguments: { copy: true }, timeout: entry.timeoutMs });
-      this.#charge(entry);
+      await dispatch.apply(undefined, entry.args, { arguments: { copy: true }, timeout: this.#timeoutFor(entry) });
+      this.#charge(entry, false);
     } catch (error) {
       this.#failed(entry, error);
     } finally {
@@ -144,10 +215,14 @@ export class EntryRunner<Owner extends EntryOwner> {
   }
 
   #failed(entry: Entry<Owner>, error: unknown): void {
+    if (this.#stopped) return;
     const code = classifyIsolateFailure(error);
-    if (this.#options.isCatastrophic()) this.#options.onBreach(entry.owner, "EDGE_SANDBOX_CATASTROPHIC");
-    else if (code === "EDGE_SANDBOX_CPU_LIMIT" || code === "EDGE_SANDBOX_MEMORY_LIMIT") this.#options.onBreach(entry.owner, code);
-    else if (code !== "EDGE_SANDBOX_DISPOSED") this.#options.onInternalError(error);
+    if (this.#options.isCatastrophic()) this.#options.onBreach(entry.owner, "EDGE_SANDBOX_CATASTROPHIC", true);
+    else if (code === "EDGE_SANDBOX_CPU_LIMIT" || code === "EDGE_SANDBOX_MEMORY_LIMIT") {
+      // A CPU kill of an inline entry held this thread for its whole budget: that is a long entry too.
+      if (this.#inInlineEntry) this.#noteDuration(this.#chargeElapsed(entry), true);
+      this.#options.onBreach(entry.owner, code, true);
+    } else if (code !== "EDGE_SANDBOX_DISPOSED") this.#options.onInternalError(error);
   }
 
   /**
@@ -156,51 +231,53 @@ export class EntryRunner<Owner extends EntryOwner> {
    * to this entry. (A pooled next entry may have started a few microseconds
    * before we read the clock; that sliver is charged one entry early.)
    */
-  #charge(entry: Entry<Owner>): void {
+  #charge(entry: Entry<Owner>, inline: boolean): void {
     if (this.#stopped) return;
+    this.#noteDuration(this.#chargeElapsed(entry), inline);
+    if (entry.owner.cpuRemainingMs <= 0) this.#options.onBreach(entry.owner, "EDGE_SANDBOX_CPU_LIMIT", false);
+  }
+
+  /** Charge the CPU since the last completion to `entry`'s owner; returns it in ms. */
+  #chargeElapsed(entry: Entry<Owner>): number {
     const now = this.#options.isolate.cpuTime;
     const spentNs = now - this.#cpuAtLastCompletion;
     this.#cpuAtLastCompletion = now;
     entry.owner.chargeCpuNs(spentNs);
-    const spentMs = Number(spentNs) / 1e6;
+    return Number(spentNs) / 1e6;
+  }
+
+  #noteDuration(spentMs: number, inline: boolean): void {
     // A clearly long entry sends the isolate to the thread pool at once; an
     // occasional slow one (a GC, a preempted thread) only nudges the average.
     const long = spentMs > this.#options.inlineThresholdMs * LONG_ENTRY_FACTOR;
+    if (long && inline) this.#options.onLongInlineEntry(spentMs);
     this.#recentEntryMs = long || !Number.isFinite(this.#recentEntryMs) ? spentMs : this.#recentEntryMs * 0.8 + spentMs * 0.2;
-    if (entry.owner.cpuRemainingMs <= 0) this.#options.onBreach(entry.owner, "EDGE_SANDBOX_CPU_LIMIT");
   }
 
   #completePooled(entry: Entry<Owner>): void {
-    const index = this.#pending.indexOf(entry);
-    if (index !== -1) this.#pending.splice(index, 1);
-    if (this.#pending.length > 0) return;
-    if (this.#slot !== undefined) {
-      const slot = this.#slot;
-      this.#slot = undefined;
-      this.#stopWatchdog();
-      void slot.then((release) => release());
-    }
-    this.#flushHeld();
-  }
-
-  #flushHeld(): void {
-    const held = this.#held;
-    this.#held = [];
-    for (const entry of held) this.#submit(entry);
+    const index = this.#inFlight.indexOf(entry);
+    if (index !== -1) this.#inFlight.splice(index, 1);
+    if (this.#stopped || this.#inFlight.length > 0) return;
+    // Nothing in flight: give the slot back if someone waits for it (we
+    // queue again behind them) or if there is nothing left to run.
+    if (this.#queue.length === 0 || this.#options.scheduler.queued > 0) this.#releaseSlot();
+    this.#pump();
   }
 
   /**
    * isolated-vm's `timeout` stops a runaway entry; this is the backstop for
-   * anything that escapes it. The entry at the head of the queue is the one
-   * running: if the isolate's clock has run past its timeout plus a grace
-   * period since the last completion, that is a breach.
+   * anything that escapes it. The entry at the head of the in-flight list is
+   * the one running: if the isolate's clock has run past its owner's budget
+   * plus a grace period since the last completion, that is a breach.
    */
   #startWatchdog(): void {
     this.#watchdog ??= setInterval(() => {
-      const head = this.#pending[0];
+      const head = this.#inFlight[0];
       if (head === undefined || this.#stopped) return;
       const runningMs = Number(this.#options.isolate.cpuTime - this.#cpuAtLastCompletion) / 1e6;
-      if (runningMs > head.timeoutMs + WATCHDOG_GRACE_MS) this.#options.onBreach(head.owner, "EDGE_SANDBOX_CPU_LIMIT");
+      if (runningMs > Math.max(head.owner.cpuRemainingMs, 1) + TIMEOUT_GRID_MS + WATCHDOG_GRACE_MS) {
+        this.#options.onBreach(head.owner, "EDGE_SANDBOX_CPU_LIMIT", true);
+      }
     }, WATCHDOG_INTERVAL_MS);
     this.#watchdog.unref();
   }

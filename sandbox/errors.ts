@@ -35,6 +35,8 @@ export const SANDBOX_ERRORS = {
   EDGE_SANDBOX_SUBREQUEST_LIMIT: "too many subrequests",
   /** Outbound fetch failed (DNS, connect, timeout, oversize body, bad URL). */
   EDGE_SANDBOX_FETCH_FAILED: "outbound fetch failed",
+  /** The app's isolates keep failing or being recycled; its next start is delayed (details.retryAfterMs). */
+  EDGE_SANDBOX_RESTART_BACKOFF: "app restarts too often; try again later",
   /** The per-app limit on requests executing at once was reached. */
   EDGE_SANDBOX_TOO_MANY_REQUESTS: "too many concurrent requests for this app",
 } as const;
@@ -47,6 +49,8 @@ export interface SandboxErrorDetails {
   readonly appStack?: string;
   /** The limit that was breached, in its own unit. */
   readonly limit?: number;
+  /** When the caller may try again, ms from now. */
+  readonly retryAfterMs?: number;
 }
 
 /** The one error class of the sandbox layer. */

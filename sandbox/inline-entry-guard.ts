@@ -7,8 +7,8 @@
  * provides one (runtime/hang-watchdog.ts).
  */
 export interface InlineEntryGuard {
-  /** An inline entry starts; it should be over by `deadlineMs` (Date.now() scale). */
-  enter(deadlineMs: number): void;
+  /** An inline entry of app `appKey` starts; it should be over by `deadlineMs` (Date.now() scale). */
+  enter(deadlineMs: number, appKey: string): void;
   /** The inline entry returned. */
   exit(): void;
 }

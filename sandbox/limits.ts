@@ -20,6 +20,11 @@ export interface SandboxLimits {
   readonly responseLimitBytes: number;
   /** Requests in one isolate at once. Default 1000. */
   readonly maxConcurrentRequests: number;
+  /**
+   * CPU an isolate may spend on work that belongs to no request (results
+   * arriving after their request ended), over its whole life, ms. Default 50.
+   */
+  readonly backgroundCpuLimitMs: number;
 }
 
 /** The defaults named above. */
@@ -34,4 +39,5 @@ export const DEFAULT_SANDBOX_LIMITS: SandboxLimits = Object.freeze({
   waitUntilLimitMs: 30_000,
   responseLimitBytes: 128 * 1024 * 1024,
   maxConcurrentRequests: 1000,
+  backgroundCpuLimitMs: 50,
 });

@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import type ivm from "isolated-vm";
+import { LRUCache } from "lru-cache";
 
 /** Where `npm run build` writes the bundled prelude (next to this module in dist/). */
 const PRELUDE_PATH = fileURLToPath(new URL("./prelude.js", import.meta.url));
@@ -17,12 +18,27 @@ export function preludeSource(): string {
 }
 
 /**
- * V8 code cache per script source, kept in memory for the life of the
- * process: the first isolate compiles and produces it, every later isolate
- * skips parsing. Only our own prelude and bundles we built go in here
- * (trusted storage), never bytes from tenants.
+ * Budget of the code cache, counted in source characters (V8's cached data
+ * for a script is smaller than its source, so this bounds the bytes held).
  */
-const codeCache = new Map<string, ivm.ExternalCopy<ArrayBuffer>>();
+const CODE_CACHE_MAX_SOURCE_CHARS = 64 * 1024 * 1024;
+
+/**
+ * V8 code cache per script source: the first isolate compiles and produces
+ * it, every later isolate skips parsing. Only our own prelude and bundles
+ * we built go in here (trusted storage), never bytes from tenants. Least
+ * recently used entries go first once the budget is reached (every
+ * `--watch` edit and every deployed version adds one), and an evicted
+ * entry's copy is released.
+ */
+const codeCache = new LRUCache<string, ivm.ExternalCopy<ArrayBuffer>, number>({
+  maxSize: CODE_CACHE_MAX_SOURCE_CHARS,
+  dispose: (copy) => copy.release(),
+});
+
+function remember(cacheKey: string, cachedData: ivm.ExternalCopy<ArrayBuffer>, sourceChars: number): void {
+  codeCache.set(cacheKey, cachedData, { size: Math.max(1, Math.min(sourceChars, CODE_CACHE_MAX_SOURCE_CHARS)) });
+}
 
 /** Compile `code` in `isolate`, using and filling the code cache under `cacheKey`. */
 export async function compileCached(
@@ -41,15 +57,19 @@ export async function compileCached(
     codeCache.delete(cacheKey);
   }
   const script: CompiledScript = await isolate.compileScript(code, { filename, produceCachedData: true });
-  if (script.cachedData) codeCache.set(cacheKey, script.cachedData);
+  if (script.cachedData) remember(cacheKey, script.cachedData, code.length);
   return script;
 }
 
 
 /** Store code cache produced elsewhere (the prelude warm-up) under `cacheKey`. */
-export function rememberCompiled(cacheKey: string, cachedData: ivm.ExternalCopy<ArrayBuffer>): void {
-  codeCache.get(cacheKey)?.release();
-  codeCache.set(cacheKey, cachedData);
+export function rememberCompiled(cacheKey: string, cachedData: ivm.ExternalCopy<ArrayBuffer>, sourceChars: number): void {
+  remember(cacheKey, cachedData, sourceChars);
+}
+
+/** Entries and budget used by the code cache (for tests and stats). */
+export function codeCacheStats(): { readonly entries: number; readonly sourceChars: number } {
+  return { entries: codeCache.size, sourceChars: codeCache.calculatedSize };
 }
 
 

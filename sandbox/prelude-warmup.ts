@@ -61,7 +61,7 @@ async function produceWarmCache(): Promise<void> {
     const again = (await isolate.compileScript(source, { filename: PRELUDE_FILENAME, produceCachedData: true })) as ivm.Script & {
       cachedData?: ivm.ExternalCopy<ArrayBuffer>;
     };
-    if (again.cachedData) rememberCompiled(PRELUDE_CACHE_KEY, again.cachedData);
+    if (again.cachedData) rememberCompiled(PRELUDE_CACHE_KEY, again.cachedData, source.length);
   } finally {
     isolate.dispose();
   }
