@@ -126,7 +126,7 @@ test("crash: a fatal V8 out-of-memory on the thread pool answers 503 memory_limi
 test("crash: a fatal V8 out-of-memory in an inline entry is caught by the hang watchdog and the standby takes over", async (t) => {
   // --inline-ms 50: warm-up entries count as fast even on a loaded machine,
   // so /explode is sure to run inline.
-  await withApp(t, crashApp, ["--cpu-ms", "2000", "--inline-ms", "50"], async (server) => {
+  await withApp(t, crashApp, ["--cpu-ms", "2000", "--inline-ms", "50", "--hang-kill-ms", "2000"], async (server) => {
     await server.waitForOutput(/standby front end \d+ ready/);
     // Fast requests first, so the isolate runs its entries inline.
     for (let i = 0; i < 5; i++) t.is(await (await fetch(server.url)).text(), "up");
@@ -136,8 +136,9 @@ test("crash: a fatal V8 out-of-memory in an inline entry is caught by the hang w
     );
     if (outcome === "connection cut") {
       // Catastrophic: the front end's thread is lost inside the isolate, no
-      // answer can be written; the watchdog kills the process.
-      await server.waitForOutput(/stuck in an isolate past its deadline[\s\S]*standby front end \d+ takes over/);
+      // answer can be written; the standby takes the port, then the watchdog kills the process.
+      await server.waitForOutput(/stalled in an inline isolate entry[\s\S]*standby front end \d+ takes over/);
+      await server.waitForOutput(/catastrophic isolate failure\); killing it/);
     } else {
       // V8 reported an ordinary memory breach this time: answered in place.
       t.is(outcome, "503 memory_limit");
