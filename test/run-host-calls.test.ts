@@ -111,7 +111,7 @@ test("host calls: patched typed-array getters keep a 1-byte digest input and res
 });
 
 test("host calls: a 64 MiB digest runs off the event loop, so small requests are answered before it completes", async (t) => {
-  await withApp(t, hostCallsApp, ["--cpu-ms", "2000", "--memory-mb", "512"], async (server) => {
+  await withApp(t, hostCallsApp, ["--cpu-ms", "10000", "--memory-mb", "512"], async (server) => {
     const order: string[] = [];
     const big = fetch(`${server.url}/big-digest`).then(async (response) => {
       const text = await response.text();
@@ -138,7 +138,8 @@ test("host calls: a 64 MiB digest runs off the event loop, so small requests are
 });
 
 test("memory: an allocation refused by the memory limit answers 503 memory_limit, a bad length stays 500", async (t) => {
-  await withApp(t, hostCallsApp, [], async (server) => {
+  // A generous CPU budget: on a loaded machine the refused allocation must not end as cpu_limit instead.
+  await withApp(t, hostCallsApp, ["--cpu-ms", "5000"], async (server) => {
     const refused = await fetch(`${server.url}/alloc-1gb`);
     t.is(refused.status, 503);
     t.is(((await refused.json()) as ErrorBody).error, "memory_limit");
