@@ -5,13 +5,22 @@ import type { EntryScheduler } from "./entry-scheduler.js";
 import { BackgroundBudget } from "./background-budget.js";
 import { EntryRunner, type EntryBreach, type EntryOwner } from "./entry-runner.js";
 import { classifyIsolateFailure, SandboxError, type SandboxErrorCode } from "./errors.js";
+import { DigestJobs } from "./digest-jobs.js";
 import { createHostCallbacks, HOST_FUNCTION_NAMES, type HostCallHandlers } from "./host-functions.js";
 import { OutboundFetcher } from "./outbound-fetch.js";
 import { OwnedResources } from "./owned-resources.js";
 import { compileCached, PRELUDE_FILENAME, preludeSource, withoutPreludeFrames } from "./prelude-script.js";
 import { PRELUDE_CACHE_KEY, warmPreludeCache } from "./prelude-warmup.js";
 import type { InlinePolicy } from "./inline-policy.js";
-import { HOST_GLOBAL, type FlatHeaders, type HandlerFailure, type LogLevel, type WireBody } from "./prelude/protocol.js";
+import {
+  HOST_GLOBAL,
+  MAX_DIGESTS_IN_FLIGHT,
+  type FlatHeaders,
+  type HandlerFailure,
+  type HostCallRefusal,
+  type LogLevel,
+  type WireBody,
+} from "./prelude/protocol.js";
 import { RequestRecord } from "./request-record.js";
 import type { SandboxLimits } from "./limits.js";
 import { validateWireResponse, type SandboxResponse } from "./wire-response.js";
@@ -111,6 +120,7 @@ export class AppIsolate implements HostCallHandlers {
   readonly #requests = new Map<string, RequestRecord>();
   readonly #timers = new OwnedResources<RequestRecord>();
   readonly #fetches = new OwnedResources<RequestRecord>();
+  readonly #digests: DigestJobs;
   #wallSweep: NodeJS.Timeout | undefined;
   #disposedBy: SandboxErrorCode | undefined;
   #catastrophic = false;
@@ -142,6 +152,8 @@ export class AppIsolate implements HostCallHandlers {
       timeoutMs: options.limits.fetchTimeoutMs,
       maxResponseBytes: options.limits.subrequestResponseLimitBytes,
     });
+    // Digest inputs the host holds count against the app: at most its memory limit at once.
+    this.#digests = new DigestJobs({ maxInFlight: MAX_DIGESTS_IN_FLIGHT, maxBytesHeld: options.limits.memoryLimitMb * 1024 * 1024 });
   }
 
   /**
@@ -188,7 +200,7 @@ export class AppIsolate implements HostCallHandlers {
     }
     let verdict: unknown;
     try {
-      verdict = await dispatch.apply(undefined, ["init", { ...this.#options.env }], {
+      verdict = await dispatch.apply(undefined, ["init", { ...this.#options.env }, { responseLimitBytes: limits.responseLimitBytes }], {
         arguments: { copy: true },
         result: { copy: true },
         timeout: limits.startupLimitMs,
@@ -386,8 +398,11 @@ export class AppIsolate implements HostCallHandlers {
     if (!record) return;
     if (!record.isSettled) {
       const summary = `${String(name)}: ${String(message)}`.slice(0, MAX_LOG_CHARS);
-      const errorCode = code === "bad_response" ? "EDGE_SANDBOX_BAD_RESPONSE" : "EDGE_SANDBOX_APP_EXCEPTION";
-      record.fail(new SandboxError(errorCode, summary, { appStack: withoutPreludeFrames(String(stack)).slice(0, MAX_LOG_CHARS) }));
+      const errorCode = handlerFailureCode(code);
+      const limit = errorCode === "EDGE_SANDBOX_MEMORY_LIMIT" ? this.#options.limits.memoryLimitMb
+        : errorCode === "EDGE_SANDBOX_RESPONSE_TOO_LARGE" ? this.#options.limits.responseLimitBytes : undefined;
+      const appStack = withoutPreludeFrames(String(stack)).slice(0, MAX_LOG_CHARS);
+      record.fail(new SandboxError(errorCode, summary, limit === undefined ? { appStack } : { appStack, limit }));
     }
     if (finished === true) record.markWaitUntilDone();
   }
@@ -456,6 +471,42 @@ export class AppIsolate implements HostCallHandlers {
 
   timerClear(timerId: number): void {
     this.#timers.cancel(Number(timerId));
+  }
+
+  digestStart(callId: number, requestId: string, algorithm: string, data: ArrayBuffer): void {
+    const owner = this.#requests.get(String(requestId));
+    const id = Number(callId);
+    if (!owner || owner.isDropped) {
+      this.#deliverDigest(undefined, id, "no_request", null);
+      return;
+    }
+    const job = this.#digests.start(algorithm, data);
+    if (typeof job === "string") {
+      this.#deliverDigest(owner, id, job, null);
+      return;
+    }
+    job.then(
+      (digest) => this.#deliverDigest(owner, id, "", digest),
+      (error: unknown) => {
+        this.#internalError(error);
+        this.#deliverDigest(owner, id, "internal", null);
+      },
+    );
+  }
+
+  /**
+   * Every digestStart gets its digest-result, even when its request is over
+   * (then as "no_request"), so the prelude's count of digests in flight is
+   * released. Delivered as an entry of its own, like fetch errors; with no
+   * live request, on the background budget that runs out.
+   */
+  #deliverDigest(owner: RequestRecord | undefined, callId: number, code: "" | HostCallRefusal, digest: ArrayBuffer | null): void {
+    if (this.#disposedBy !== undefined) return;
+    if (owner === undefined || owner.isDropped) {
+      this.#enterBackground(["digest-result", callId, code === "" ? "no_request" : code, null]);
+      return;
+    }
+    this.#enter(owner, ["digest-result", callId, code, digest]);
   }
 
   // ---- lifecycle ----
@@ -533,6 +584,20 @@ export class AppIsolate implements HostCallHandlers {
   #internalError(error: unknown): void {
     const text = error instanceof Error ? (error.stack ?? error.message) : String(error);
     this.#log("error", "", `internal sandbox error: ${text}`);
+  }
+}
+
+/** The sandbox code for a failure the prelude reported (an unknown code is an app exception). */
+function handlerFailureCode(code: unknown): SandboxErrorCode {
+  switch (code) {
+    case "bad_response":
+      return "EDGE_SANDBOX_BAD_RESPONSE";
+    case "memory":
+      return "EDGE_SANDBOX_MEMORY_LIMIT";
+    case "response_too_large":
+      return "EDGE_SANDBOX_RESPONSE_TOO_LARGE";
+    default:
+      return "EDGE_SANDBOX_APP_EXCEPTION";
   }
 }
 

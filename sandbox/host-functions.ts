@@ -1,16 +1,39 @@
-import { createHash, randomBytes } from "node:crypto";
+import { createHash, randomFillSync } from "node:crypto";
 import ivm from "isolated-vm";
-import type { FlatHeaders, HandlerFailure, HostFunctions, LogLevel, WireBody } from "./prelude/protocol.js";
+import {
+  MAX_DIGEST_BYTES,
+  MAX_RANDOM_BYTES,
+  SYNC_DIGEST_MAX_BYTES,
+  type FlatHeaders,
+  type HandlerFailure,
+  type HostCallRefusal,
+  type HostFunctions,
+  type LogLevel,
+  type WireBody,
+} from "./prelude/protocol.js";
 
-/** The largest getRandomValues request, as in the Web Crypto spec. */
-const MAX_RANDOM_BYTES = 65536;
+/** Node's name for each Web Crypto digest algorithm. */
+export type NodeHashName = "sha1" | "sha256" | "sha384" | "sha512";
 
-const DIGESTS: Readonly<Record<string, string>> = {
-  "SHA-1": "sha1",
-  "SHA-256": "sha256",
-  "SHA-384": "sha384",
-  "SHA-512": "sha512",
-};
+/**
+ * Node's hash name for a Web Crypto algorithm name, or undefined. A switch,
+ * not an object lookup: "constructor" or "__proto__" from an isolate must
+ * not find anything.
+ */
+export function nodeHashName(algorithm: unknown): NodeHashName | undefined {
+  switch (algorithm) {
+    case "SHA-1":
+      return "sha1";
+    case "SHA-256":
+      return "sha256";
+    case "SHA-384":
+      return "sha384";
+    case "SHA-512":
+      return "sha512";
+    default:
+      return undefined;
+  }
+}
 
 /**
  * What an isolate's host calls turn into. Implemented by AppIsolate; every
@@ -25,35 +48,46 @@ export interface HostCallHandlers {
   fetchAbort(callId: number): void;
   timerStart(timerId: number, requestId: string, delayMs: number): void;
   timerClear(timerId: number): void;
+  digestStart(callId: number, requestId: string, algorithm: string, data: ArrayBuffer): void;
 }
+
+/** `byteLength` random bytes, or why not. Never throws for any input. */
+export function randomBytesOrRefusal(byteLength: unknown): ArrayBuffer | HostCallRefusal {
+  if (typeof byteLength !== "number" || !Number.isInteger(byteLength) || byteLength < 0) return "bad_argument";
+  if (byteLength > MAX_RANDOM_BYTES) return "quota";
+  return randomFillSync(new Uint8Array(byteLength)).buffer;
+}
+
+/** Why `data` cannot be digested with `algorithm` at most `maxBytes` long, or undefined if it can. */
+export function digestRefusal(algorithm: unknown, data: unknown, maxBytes: number): HostCallRefusal | undefined {
+  if (nodeHashName(algorithm) === undefined) return "unsupported_algorithm";
+  if (!(data instanceof ArrayBuffer)) return "bad_argument";
+  if (data.byteLength > maxBytes) return "too_large";
+  return undefined;
+}
+
+/** The small synchronous digest (at most SYNC_DIGEST_MAX_BYTES: tens of microseconds), or why not. */
+export function digestOrRefusal(algorithm: unknown, data: unknown): ArrayBuffer | HostCallRefusal {
+  const refusal = digestRefusal(algorithm, data, SYNC_DIGEST_MAX_BYTES);
+  if (refusal !== undefined) return refusal;
+  const digest = createHash(nodeHashName(algorithm) as NodeHashName).update(new Uint8Array(data as ArrayBuffer)).digest();
+  return toArrayBuffer(digest);
+}
+
+/** The largest digest input digestStart accepts, bytes (see protocol.ts). */
+export const MAX_ASYNC_DIGEST_BYTES = MAX_DIGEST_BYTES;
 
 function toArrayBuffer(bytes: Buffer): ArrayBuffer {
   return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
 }
 
-/** The two host calls that answer synchronously; pure functions of their input. */
-const pureHostFunctions: Pick<HostFunctions, "randomBytes" | "digest"> = {
-  randomBytes(byteLength) {
-    const size = Number(byteLength);
-    if (!Number.isInteger(size) || size < 0 || size > MAX_RANDOM_BYTES) {
-      throw new RangeError(`randomBytes: byteLength must be an integer in [0, ${MAX_RANDOM_BYTES}]`);
-    }
-    return toArrayBuffer(randomBytes(size));
-  },
-  digest(algorithm, data) {
-    const nodeName = DIGESTS[String(algorithm)];
-    if (nodeName === undefined) throw new TypeError(`digest: unsupported algorithm ${String(algorithm)}`);
-    if (!(data instanceof ArrayBuffer)) throw new TypeError("digest: data must be an ArrayBuffer");
-    return toArrayBuffer(createHash(nodeName).update(new Uint8Array(data)).digest());
-  },
-};
-
 /**
  * Wrap `handlers` as isolated-vm Callbacks in the order the prelude expects
  * (see protocol.ts). Fire-and-forget calls are `ignored`: the isolate does not
- * wait for the main thread, and an exception in a handler cannot reach
- * tenant code. Each handler is wrapped so that a bug in it is logged, never
- * thrown into isolated-vm's callback machinery.
+ * wait for the main thread. No callback ever throws: isolated-vm would copy
+ * a host error, stack and file paths included, into the isolate. A bug in a
+ * handler is logged through `onInternalError`; a synchronous call then
+ * answers "internal", which the prelude turns into an OperationError.
  */
 export function createHostCallbacks(handlers: HostCallHandlers, onInternalError: (error: unknown) => void): Record<keyof HostFunctions, ivm.Callback> {
   const guard = <A extends unknown[]>(fn: (...args: A) => void) => (...args: A): void => {
@@ -61,6 +95,14 @@ export function createHostCallbacks(handlers: HostCallHandlers, onInternalError:
       fn(...args);
     } catch (error) {
       onInternalError(error);
+    }
+  };
+  const answer = <A extends unknown[], R>(fn: (...args: A) => R) => (...args: A): R | HostCallRefusal => {
+    try {
+      return fn(...args);
+    } catch (error) {
+      onInternalError(error);
+      return "internal";
     }
   };
   const ignored = { ignored: true } as const;
@@ -73,8 +115,9 @@ export function createHostCallbacks(handlers: HostCallHandlers, onInternalError:
     fetchAbort: new ivm.Callback(guard(handlers.fetchAbort.bind(handlers)), ignored),
     timerStart: new ivm.Callback(guard(handlers.timerStart.bind(handlers)), ignored),
     timerClear: new ivm.Callback(guard(handlers.timerClear.bind(handlers)), ignored),
-    randomBytes: new ivm.Callback(pureHostFunctions.randomBytes),
-    digest: new ivm.Callback(pureHostFunctions.digest),
+    digestStart: new ivm.Callback(guard(handlers.digestStart.bind(handlers)), ignored),
+    randomBytes: new ivm.Callback(answer(randomBytesOrRefusal)),
+    digest: new ivm.Callback(answer(digestOrRefusal)),
   };
 }
 

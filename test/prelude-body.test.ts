@@ -222,3 +222,34 @@ test("dispatch: urlencoded request bodies parse with request.formData()", async 
     t.is(bodyText(outcome), JSON.stringify({ name: "Jürgen", tags: ["a", "b c"] }));
   });
 });
+
+test("Response: a 1-byte view with patched %TypedArray% getters leaves the isolate as 1 byte", async (t) => {
+  const app = appWithFetch(`() => {
+    const view = new Uint8Array([0x61]);
+    const big = new ArrayBuffer(5_000_000);
+    const proto = Object.getPrototypeOf(Uint8Array.prototype);
+    Object.defineProperty(proto, "buffer", { get: () => big, configurable: true });
+    Object.defineProperty(proto, "byteLength", { get: () => 5_000_000, configurable: true });
+    Object.defineProperty(proto, "byteOffset", { get: () => 0, configurable: true });
+    Object.defineProperty(ArrayBuffer.prototype, "byteLength", { get: () => 5_000_000, configurable: true });
+    proto.slice = function () { return new Uint8Array(big); };
+    return new Response(view);
+  }`);
+  await withPrelude({ appSource: app }, async (harness) => {
+    const outcome = await harness.request("GET", "https://example.com/");
+    t.is(outcome.kind, "respond");
+    const body = outcome.kind === "respond" ? outcome.body : null;
+    t.true(body instanceof ArrayBuffer);
+    t.deepEqual([...new Uint8Array(body as ArrayBuffer)], [0x61]);
+  });
+});
+
+test("dispatch: an ArrayBuffer allocation refused by the memory limit fails as memory, a bad length as exception", async (t) => {
+  const app = appWithFetch(`(request) => new Response(new Uint8Array(request.url.endsWith("/huge") ? 1024 * 1024 * 1024 : -1))`);
+  await withPrelude({ appSource: app }, async (harness) => {
+    const huge = await harness.request("GET", "https://example.com/huge");
+    t.like(huge, { kind: "fail", code: "memory", name: "RangeError", message: "Array buffer allocation failed" });
+    const bad = await harness.request("GET", "https://example.com/bad");
+    t.like(bad, { kind: "fail", code: "exception", name: "RangeError" });
+  });
+});

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import test from "ava";
-import { sharedPrelude } from "./helpers/prelude-harness.js";
+import { appWithFetch, sharedPrelude, withPrelude } from "./helpers/prelude-harness.js";
 
 const run = sharedPrelude(test);
 
@@ -121,4 +121,57 @@ test("crypto.randomUUID: version 4 format and unique", async (t) => {
 test("crypto: Crypto and SubtleCrypto cannot be constructed by tenants", async (t) => {
   const result = await run(`[() => new Crypto(), () => new SubtleCrypto()].map((make) => { try { make(); return "made"; } catch (error) { return error.name; } })`);
   t.deepEqual(result, ["TypeError", "TypeError"]);
+});
+
+/** Makes the %TypedArray%, DataView and ArrayBuffer getters lie about a 5 MB buffer, as hostile code can. */
+const PATCH_GETTERS = `
+  const big = new ArrayBuffer(5_000_000);
+  const proto = Object.getPrototypeOf(Uint8Array.prototype);
+  for (const [name, value] of [["buffer", big], ["byteLength", 5_000_000], ["byteOffset", 0]]) {
+    Object.defineProperty(proto, name, { get: () => value, configurable: true });
+    Object.defineProperty(DataView.prototype, name, { get: () => value, configurable: true });
+  }
+  Object.defineProperty(ArrayBuffer.prototype, "byteLength", { get: () => 5_000_000, configurable: true });
+  ArrayBuffer.prototype.slice = () => big;
+  globalThis.Uint8Array = function () { return new Float64Array(big); };
+`;
+
+test("crypto.subtle.digest: a 1-byte view with patched getters digests exactly that byte", async (t) => {
+  await withPrelude({}, async (harness) => {
+    const result = await harness.evaluate(`(async () => {
+      const view = new Uint8Array([0x61]);
+      const data = new DataView(new Uint8Array([0x61, 0x62]).buffer, 1, 1);
+      ${PATCH_GETTERS}
+      const hex = (buffer) => Array.from(new Int8Array(buffer), (b) => (b & 0xff).toString(16).padStart(2, "0")).join("");
+      return [hex(await crypto.subtle.digest("SHA-256", view)), hex(await crypto.subtle.digest("SHA-256", data))];
+    })()`);
+    t.deepEqual(result, [createHash("sha256").update("a").digest("hex"), createHash("sha256").update("b").digest("hex")]);
+  });
+});
+
+test("crypto.getRandomValues: a byteLength that changes between reads fills the real array and nothing else", async (t) => {
+  await withPrelude({}, async (harness) => {
+    const result = await harness.evaluate(`(() => {
+      const backing = new Uint8Array(32);
+      const array = new Uint8Array(backing.buffer, 8, 16);
+      let reads = 0;
+      Object.defineProperty(array, "byteLength", { get: () => (reads++ === 0 ? 16 : 100000) });
+      crypto.getRandomValues(array);
+      const outside = [...backing.subarray(0, 8), ...backing.subarray(24)].every((b) => b === 0);
+      return [outside, new Set(backing.subarray(8, 24)).size > 4];
+    })()`);
+    t.deepEqual(result, [true, true]);
+  });
+});
+
+test("crypto.subtle.digest: inputs over 64 KiB go through the asynchronous host call, more than four at once are queued", async (t) => {
+  await withPrelude({ appSource: appWithFetch("() => new Response('')") }, async (harness) => {
+    const result = await harness.evaluate(`(async () => {
+      const hex = (buffer) => [...new Uint8Array(buffer)].map((b) => b.toString(16).padStart(2, "0")).join("");
+      const inputs = Array.from({ length: 6 }, (_, i) => new Uint8Array(65 * 1024).fill(i));
+      const digests = await Promise.all(inputs.map((data) => crypto.subtle.digest("SHA-256", data)));
+      return digests.map(hex);
+    })()`);
+    t.deepEqual(result, Array.from({ length: 6 }, (_, i) => createHash("sha256").update(new Uint8Array(65 * 1024).fill(i)).digest("hex")));
+  });
 });

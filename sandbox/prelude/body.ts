@@ -7,6 +7,7 @@
  * clones copy), so readers can hand out the buffer itself.
  */
 import { copyBytes, exactBuffer, isBufferSource } from "./buffer-source.js";
+import { IntrinsicUint8Array } from "./intrinsics.js";
 import { decodeMultipart, encodeMultipart, FormData, multipartBoundary } from "./form-data.js";
 import type { Headers } from "./headers.js";
 import type { WireBody } from "./protocol.js";
@@ -42,7 +43,7 @@ export function extractBody(init: BodyInit): ExtractedBody {
   if (isBufferSource(init)) return { source: copyBytes(init), contentType: null };
   if (init instanceof BodyStream) {
     const source = takeBody(streamOwner(init));
-    return { source: source ?? new Uint8Array(0), contentType: null };
+    return { source: source ?? new IntrinsicUint8Array(0), contentType: null };
   }
   if (init instanceof FormData) {
     const { body, contentType } = encodeMultipart(init);
@@ -66,9 +67,9 @@ export function toWireBytes(source: BodySource | null): ArrayBuffer | null {
   return exactBuffer(typeof source === "string" ? utf8Encode(source) : source);
 }
 
-/** A copy of a source, for clone(). */
+/** A copy of a source, for clone() (the intrinsic copy: `slice` can be patched). */
 export function cloneSource(source: BodySource | null): BodySource | null {
-  return source === null || typeof source === "string" ? source : source.slice();
+  return source === null || typeof source === "string" ? source : copyBytes(source);
 }
 
 /** Shared by Request and Response: the body and its readers. */
@@ -141,7 +142,7 @@ export abstract class Body {
 
   #consumeBytes(): Uint8Array {
     const source = takeBody(this);
-    if (source === null) return new Uint8Array(0);
+    if (source === null) return new IntrinsicUint8Array(0);
     return typeof source === "string" ? utf8Encode(source) : source;
   }
 }
@@ -183,7 +184,7 @@ export class BodyStream {
         if (done) return { done: true, value: undefined };
         done = true;
         const source = takeBody(owner);
-        const bytes = source === null ? new Uint8Array(0) : typeof source === "string" ? utf8Encode(source) : source;
+        const bytes = source === null ? new IntrinsicUint8Array(0) : typeof source === "string" ? utf8Encode(source) : source;
         return bytes.length === 0 ? { done: true, value: undefined } : { done: false, value: bytes };
       },
       releaseLock: () => {

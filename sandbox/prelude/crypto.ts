@@ -1,21 +1,27 @@
 /**
  * crypto.getRandomValues, crypto.randomUUID and crypto.subtle.digest, backed
  * by the host's CSPRNG and hash functions (the isolate has neither).
+ *
+ * Sizes and buffers are read through intrinsics (tenant code may have
+ * patched the typed-array getters), and host calls answer with a result or a
+ * refusal code, never an exception (refusalError makes the Web error).
+ * Digests of more than SYNC_DIGEST_MAX_BYTES run off the host's event loop:
+ * digestStart, then dispatch("digest-result"), with at most
+ * MAX_DIGESTS_IN_FLIGHT on the host and the rest queued here.
  */
-import { isBufferSource, exactBuffer, viewBytes, type BufferSource } from "./buffer-source.js";
+import { byteLengthOf, copyBytes, exactBuffer, isBufferSource, viewBytes, type BufferSource } from "./buffer-source.js";
 import { DOMException } from "./dom-exception.js";
 import { host } from "./host.js";
+import { IntrinsicUint8Array, isArrayBuffer, typedArrayBuffer, typedArrayByteLength, typedArrayByteOffset, typedArrayName, typedArraySet } from "./intrinsics.js";
+import { MAX_DIGEST_BYTES, MAX_DIGESTS_IN_FLIGHT, MAX_RANDOM_BYTES, SYNC_DIGEST_MAX_BYTES, type HostCallRefusal } from "./protocol.js";
+import { currentRequestId, enterRequest } from "./request-context.js";
 
-/** Most bytes getRandomValues fills in one call (Web Crypto's quota). */
-const MAX_RANDOM_BYTES = 65536;
 /** randomUUID draws from a pool of this many bytes, refilled by one host call. */
 const UUID_POOL_BYTES = 4096;
 
 const DIGESTS = new Set(["SHA-1", "SHA-256", "SHA-384", "SHA-512"]);
 
-const INTEGER_ARRAYS: Function[] = [Int8Array, Uint8Array, Uint8ClampedArray, Int16Array, Uint16Array, Int32Array, Uint32Array, BigInt64Array, BigUint64Array];
-
-let uuidPool = new Uint8Array(0);
+let uuidPool: Uint8Array = new IntrinsicUint8Array(0);
 let uuidPoolOffset = 0;
 
 /** Two hex digits per byte value, built on the first randomUUID call. */
@@ -31,6 +37,79 @@ function hexTable(): string[] {
 
 function notSupported(operation: string): Promise<never> {
   return Promise.reject(new DOMException(`SubtleCrypto.${operation} is not supported`, "NotSupportedError"));
+}
+
+/** The Web error for a host refusal (see protocol.ts HostCallRefusal). */
+function refusalError(code: HostCallRefusal | string, operation: string): Error {
+  switch (code) {
+    case "bad_argument":
+      return new TypeError(`${operation}: invalid argument`);
+    case "quota":
+      return new DOMException(`${operation}: more than ${MAX_RANDOM_BYTES} bytes of entropy requested`, "QuotaExceededError");
+    case "unsupported_algorithm":
+      return new DOMException(`${operation}: unrecognized algorithm name`, "NotSupportedError");
+    case "too_large":
+      return new DOMException(`${operation}: the data is larger than ${MAX_DIGEST_BYTES} bytes`, "QuotaExceededError");
+    case "busy":
+      return new DOMException(`${operation}: too many digests in progress`, "QuotaExceededError");
+    case "no_request":
+      return new DOMException(
+        `${operation}: digests of more than ${SYNC_DIGEST_MAX_BYTES} bytes are only possible while handling a request`,
+        "OperationError",
+      );
+    default:
+      return new DOMException(`${operation}: the operation failed`, "OperationError");
+  }
+}
+
+interface PendingDigest {
+  resolve(digest: ArrayBuffer): void;
+  reject(reason: unknown): void;
+  requestId: string;
+}
+
+interface QueuedDigest {
+  callId: number;
+  requestId: string;
+  algorithm: string;
+  data: ArrayBuffer;
+}
+
+const pendingDigests = new Map<number, PendingDigest>();
+const queuedDigests: QueuedDigest[] = [];
+let digestsInFlight = 0;
+let lastDigestId = 0;
+
+/** An asynchronous digest on the host; queued here while MAX_DIGESTS_IN_FLIGHT are out. */
+function hostDigest(algorithm: string, data: BufferSource): Promise<ArrayBuffer> {
+  const callId = ++lastDigestId;
+  const requestId = currentRequestId();
+  return new Promise<ArrayBuffer>((resolve, reject) => {
+    pendingDigests.set(callId, { resolve, reject, requestId });
+    if (digestsInFlight < MAX_DIGESTS_IN_FLIGHT) {
+      digestsInFlight++;
+      // The host copies the bytes during this call, as the spec's "get a copy of the bytes" asks.
+      host.digestStart(callId, requestId, algorithm, exactBuffer(viewBytes(data)));
+    } else {
+      queuedDigests.push({ callId, requestId, algorithm, data: exactBuffer(copyBytes(data)) });
+    }
+  });
+}
+
+/** dispatch("digest-result"): settles the digest's promise and starts the next queued one. */
+export function deliverDigestResult(callId: number, code: string, digest: ArrayBuffer | null): void {
+  const call = pendingDigests.get(callId);
+  if (call === undefined) return;
+  pendingDigests.delete(callId);
+  digestsInFlight--;
+  const next = queuedDigests.shift();
+  if (next !== undefined) {
+    digestsInFlight++;
+    host.digestStart(next.callId, next.requestId, next.algorithm, next.data);
+  }
+  enterRequest(call.requestId);
+  if (code === "" && isArrayBuffer(digest)) call.resolve(digest);
+  else call.reject(refusalError(code, "SubtleCrypto.digest"));
 }
 
 /** Constructs once; tenants cannot make more. */
@@ -49,7 +128,12 @@ export class SubtleCrypto {
         throw new DOMException(`Unrecognized algorithm name: ${String(name)}`, "NotSupportedError");
       }
       if (!isBufferSource(data)) throw new TypeError("SubtleCrypto.digest: data must be an ArrayBuffer or ArrayBufferView");
-      return Promise.resolve(host.digest(name, exactBuffer(viewBytes(data))));
+      const byteLength = byteLengthOf(data);
+      if (byteLength > MAX_DIGEST_BYTES) throw refusalError("too_large", "SubtleCrypto.digest");
+      if (byteLength > SYNC_DIGEST_MAX_BYTES) return hostDigest(name, data);
+      const digest = host.digest(name, exactBuffer(viewBytes(data)));
+      if (typeof digest === "string") throw refusalError(digest, "SubtleCrypto.digest");
+      return Promise.resolve(digest);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -108,35 +192,42 @@ export class Crypto {
   }
 
   getRandomValues<T extends ArrayBufferView | null>(array: T): T {
-    if (!INTEGER_ARRAYS.some((ctor) => array instanceof ctor)) {
+    // The internal slot, not instanceof: a look-alike object has no name here.
+    const name = typedArrayName(array);
+    if (name === undefined || name === "Float32Array" || name === "Float64Array") {
       throw new DOMException("The data provided must be an integer-type TypedArray", "TypeMismatchError");
     }
     const view = array as unknown as ArrayBufferView;
-    if (view.byteLength > MAX_RANDOM_BYTES) {
+    const byteLength = typedArrayByteLength(view);
+    if (byteLength > MAX_RANDOM_BYTES) {
       throw new DOMException(
-        `The ArrayBufferView's byte length (${view.byteLength}) exceeds the number of bytes of entropy available via this API (${MAX_RANDOM_BYTES})`,
+        `The ArrayBufferView's byte length (${byteLength}) exceeds the number of bytes of entropy available via this API (${MAX_RANDOM_BYTES})`,
         "QuotaExceededError",
       );
     }
-    if (view.byteLength > 0) {
-      const random = new Uint8Array(host.randomBytes(view.byteLength));
-      new Uint8Array(view.buffer, view.byteOffset, view.byteLength).set(random);
+    if (byteLength > 0) {
+      const random = host.randomBytes(byteLength);
+      if (typeof random === "string") throw refusalError(random, "Crypto.getRandomValues");
+      typedArraySet(new IntrinsicUint8Array(typedArrayBuffer(view), typedArrayByteOffset(view), byteLength), new IntrinsicUint8Array(random));
     }
     return array;
   }
 
   randomUUID(): string {
-    if (uuidPoolOffset + 16 > uuidPool.length) {
-      uuidPool = new Uint8Array(host.randomBytes(UUID_POOL_BYTES));
+    if (uuidPoolOffset + 16 > typedArrayByteLength(uuidPool)) {
+      const random = host.randomBytes(UUID_POOL_BYTES);
+      if (typeof random === "string") throw refusalError(random, "Crypto.randomUUID");
+      uuidPool = new IntrinsicUint8Array(random);
       uuidPoolOffset = 0;
     }
-    const b = uuidPool.subarray(uuidPoolOffset, uuidPoolOffset + 16);
+    const pool = uuidPool;
+    const at = uuidPoolOffset;
     uuidPoolOffset += 16;
     // Version 4, variant 10xx (RFC 9562 section 5.4).
-    b[6] = ((b[6] as number) & 0x0f) | 0x40;
-    b[8] = ((b[8] as number) & 0x3f) | 0x80;
+    pool[at + 6] = ((pool[at + 6] as number) & 0x0f) | 0x40;
+    pool[at + 8] = ((pool[at + 8] as number) & 0x3f) | 0x80;
     const table = hexTable();
-    const h = (i: number): string => table[b[i] as number] as string;
+    const h = (i: number): string => table[pool[at + i] as number] as string;
     return `${h(0)}${h(1)}${h(2)}${h(3)}-${h(4)}${h(5)}-${h(6)}${h(7)}-${h(8)}${h(9)}-${h(10)}${h(11)}${h(12)}${h(13)}${h(14)}${h(15)}`;
   }
 

@@ -5,10 +5,12 @@
  * are reported through host.fail or the log.
  */
 import { AbortController } from "./abort.js";
-import { toWireBody, takeBody } from "./body.js";
+import { toWireBody, takeBody, type BodySource } from "./body.js";
+import { deliverDigestResult } from "./crypto.js";
 import { DOMException } from "./dom-exception.js";
 import { deliverFetchError, deliverFetchResult } from "./fetch.js";
 import { host } from "./host.js";
+import { getOwnPropertyDescriptor, getPrototypeOf, RangeErrorPrototype, typedArrayByteLength } from "./intrinsics.js";
 import { APP_GLOBAL, type Dispatch, type FlatHeaders, type HandlerFailure, type InitFailure } from "./protocol.js";
 import { reportException } from "./report-exception.js";
 import { createIncomingRequest } from "./request.js";
@@ -34,8 +36,12 @@ interface RequestState {
 
 let app: App | null = null;
 const requests = new Map<string, RequestState>();
+/** Largest response body, from init; no limit here until the host gives one (it checks again anyway). */
+let responseLimitBytes = Infinity;
 
-function init(env: unknown): "" | InitFailure {
+function init(env: unknown, limits: unknown): "" | InitFailure {
+  const limit = typeof limits === "object" && limits !== null ? (limits as { responseLimitBytes?: unknown }).responseLimitBytes : undefined;
+  if (typeof limit === "number" && limit >= 0) responseLimitBytes = limit;
   const global = globalThis as unknown as Record<string, unknown>;
   const exported = global[APP_GLOBAL] as { default?: unknown } | null | undefined;
   // esbuild's IIFE declares the global with `var`: it cannot be deleted, so clear it.
@@ -90,10 +96,50 @@ function errorFields(error: unknown): { name: string; message: string; stack: st
   return { name: "Error", message, stack: "" };
 }
 
+/** V8's message when the array buffer allocator refuses (for isolates, that is the memory limit). */
+const ALLOCATION_FAILED = "Array buffer allocation failed";
+
+/**
+ * True for the RangeError V8 throws when an ArrayBuffer or typed array
+ * cannot be allocated. Other RangeErrors about sizes are argument errors or
+ * fixed V8 maxima, not the memory limit, and stay exceptions: "Invalid typed
+ * array length" / "Invalid array buffer length" (a length past V8's maximum
+ * or negative), "Invalid string length" (past V8's ~2^29 character maximum,
+ * whatever the limit). Checked on the intrinsic prototype and an own data
+ * property, so patched getters cannot make the check run tenant code in
+ * the common case; a tenant forging its own allocation failure only gets its
+ * own request answered 503.
+ */
+function isAllocationFailure(error: unknown): boolean {
+  if (typeof error !== "object" || error === null) return false;
+  try {
+    if (getPrototypeOf(error) !== RangeErrorPrototype) return false;
+    const message = getOwnPropertyDescriptor(error, "message");
+    return message !== undefined && message.value === ALLOCATION_FAILED;
+  } catch {
+    // A Proxy's trap threw: not one of V8's errors.
+    return false;
+  }
+}
+
 function sendFailure(requestId: string, state: RequestState, code: HandlerFailure, error: unknown): void {
   if (state.answered) return;
   const { name, message, stack } = errorFields(error);
-  host.fail(requestId, code, name, message, stack, answer(requestId, state));
+  const failure = code === "exception" && isAllocationFailure(error) ? "memory" : code;
+  host.fail(requestId, failure, name, message, stack, answer(requestId, state));
+}
+
+/**
+ * True if `source` is certainly over the response limit. A string's length
+ * cannot be faked and its UTF-8 form is at least that many bytes, so this
+ * never refuses a body that fits; the host counts the exact bytes of what
+ * it receives. Checking here keeps a huge body from being copied out of the
+ * isolate (and a rope string from being flattened) only to be refused.
+ */
+function isOverResponseLimit(source: BodySource | null): boolean {
+  if (source === null) return false;
+  const size = typeof source === "string" ? source.length : typedArrayByteLength(source);
+  return size > responseLimitBytes;
 }
 
 function sendResult(requestId: string, state: RequestState, result: unknown): void {
@@ -110,6 +156,10 @@ function sendResult(requestId: string, state: RequestState, result: unknown): vo
   }
   if (parts.bodyUsed) {
     sendFailure(requestId, state, "bad_response", new TypeError("The body of the Response returned by the 'fetch' handler has already been used"));
+    return;
+  }
+  if (isOverResponseLimit(parts.source)) {
+    sendFailure(requestId, state, "response_too_large", new RangeError(`The response body is larger than the limit of ${responseLimitBytes} bytes`));
     return;
   }
   // The body leaves the isolate: like the network, this consumes it.
@@ -176,7 +226,7 @@ function abortRequest(requestId: string): void {
 export const dispatch = function dispatch(kind: string, ...args: unknown[]): unknown {
   if (kind === "init") {
     enterRequest("");
-    return init(args[0]);
+    return init(args[0], args[1]);
   }
   try {
     switch (kind) {
@@ -194,6 +244,9 @@ export const dispatch = function dispatch(kind: string, ...args: unknown[]): unk
         break;
       case "fetch-error":
         deliverFetchError(args[0] as number, args[1] as string, args[2] as string);
+        break;
+      case "digest-result":
+        deliverDigestResult(args[0] as number, args[1] as string, args[2] as ArrayBuffer | null);
         break;
       default:
         reportException(new TypeError(`edgehost prelude: unknown dispatch kind "${kind}"`), "");

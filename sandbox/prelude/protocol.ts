@@ -41,7 +41,47 @@ export type HandlerFailure =
   /** The handler threw or its promise rejected. */
   | "exception"
   /** The handler resolved to something that is not a Response. */
-  | "bad_response";
+  | "bad_response"
+  /** V8 refused an allocation ("Array buffer allocation failed"): the isolate's memory limit, not a bug in the app. */
+  | "memory"
+  /** The response body is larger than {@link PreludeLimits.responseLimitBytes}; refused before it left the isolate. */
+  | "response_too_large";
+
+/** Limits the prelude enforces itself before data leaves the isolate (the host re-checks). */
+export interface PreludeLimits {
+  /** Largest response body, bytes. */
+  readonly responseLimitBytes: number;
+}
+
+/**
+ * Why a host crypto call refused, returned instead of a result: host
+ * callbacks never throw into the isolate (isolated-vm would copy the host
+ * stack in). The prelude turns each into the Web error.
+ */
+export type HostCallRefusal =
+  /** An argument has the wrong type or range (TypeError). */
+  | "bad_argument"
+  /** More random bytes than one getRandomValues call may ask for (QuotaExceededError). */
+  | "quota"
+  /** The digest algorithm is not SHA-1/256/384/512 (NotSupportedError). */
+  | "unsupported_algorithm"
+  /** Digest input over {@link MAX_DIGEST_BYTES} (QuotaExceededError). */
+  | "too_large"
+  /** Too many digests or digest bytes in flight for this isolate (QuotaExceededError). */
+  | "busy"
+  /** An asynchronous digest outside a request (OperationError), as for fetch. */
+  | "no_request"
+  /** A bug or failure on the host (OperationError); the host logged it. */
+  | "internal";
+
+/** Most bytes one getRandomValues call fills (Web Crypto's quota). */
+export const MAX_RANDOM_BYTES = 65536;
+/** Digest inputs up to this many bytes are hashed by the synchronous `digest` call; larger ones go through digestStart. */
+export const SYNC_DIGEST_MAX_BYTES = 64 * 1024;
+/** Largest digest input, bytes (128 MiB). */
+export const MAX_DIGEST_BYTES = 128 * 1024 * 1024;
+/** Asynchronous digests one isolate may have on the host at once; the prelude queues the rest. */
+export const MAX_DIGESTS_IN_FLIGHT = 4;
 
 /** Console levels forwarded to the host log. */
 export type LogLevel = "debug" | "log" | "info" | "warn" | "error";
@@ -50,10 +90,19 @@ export type LogLevel = "debug" | "log" | "info" | "warn" | "error";
 export interface HostFunctions {
   /** (ignored) One console line, already formatted. requestId is "" outside a request. */
   log(level: LogLevel, requestId: string, message: string): void;
-  /** (sync) `byteLength` cryptographically random bytes; byteLength <= 65536. */
-  randomBytes(byteLength: number): ArrayBuffer;
-  /** (sync) Digest of `data`; algorithm is one of SHA-1, SHA-256, SHA-384, SHA-512 (normalised upper case). */
-  digest(algorithm: string, data: ArrayBuffer): ArrayBuffer;
+  /** (sync) `byteLength` cryptographically random bytes (byteLength <= MAX_RANDOM_BYTES), or why not. */
+  randomBytes(byteLength: number): ArrayBuffer | HostCallRefusal;
+  /**
+   * (sync) Digest of `data` (at most SYNC_DIGEST_MAX_BYTES), or why not;
+   * algorithm is one of SHA-1, SHA-256, SHA-384, SHA-512 (normalised upper case).
+   */
+  digest(algorithm: string, data: ArrayBuffer): ArrayBuffer | HostCallRefusal;
+  /**
+   * (ignored) Start a digest of `data` (at most MAX_DIGEST_BYTES) off the
+   * host's event loop for request `requestId`; the outcome arrives as
+   * dispatch("digest-result", callId, "" | refusal, digest | null).
+   */
+  digestStart(callId: number, requestId: string, algorithm: string, data: ArrayBuffer): void;
   /**
    * (ignored) The response to request `requestId`. `finished` is true when
    * no ctx.waitUntil work is pending: the request is over and no
@@ -76,13 +125,15 @@ export interface HostFunctions {
 
 /** Entries into the isolate. Each returns synchronously. */
 export interface Dispatch {
-  (kind: "init", env: Record<string, string>): "" | InitFailure;
+  (kind: "init", env: Record<string, string>, limits: PreludeLimits): "" | InitFailure;
   (kind: "request", requestId: string, method: string, url: string, headers: FlatHeaders, body: ArrayBuffer | null): void;
   /** The client went away or the host gave up: abort `request.signal`. */
   (kind: "abort", requestId: string): void;
   (kind: "fetch-result", callId: number, status: number, statusText: string, headers: FlatHeaders, body: ArrayBuffer | null, url: string): void;
   (kind: "fetch-error", callId: number, name: string, message: string): void;
   (kind: "timer", timerId: number): void;
+  /** Outcome of digestStart `callId`: code "" and the digest, or a refusal and null. */
+  (kind: "digest-result", callId: number, code: "" | HostCallRefusal, digest: ArrayBuffer | null): void;
 }
 
 /** Names of the host functions, in the order the host installs them. */
@@ -90,6 +141,7 @@ export const HOST_FUNCTION_NAMES: ReadonlyArray<keyof HostFunctions> = [
   "log",
   "randomBytes",
   "digest",
+  "digestStart",
   "respond",
   "fail",
   "waitUntilDone",

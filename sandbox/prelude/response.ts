@@ -1,6 +1,7 @@
 /** Response per the Fetch Standard (bodies held whole; see body.ts). */
 import { Body, type BodyInit, type BodySource, bodySource, cloneSource, extractBody, isBodyUsed, setBodySource } from "./body.js";
 import { appendHeaderUnchecked, flattenHeaders, Headers, type HeadersInit, headersFromFlat, setHeadersGuard } from "./headers.js";
+import { IntrinsicUint8Array } from "./intrinsics.js";
 import type { FlatHeaders } from "./protocol.js";
 import { parseAbsoluteUrl } from "./url.js";
 
@@ -67,7 +68,7 @@ export class Response extends Body {
       response.#type = "basic";
       response.#url = url;
       response.#redirected = redirected;
-      if (body !== null && !NULL_BODY_STATUSES.has(status)) setBodySource(response, new Uint8Array(body));
+      if (body !== null && !NULL_BODY_STATUSES.has(status)) setBodySource(response, new IntrinsicUint8Array(body));
       return response;
     };
     isResponse = (value): value is Response => typeof value === "object" && value !== null && #status in value;

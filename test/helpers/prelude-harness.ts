@@ -141,6 +141,10 @@ export class PreludeHarness {
         const hash = createHash(algorithm.replace("-", "").toLowerCase()).update(new Uint8Array(data)).digest();
         return hash.buffer.slice(hash.byteOffset, hash.byteOffset + hash.byteLength);
       }),
+      digestStart: new ivm.Callback((callId: number, _requestId: string, algorithm: string, data: ArrayBuffer) => {
+        const hash = createHash(algorithm.replace("-", "").toLowerCase()).update(new Uint8Array(data)).digest();
+        this.#dispatchInBackground("digest-result", callId, "", hash.buffer.slice(hash.byteOffset, hash.byteOffset + hash.byteLength));
+      }, ignored),
       respond: new ivm.Callback(
         (requestId: string, status: number, statusText: string, headers: FlatHeaders, body: WireBody, finished: boolean) => {
           this.events.push({ requestId, event: "respond" });
