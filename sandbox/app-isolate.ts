@@ -4,6 +4,7 @@ import type { InlineEntryGuard } from "./inline-entry-guard.js";
 import type { EntryScheduler } from "./entry-scheduler.js";
 import { EntryRunner, type EntryBreach } from "./entry-runner.js";
 import { classifyIsolateFailure, SandboxError, type SandboxErrorCode } from "./errors.js";
+import { isFailpointOn } from "./failpoints.js";
 import { createHostCallbacks, HOST_FUNCTION_NAMES, type HostCallHandlers } from "./host-functions.js";
 import { OutboundFetcher } from "./outbound-fetch.js";
 import { OwnedResources } from "./owned-resources.js";
@@ -266,6 +267,8 @@ export class AppIsolate implements HostCallHandlers {
   /** A limit was breached by `owner`: fail it with `code`, everything else with DISPOSED. */
   #breach(owner: RequestRecord, code: EntryBreach): void {
     if (this.#disposedBy !== undefined) return;
+    // Failpoint (tests only): report the breach as V8's fatal OOM would, leaving the isolate unsettled.
+    if (code === "EDGE_SANDBOX_MEMORY_LIMIT" && isFailpointOn("oom-catastrophic")) return this.#onCatastrophic("Catastrophic out-of-memory error (failpoint oom-catastrophic)");
     const { limits } = this.#options;
     const limit = code === "EDGE_SANDBOX_CPU_LIMIT" ? limits.cpuLimitMs : limits.memoryLimitMb;
     owner.fail(new SandboxError(code, undefined, { limit }));
