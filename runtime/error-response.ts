@@ -14,6 +14,7 @@ const SANDBOX_REPLIES: Record<SandboxErrorCode, ErrorReply> = {
   EDGE_SANDBOX_CPU_LIMIT: { status: 503, error: "cpu_limit" },
   EDGE_SANDBOX_MEMORY_LIMIT: { status: 503, error: "memory_limit" },
   EDGE_SANDBOX_CATASTROPHIC: { status: 503, error: "memory_limit" },
+  EDGE_SANDBOX_UNKNOWN_FAILPOINT: { status: 500, error: "internal_error" },
   EDGE_SANDBOX_WALL_LIMIT: { status: 504, error: "wall_time_limit" },
   EDGE_SANDBOX_STARTUP_TIMEOUT: { status: 503, error: "startup_time_limit" },
   EDGE_SANDBOX_STARTUP_FAILED: { status: 500, error: "startup_failed" },

@@ -6,6 +6,7 @@ import { BackgroundBudget } from "./background-budget.js";
 import { EntryRunner, type EntryBreach, type EntryOwner } from "./entry-runner.js";
 import { classifyIsolateFailure, SandboxError, type SandboxErrorCode } from "./errors.js";
 import { DigestJobs } from "./digest-jobs.js";
+import { isFailpointOn } from "./failpoints.js";
 import { createHostCallbacks, HOST_FUNCTION_NAMES, type HostCallHandlers } from "./host-functions.js";
 import { OutboundFetcher } from "./outbound-fetch.js";
 import { OwnedResources } from "./owned-resources.js";
@@ -334,6 +335,8 @@ export class AppIsolate implements HostCallHandlers {
    */
   #breach(owner: EntryOwner, code: EntryBreach, terminated: boolean): void {
     if (this.#disposedBy !== undefined) return;
+    // Failpoint (tests only): report the breach as V8's fatal OOM would, leaving the isolate unsettled.
+    if (code === "EDGE_SANDBOX_MEMORY_LIMIT" && isFailpointOn("oom-catastrophic")) return this.#onCatastrophic("Catastrophic out-of-memory error (failpoint oom-catastrophic)");
     if (!(owner instanceof RequestRecord)) {
       if (code === "EDGE_SANDBOX_CPU_LIMIT" && !terminated) return;
       this.#log("warn", "", `background work: ${SandboxErrorCodeText(code)}; isolate recycled`);

@@ -1,6 +1,7 @@
 import type ivm from "isolated-vm";
 import type { EntryScheduler, ReleaseSlot } from "./entry-scheduler.js";
 import { classifyIsolateFailure } from "./errors.js";
+import { freezeThisThread, isFailpointOn } from "./failpoints.js";
 import type { InlineEntryGuard } from "./inline-entry-guard.js";
 
 /** Whoever an entry's CPU time is charged to (a request, or the isolate's background budget). */
@@ -194,6 +195,8 @@ export class EntryRunner<Owner extends EntryOwner> {
       dispatch.applySync(undefined, entry.args, { arguments: { copy: true }, timeout: timeoutMs });
       this.#charge(entry, true);
     } catch (error) {
+      // Failpoint (tests only): an inline memory breach never returns, as V8's fatal OOM on this thread would not.
+      if (isFailpointOn("oom-catastrophic") && classifyIsolateFailure(error) === "EDGE_SANDBOX_MEMORY_LIMIT") freezeThisThread();
       this.#failed(entry, error);
     } finally {
       guard?.exit();

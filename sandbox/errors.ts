@@ -9,6 +9,8 @@ export const SANDBOX_ERRORS = {
   EDGE_SANDBOX_MEMORY_LIMIT: "memory limit exceeded",
   /** V8 lost control of the isolate (fatal OOM); the whole process must be replaced. */
   EDGE_SANDBOX_CATASTROPHIC: "isolate failed catastrophically",
+  /** EDGEHOST_FAILPOINTS names a fault-injection point that does not exist (see failpoints.ts). */
+  EDGE_SANDBOX_UNKNOWN_FAILPOINT: "unknown failpoint",
   /** Top-level evaluation of the app took longer than its startup limit. */
   EDGE_SANDBOX_STARTUP_TIMEOUT: "top-level evaluation exceeded the startup limit",
   /** Top-level evaluation of the app threw. */

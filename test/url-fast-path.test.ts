@@ -1,9 +1,7 @@
 import test from "ava";
-import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { join } from "node:path";
 import { fastParseUrl } from "../sandbox/prelude/url-fast-path.js";
-import { REPO_ROOT } from "./helpers/edgehost-process.js";
+import { readWptUrlCases } from "./helpers/wpt-url-data.js";
 
 // whatwg-url's own parser is the reference the fast path must agree with.
 const require = createRequire(import.meta.url);
@@ -30,7 +28,7 @@ function mismatches(inputs: Iterable<string>): { answered: number; wrong: string
 }
 
 test("url fast path: agrees with whatwg-url on every WPT input it answers", (t) => {
-  const cases = JSON.parse(readFileSync(join(REPO_ROOT, "..", "shared", "testdata", "wpt-url", "urltestdata.json"), "utf8")) as unknown[];
+  const cases = readWptUrlCases();
   const inputs = cases.filter((c): c is { input: string } => typeof c === "object" && c !== null && "input" in c).map((c) => c.input);
   const { answered, wrong } = mismatches(inputs);
   t.log(`fast path answered ${answered} of ${inputs.length} WPT inputs`);

@@ -1,12 +1,6 @@
-import { readFileSync } from "node:fs";
-import path from "node:path";
-import { fileURLToPath } from "node:url";
 import test from "ava";
 import { withPrelude } from "./helpers/prelude-harness.js";
-
-/** The repository root: dist/test/ is two levels below it once compiled. */
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
-const dataPath = path.resolve(repoRoot, "..", "shared", "testdata", "wpt-url", "urltestdata.json");
+import { readWptUrlCases } from "./helpers/wpt-url-data.js";
 
 /** What workerd passes of this suite; the prelude's URL must do at least as well. */
 const WORKERD_PASSES = 861;
@@ -50,7 +44,7 @@ const RUNNER = `(cases) => {
 }`;
 
 test("URL: the WPT urltestdata cases pass inside an isolate at least as often as on workerd", async (t) => {
-  const cases = JSON.parse(readFileSync(dataPath, "utf8")) as unknown[];
+  const cases = readWptUrlCases();
   await withPrelude({ timeoutMs: 20_000 }, async (harness) => {
     const result = await harness.evaluate<{ total: number; passed: number; failures: string[] }>(`(${RUNNER})(${JSON.stringify(cases)})`);
     t.log(`WPT URL: ${result.passed} of ${result.total} cases pass (workerd: ${WORKERD_PASSES})`);

@@ -62,10 +62,19 @@ function exitOf(child: ChildProcess): Promise<ExitStatus> {
   return new Promise((resolveExit) => child.once("exit", (code, signal) => resolveExit({ code, signal })));
 }
 
-/** Start `edgehost run <entry> --port 0 ...args` and wait until it prints its URL. */
-export async function startEdgehost(entry: string, args: readonly string[] = [], cwd: string = REPO_ROOT): Promise<RunningEdgehost> {
+/**
+ * Start `edgehost run <entry> --port 0 ...args` and wait until it prints its URL.
+ * `env` replaces the environment (default: this process's), e.g. to enable failpoints.
+ */
+export async function startEdgehost(
+  entry: string,
+  args: readonly string[] = [],
+  cwd: string = REPO_ROOT,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<RunningEdgehost> {
   const child = spawn(process.execPath, [EDGEHOST_BIN, "run", entry, "--port", "0", ...args], {
     cwd,
+    env,
     stdio: ["ignore", "pipe", "pipe"],
   });
   const output = collect(child);

@@ -1,0 +1,281 @@
+/**
+ * `npm run bench -- --noisy`: the noisy-neighbour run of issue 5. For the
+ * victim alone and then beside each attacker (bench/noisy-apps.ts), one
+ * server process (bench/noisy-server.ts) hosts both apps; wrk loads the
+ * victim while the harness drives the attacker; reported per attack: the
+ * victim's p99 and errors against the victim alone, and the process's peak
+ * RSS (VmHWM). Writes its section of bench/RESULTS.md, keeping the others.
+ * 127.0.0.1 only; every step is bounded; kills only what it started.
+ */
+import { execFileSync } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import { writeFile } from "node:fs/promises";
+import { createServer, type Server } from "node:http";
+import { cpus } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { gzipSync } from "node:zlib";
+import { REPO_ROOT } from "./contenders.js";
+import { hasCommand, machineInfo } from "./machine-info.js";
+import { ATTACK_NAMES, isAttackName, type AttackName } from "./noisy-apps.js";
+import { startServerProcess, type ServerProcess } from "./server-process.js";
+import { runWrk, type WrkResult } from "./wrk.js";
+
+/** The app memory limit the RSS target is stated in (DEFAULT_SANDBOX_LIMITS.memoryLimitMb). */
+const APP_MEMORY_LIMIT_MB = 128;
+/** Decoded size of one gzip bomb (the subrequest response limit); about 64 KB compressed. */
+const BOMB_DECODED_BYTES = 64 * 1024 * 1024;
+/** Attacker requests in flight at once. */
+const ATTACKER_CONCURRENCY = 2;
+/** Longest one attacker request may take before the harness gives up on it (the wall limit is 30 s). */
+const ATTACKER_REQUEST_TIMEOUT_MS = 35_000;
+/** The background-loop attacker needs no load (its loop runs by itself): one request a second keeps it fed. */
+const BACKGROUND_PACE_MS = 1000;
+/** Where this run's section goes in RESULTS.md. */
+const SECTION_START = "<!-- noisy-neighbour:start -->";
+const SECTION_END = "<!-- noisy-neighbour:end -->";
+
+export const NOISY_USAGE = `Usage: npm run bench -- --noisy [options]
+  --duration S      seconds of victim load per scenario (default 10)
+  --connections N   wrk connections on the victim (default 10)
+  --attacks LIST    comma-separated: ${ATTACK_NAMES.join(",")} (default all)
+  --out PATH        report file whose noisy-neighbour section is replaced (default bench/RESULTS.md)`;
+
+interface NoisyOptions {
+  readonly durationS: number;
+  readonly connections: number;
+  readonly attacks: readonly AttackName[];
+  readonly outPath: string;
+}
+
+type Scenario = AttackName | "none";
+
+interface ScenarioResult {
+  readonly scenario: Scenario;
+  readonly victim?: WrkResult;
+  readonly idleRssMb: number;
+  readonly peakRssMb: number | undefined;
+  /** Attacker outcomes: status code or error name -> count. */
+  readonly attacker: Readonly<Record<string, number>>;
+  /** How the server process ended, if it died during the scenario. */
+  readonly died?: string;
+  readonly failure?: string;
+}
+
+function progress(message: string): void {
+  process.stderr.write(`bench noisy: ${message}\n`);
+}
+
+function parseNoisyOptions(argv: readonly string[]): NoisyOptions | null {
+  const { values } = parseArgs({
+    args: [...argv],
+    options: {
+      duration: { type: "string" },
+      connections: { type: "string" },
+      attacks: { type: "string" },
+      out: { type: "string" },
+      help: { type: "boolean" },
+    },
+    strict: true,
+  });
+  if (values.help === true) return null;
+  const whole = (name: string, value: string | undefined, fallback: number): number => {
+    if (value === undefined) return fallback;
+    const number = Number(value);
+    if (!Number.isInteger(number) || number < 1) throw new Error(`--${name} expects a positive integer, got ${JSON.stringify(value)}`);
+    return number;
+  };
+  const attacks = values.attacks === undefined ? [...ATTACK_NAMES] : values.attacks.split(",").map((name) => name.trim());
+  const unknown = attacks.filter((name) => !isAttackName(name));
+  if (unknown.length > 0) throw new Error(`unknown attack(s): ${unknown.join(", ")}`);
+  return {
+    durationS: whole("duration", values.duration, 10),
+    connections: whole("connections", values.connections, 10),
+    attacks: attacks.filter(isAttackName),
+    outPath: values.out ?? join(REPO_ROOT, "bench", "RESULTS.md"),
+  };
+}
+
+/** A field of /proc/PID/status in MB (VmRSS, VmHWM), or undefined once the process is gone. */
+function procStatusMb(pid: number, field: "VmRSS" | "VmHWM"): number | undefined {
+  try {
+    const match = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+    return match ? Number(match[1]) / 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A 127.0.0.1 server answering every request with the same gzip bomb. */
+async function startBombServer(): Promise<{ server: Server; url: string }> {
+  const bomb = gzipSync(Buffer.alloc(BOMB_DECODED_BYTES), { level: 9 });
+  const server = createServer((_request, response) => {
+    response.writeHead(200, { "content-type": "application/octet-stream", "content-encoding": "gzip", "content-length": bomb.byteLength });
+    response.end(bomb);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const address = server.address();
+  if (address === null || typeof address === "string") throw new Error("bomb server has no port");
+  progress(`gzip bomb: ${(bomb.byteLength / 1024).toFixed(0)} KB decoding to ${BOMB_DECODED_BYTES / 1024 / 1024} MiB`);
+  return { server, url: `http://127.0.0.1:${address.port}/bomb` };
+}
+
+async function get(url: string, signal: AbortSignal): Promise<string> {
+  try {
+    const response = await fetch(url, { signal });
+    await response.arrayBuffer();
+    return String(response.status);
+  } catch (error) {
+    const cause = error instanceof Error && error.cause instanceof Error ? error.cause : error;
+    return cause instanceof Error ? ((cause as NodeJS.ErrnoException).code ?? cause.name) : "error";
+  }
+}
+
+/** Attacker requests until `stop` aborts; resolves with the outcome counts. */
+async function driveAttacker(origin: string, scenario: Scenario, stop: AbortSignal): Promise<Record<string, number>> {
+  const outcomes: Record<string, number> = {};
+  const loop = async (): Promise<void> => {
+    for (let i = 0; !stop.aborted; i++) {
+      // The sort attacker: five fast requests put its isolate inline, then the sort.
+      const path = scenario === "sort" && i % 6 !== 5 ? "/attacker/fast" : "/attacker/";
+      const outcome = await get(`${origin}${path}`, AbortSignal.any([stop, AbortSignal.timeout(ATTACKER_REQUEST_TIMEOUT_MS)]));
+      // Cut short by the end of the scenario: not an outcome of the attack.
+      if (stop.aborted) break;
+      outcomes[outcome] = (outcomes[outcome] ?? 0) + 1;
+      if (scenario === "background-loop") await new Promise((resolve) => setTimeout(resolve, BACKGROUND_PACE_MS));
+    }
+  };
+  if (scenario === "none") return outcomes;
+  await Promise.all(Array.from({ length: ATTACKER_CONCURRENCY }, loop));
+  return outcomes;
+}
+
+async function runScenario(scenario: Scenario, options: NoisyOptions, bombUrl: string, pins: { server?: number; client?: number }): Promise<ScenarioResult> {
+  progress(`${scenario}: starting`);
+  let server: ServerProcess | undefined;
+  try {
+    server = await startServerProcess(
+      {
+        command: process.execPath,
+        args: ["--no-node-snapshot", join(REPO_ROOT, "dist", "bench", "noisy-server.js"), scenario, bombUrl],
+        ready: { kind: "stdout", pattern: /noisy-server: listening on (\d+)/ },
+      },
+      { pinCpu: pins.server },
+    );
+    const signal = AbortSignal.timeout(10_000);
+    const warm = [await get(`${server.origin}/victim/`, signal)];
+    if (scenario === "none" || scenario === "sort") for (let i = 0; i < 6; i++) warm.push(await get(`${server.origin}/attacker/fast`, signal));
+    if (warm.some((status) => status !== "200")) throw new Error(`warm-up answered ${warm.join(",")}`);
+    const idleRssMb = procStatusMb(server.pid, "VmRSS") ?? 0;
+    const stop = new AbortController();
+    const attacker = driveAttacker(server.origin, scenario, stop.signal);
+    const victim = await runWrk({ url: `${server.origin}/victim/`, connections: options.connections, threads: 1, durationS: options.durationS, pinCpu: pins.client });
+    stop.abort();
+    const attackerOutcomes = await attacker;
+    const peakRssMb = procStatusMb(server.pid, "VmHWM");
+    const alive = peakRssMb !== undefined;
+    const stopped = await server.stop(3000);
+    const died = alive ? undefined : (stopped.signal ?? `exit code ${String(stopped.code)}`);
+    return { scenario, victim, idleRssMb, peakRssMb, attacker: attackerOutcomes, ...(died ? { died } : {}) };
+  } catch (error) {
+    await server?.stop(0);
+    return { scenario, idleRssMb: 0, peakRssMb: undefined, attacker: {}, failure: (error instanceof Error ? error.message : String(error)).split("\n")[0] ?? "" };
+  }
+}
+
+function mb(value: number | undefined): string {
+  return value === undefined ? "n/a" : value.toFixed(0);
+}
+
+function renderSection(results: readonly ScenarioResult[], options: NoisyOptions, command: string, pinned: boolean): string {
+  const machine = machineInfo();
+  const alone = results.find((result) => result.scenario === "none")?.victim;
+  const lines = [
+    SECTION_START,
+    "## Noisy neighbour (issue 5)",
+    "",
+    `Command: \`${command}\`; ${new Date().toISOString()}; Node ${process.version}; ${machine.cpuModel} x ${cpus().length}; ` +
+      `${pinned ? "server pinned to CPU 0, wrk and attacker to CPU 1" : "unpinned"}; victim load: wrk -t 1 -c ${options.connections} -d ${options.durationS}s; ` +
+      `attacker: ${ATTACKER_CONCURRENCY} requests in flight; default limits (${APP_MEMORY_LIMIT_MB} MB, 50 ms CPU).`,
+    "",
+    `Targets: victim errors 0, victim p99 under 2x alone, peak RSS (VmHWM) under 2 x ${APP_MEMORY_LIMIT_MB} MB + the idle process (its RSS after boot and warm-up).`,
+    "",
+    "| attack | victim req/s | victim p99 ms | p99 vs alone | victim errors | peak RSS MB | RSS target MB | attacker outcomes | server | targets |",
+    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- | --- |",
+  ];
+  for (const result of results) {
+    const name = result.scenario === "none" ? "none (victim alone)" : result.scenario;
+    if (result.failure !== undefined || result.victim === undefined) {
+      lines.push(`| ${name} | failed: ${result.failure ?? "no result"} | | | | | | | | no |`);
+      continue;
+    }
+    const victim = result.victim;
+    const errors = victim.socketErrors + victim.non2xx;
+    const errorText = errors === 0 ? "0" : `${errors} (${victim.socketErrors} socket, ${victim.non2xx} non-2xx)`;
+    const ratio = alone === undefined ? undefined : victim.latencyP99Ms / alone.latencyP99Ms;
+    const rssTarget = 2 * APP_MEMORY_LIMIT_MB + result.idleRssMb;
+    const met = errors === 0 && ratio !== undefined && ratio < 2 && result.peakRssMb !== undefined && result.peakRssMb < rssTarget && result.died === undefined;
+    const outcomes = Object.entries(result.attacker).map(([outcome, count]) => `${outcome}: ${count}`).join(", ") || "-";
+    lines.push(
+      `| ${name} | ${victim.requestsPerSec.toFixed(0)} | ${victim.latencyP99Ms.toFixed(2)} | ${ratio === undefined ? "n/a" : `${ratio.toFixed(2)}x`} | ${errorText} | ${mb(result.peakRssMb)} | ${mb(rssTarget)} | ${outcomes} | ${result.died === undefined ? "up" : `died (${result.died})`} | ${met ? "met" : "no"} |`,
+    );
+  }
+  lines.push("", "Victim errors are wrk's socket errors plus non-2xx answers. A server that died has no peak RSS to read (n/a).", SECTION_END);
+  return lines.join("\n");
+}
+
+/** Replace the noisy-neighbour section of `path` (or append one), keeping everything else. */
+async function writeSection(path: string, section: string): Promise<void> {
+  const existing = existsSync(path) ? readFileSync(path, "utf8") : "";
+  const start = existing.indexOf(SECTION_START);
+  const end = existing.indexOf(SECTION_END);
+  const next =
+    start !== -1 && end > start
+      ? `${existing.slice(0, start)}${section}${existing.slice(end + SECTION_END.length)}`
+      : `${existing.trimEnd()}${existing === "" ? "" : "\n\n"}${section}\n`;
+  await writeFile(path, next);
+}
+
+/** Entry of `npm run bench -- --noisy ...`; resolves with the exit code. */
+export async function runNoisyNeighbour(argv: readonly string[]): Promise<number> {
+  let options: NoisyOptions | null;
+  try {
+    options = parseNoisyOptions(argv);
+  } catch (error) {
+    process.stderr.write(`bench noisy: ${error instanceof Error ? error.message : String(error)}\n${NOISY_USAGE}\n`);
+    return 2;
+  }
+  if (options === null) {
+    process.stdout.write(`${NOISY_USAGE}\n`);
+    return 0;
+  }
+  if (!hasCommand("wrk")) {
+    process.stderr.write("bench noisy: wrk (the load generator) is not installed: `sudo apt-get install -y wrk`\n");
+    return 1;
+  }
+  if (!existsSync(join(REPO_ROOT, "dist", "bench", "noisy-server.js"))) {
+    process.stderr.write("bench noisy: the build is missing: run `npm run build` (or `npm run bench -- --noisy`, which builds first)\n");
+    return 1;
+  }
+  const pinned = hasCommand("taskset") && cpus().length >= 2;
+  const pins = pinned ? { server: 0, client: 1 } : {};
+  // The harness drives the attacker: it stays off the server's CPU, beside wrk.
+  if (pinned) execFileSync("taskset", ["-a", "-pc", "1", String(process.pid)], { stdio: "ignore" });
+  const bomb = await startBombServer();
+  const results: ScenarioResult[] = [];
+  try {
+    for (const scenario of ["none", ...options.attacks] as const) {
+      const result = await runScenario(scenario, options, bomb.url, pins);
+      results.push(result);
+      progress(`${scenario}: ${result.failure ?? `p99 ${result.victim?.latencyP99Ms.toFixed(2)} ms, errors ${(result.victim?.socketErrors ?? 0) + (result.victim?.non2xx ?? 0)}, peak RSS ${mb(result.peakRssMb)} MB${result.died ? `, died (${result.died})` : ""}`}`);
+    }
+  } finally {
+    bomb.server.closeAllConnections();
+    bomb.server.close();
+  }
+  const section = renderSection(results, options, `npm run bench -- --noisy${argv.length > 0 ? ` ${argv.join(" ")}` : ""}`, pinned);
+  process.stdout.write(`${section}\n`);
+  await writeSection(options.outPath, section);
+  progress(`wrote the noisy-neighbour section of ${options.outPath}`);
+  return results.some((result) => result.failure !== undefined) ? 1 : 0;
+}

@@ -1,0 +1,64 @@
+import { SandboxError } from "./errors.js";
+
+/**
+ * Fault injection for tests, after etcd's gofail: named points in the
+ * sandbox that force an outcome the real trigger reaches only by chance.
+ * A point is on only when its name is listed in the `EDGEHOST_FAILPOINTS`
+ * environment variable (comma-separated); unset, as in production, every
+ * point is off and a check is one Set lookup on an empty set.
+ *
+ * Points:
+ * - `oom-catastrophic`: an isolate's memory-limit breach is turned into what
+ *   V8's fatal out-of-memory error does instead. Growing a `Map` past the
+ *   heap limit ends, by a race inside isolated-vm, either as an ordinary
+ *   breach (its GC callback terminates the isolate) or as a fatal OOM
+ *   (`onCatastrophicError`); on isolated-vm 5.0.4 at 128 MB, short series of
+ *   runs here ended ordinary in a quarter to two thirds of them. With a limit large enough for the `Map` to
+ *   reach V8's maximum table size first (1 GB), V8 throws a catchable
+ *   `RangeError: Map maximum size exceeded` instead, so no real trigger was
+ *   found that is both certain and cheap. With this point on, a breach on the
+ *   thread pool reports itself catastrophic and leaves the isolate unsettled,
+ *   and a breach in an inline entry never returns, as the real error does.
+ */
+export const FAILPOINT_NAMES = ["oom-catastrophic"] as const;
+
+/** A known fault-injection point. */
+export type FailpointName = (typeof FAILPOINT_NAMES)[number];
+
+/** The environment variable that lists the enabled points. */
+export const FAILPOINTS_ENV = "EDGEHOST_FAILPOINTS";
+
+function parseFailpoints(value: string | undefined): ReadonlySet<FailpointName> {
+  const enabled = new Set<FailpointName>();
+  for (const raw of (value ?? "").split(",")) {
+    const name = raw.trim();
+    if (name === "") continue;
+    // A misspelt point must not pass silently: the test relying on it would test nothing.
+    if (!(FAILPOINT_NAMES as readonly string[]).includes(name)) {
+      throw new SandboxError("EDGE_SANDBOX_UNKNOWN_FAILPOINT", `unknown failpoint "${name}" in ${FAILPOINTS_ENV} (known: ${FAILPOINT_NAMES.join(", ")})`);
+    }
+    enabled.add(name as FailpointName);
+  }
+  return enabled;
+}
+
+// The one read of process.env outside the config module, on purpose: fault
+// injection is not configuration (no flag, no schema field production would
+// carry), and every process of the tree inherits the variable, so a test sets
+// it once on the supervisor and the front ends and standbys see it too.
+const ENABLED = parseFailpoints(process.env[FAILPOINTS_ENV]);
+
+/** True if the point `name` was enabled in EDGEHOST_FAILPOINTS at start-up. */
+export function isFailpointOn(name: FailpointName): boolean {
+  return ENABLED.has(name);
+}
+
+/**
+ * Block the calling thread for good, as isolated-vm does on the thread that
+ * met V8's fatal OOM (it sleeps in a loop so the process can be torn down
+ * from elsewhere). Only another thread (the hang watchdog) can end it.
+ */
+export function freezeThisThread(): never {
+  const cell = new Int32Array(new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT));
+  for (;;) Atomics.wait(cell, 0, 0);
+}
