@@ -3,6 +3,7 @@ export type { AppIsolateOptions, AppIsolateStats, SandboxLogEntry, SandboxReques
 export { EntryScheduler } from "./entry-scheduler.js";
 export { SANDBOX_ERRORS, SandboxError, isSandboxError } from "./errors.js";
 export type { SandboxErrorCode, SandboxErrorDetails } from "./errors.js";
+export { escapeLogText } from "./log-text.js";
 export { DEFAULT_SANDBOX_LIMITS } from "./limits.js";
 export type { SandboxLimits } from "./limits.js";
 export { HOST_MANAGED_RESPONSE_HEADERS } from "./wire-response.js";
