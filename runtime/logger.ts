@@ -14,22 +14,25 @@ export interface LogLine {
 /** Where log lines go; injectable for tests. */
 export type LogSink = (line: LogLine) => void;
 
-/** Continuation lines of a multi-line message start with this, so none can pass for a record. */
+/** Put before a continuation line that starts at column 0, so it cannot pass for a record. */
 const CONTINUATION_INDENT = "  | ";
+/** A line break followed by a character that is not a space or tab. */
+const UNINDENTED_LINE = /\n(?=[^ \t])/g;
 
 /**
  * One record as text: `[app] [requestId] level: message`. Tenant text
  * reaches every field (console messages, error messages inside stacks), so
  * control characters are escaped here for all of them: the tags become one
  * line, and a message keeps its line feeds (host stacks stay readable) but
- * every line after the first is indented, so no text can start a line that
- * looks like another app's record.
+ * every later line that would start at column 0 is indented (stack frames
+ * already are and stay as they are), so no text can start a line that looks
+ * like another app's record.
  */
 export function formatLogLine(line: LogLine): string {
   const app = line.app ? `[${escapeLogText(line.app)}] ` : "";
   const requestId = line.requestId ? `[${escapeLogText(line.requestId)}] ` : "";
   const message = escapeLogText(line.message, true);
-  const body = message.includes("\n") ? message.replaceAll("\n", `\n${CONTINUATION_INDENT}`) : message;
+  const body = message.includes("\n") ? message.replace(UNINDENTED_LINE, `\n${CONTINUATION_INDENT}`) : message;
   return `${app}${requestId}${line.level}: ${body}\n`;
 }
 

@@ -48,8 +48,9 @@ test("log forging: tenant text inside a logged stack cannot start a line of its 
     const lines = output.split("\n");
     const first = lines.findIndex((line) => line.startsWith(`[app.ts] [${requestId}] error: `));
     t.true(first >= 0, "the stack is logged as the request's record");
-    // The record continues on indented lines; the forged text is one of them.
+    // The record continues on indented lines; the forged text is one of them
+    // and the stack frames keep their own indentation.
     t.regex(lines[first + 1] ?? "", /^ {2}\| \[other-app\] \[id\] error: forged\\x1b\[2K/);
-    t.regex(lines[first + 2] ?? "", /^ {2}\| +at /);
+    t.regex(lines[first + 2] ?? "", /^ {4}at /);
   });
 });
