@@ -39,6 +39,12 @@ export function replyForSandboxCode(code: SandboxErrorCode): ErrorReply {
 /** Replies that do not come from the sandbox. */
 export const BODY_TOO_LARGE: ErrorReply = { status: 413, error: "body_size_limit" };
 export const INTERNAL_ERROR: ErrorReply = { status: 500, error: "internal_error" };
+/** Malformed request heads (runtime/request-head.ts); each is answered and the connection closed. */
+export const BAD_REQUEST: ErrorReply = { status: 400, error: "bad_request" };
+export const BAD_HOST: ErrorReply = { status: 400, error: "bad_host" };
+export const BAD_REQUEST_TARGET: ErrorReply = { status: 400, error: "bad_request_target" };
+export const BAD_CONTENT_LENGTH: ErrorReply = { status: 400, error: "bad_content_length" };
+export const HEADERS_TOO_LARGE: ErrorReply = { status: 431, error: "headers_too_large" };
 
 /** The JSON body of an error reply; always names the request id. */
 export function errorBody(reply: ErrorReply, requestId: string): string {

@@ -4,6 +4,7 @@ import { readBody } from "./body-reader.js";
 import { BODY_TOO_LARGE, errorBody, INTERNAL_ERROR, replyForSandboxCode, type ErrorReply } from "./error-response.js";
 import { RuntimeError } from "./errors.js";
 import type { LogSink } from "./logger.js";
+import { checkRequestHead } from "./request-head.js";
 import { ResponseWriter } from "./response-writer.js";
 import { loadUws, type HttpRequest, type HttpResponse, type TemplatedApp, type Uws, type us_listen_socket } from "./uws.js";
 
@@ -152,18 +153,10 @@ export class HttpServer {
     // Everything from `req` must be copied now: it is invalid after return.
     const method = req.getCaseSensitiveMethod();
     const path = req.getUrl();
-    const query = req.getQuery();
+    const query = req.getQuery() as string | undefined;
     const headers: string[] = [];
-    let hostHeader = "";
-    let contentLength: number | undefined;
-    let hasBody = false;
     req.forEach((name, value) => {
       headers.push(name, value);
-      if (name === "host") hostHeader = value;
-      else if (name === "content-length") {
-        contentLength = Number(value);
-        hasBody = contentLength > 0;
-      } else if (name === "transfer-encoding") hasBody = true;
     });
     const writer = new ResponseWriter(res);
     const requestId = randomUUID();
@@ -173,11 +166,13 @@ export class HttpServer {
       this.#replyError(writer, { status: 503, error: refusal }, requestId, true);
       return;
     }
-    if (contentLength !== undefined && !Number.isSafeInteger(contentLength)) {
-      this.#replyError(writer, { status: 400, error: "bad_content_length" }, requestId, true);
+    const head = checkRequestHead(method, path, query, headers);
+    if (!head.ok) {
+      this.#replyError(writer, head.reply, requestId, true);
       return;
     }
-    const url = `http://${hostHeader || `${this.#options.host}:${this.#port}`}${path}${query ? `?${query}` : ""}`;
+    const { contentLength, hasBody } = head;
+    const { url } = head.target;
     this.#track(writer);
     if (!hasBody) {
       this.#dispatch(writer, { id: requestId, method, url, headers, body: null });

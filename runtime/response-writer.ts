@@ -1,9 +1,6 @@
 import { STATUS_CODES } from "node:http";
-import type { CancelSignal } from "../sandbox/index.js";
+import { HOST_MANAGED_RESPONSE_HEADERS, type CancelSignal } from "../sandbox/index.js";
 import type { HttpResponse } from "./uws.js";
-
-/** Headers uWS writes itself or that describe the connection, not the resource. */
-const MANAGED_HEADERS = new Set(["content-length", "transfer-encoding", "connection", "keep-alive", "date"]);
 
 /** Bodies up to this size go out in one `end`; larger ones stream with backpressure. */
 const SMALL_BODY_BYTES = 64 * 1024;
@@ -74,8 +71,9 @@ export class ResponseWriter implements CancelSignal {
   }
 
   /**
-   * Write a whole response. `headers` is a flat name/value list; headers uWS
-   * manages are skipped. `closeConnection` ends keep-alive (used after
+   * Write a whole response. `headers` is a flat name/value list; framing and
+   * hop-by-hop headers are skipped whatever their case (the sandbox already
+   * drops them; this is the second line, since uWS would send them verbatim). `closeConnection` ends keep-alive (used after
    * refusing a body we will not read). `omitBody` is for HEAD.
    */
   write(
@@ -92,7 +90,7 @@ export class ResponseWriter implements CancelSignal {
       res.writeStatus(`${status} ${statusText || STATUS_CODES[status] || ""}`);
       for (let i = 0; i + 1 < headers.length; i += 2) {
         const name = headers[i] as string;
-        if (!MANAGED_HEADERS.has(name)) res.writeHeader(name, headers[i + 1] as string);
+        if (!HOST_MANAGED_RESPONSE_HEADERS.has(name.toLowerCase())) res.writeHeader(name, headers[i + 1] as string);
       }
       if (status === 204 || status === 304) {
         // No body and, per RFC 9110, no Content-Length for these statuses.

@@ -9,6 +9,7 @@ import { DigestJobs } from "./digest-jobs.js";
 import { isFailpointOn } from "./failpoints.js";
 import { createHostCallbacks, HOST_FUNCTION_NAMES, type HostCallHandlers } from "./host-functions.js";
 import { OutboundFetcher } from "./outbound-fetch.js";
+import { escapeLogText } from "./log-text.js";
 import { OwnedResources } from "./owned-resources.js";
 import { compileCached, PRELUDE_FILENAME, preludeSource, withoutPreludeFrames } from "./prelude-script.js";
 import { PRELUDE_CACHE_KEY, warmPreludeCache } from "./prelude-warmup.js";
@@ -99,6 +100,8 @@ const DEFAULT_INLINE_ENTRY_THRESHOLD_MS = 1;
 const MAX_TIMERS = 10_000;
 /** Console lines kept per request (and for top-level code). */
 const MAX_LOG_LINES = 1000;
+/** Console levels a tenant may log at. */
+const LOG_LEVELS: ReadonlySet<string> = new Set<LogLevel>(["debug", "log", "info", "warn", "error"]);
 /** Longest console message kept, in characters. */
 const MAX_LOG_CHARS = 16_384;
 
@@ -361,12 +364,20 @@ export class AppIsolate implements HostCallHandlers {
 
   // ---- host calls (untrusted arguments) ----
 
+  /**
+   * One console call from the isolate: one single-line record. Every
+   * argument is the tenant's word: the level must be a known one, the
+   * request id counts only if it names a live request of this isolate (else
+   * the record is the isolate's, ""), the app name is ours, and the message
+   * has its control characters escaped here, line breaks included, so no
+   * console text can print as a second record.
+   */
   log(level: LogLevel, requestId: string, message: string): void {
-    const id = String(requestId);
+    const record = typeof requestId === "string" ? this.#requests.get(requestId) : undefined;
+    const id = record?.id ?? "";
     // Writing logs costs the host's thread, not the isolate's CPU budget:
     // cap lines per request (and for top-level code) so a console.log loop
     // cannot slow other tenants down.
-    const record = this.#requests.get(id);
     const counter = record ?? this;
     counter.logLines++;
     if (counter.logLines > MAX_LOG_LINES) {
@@ -375,8 +386,9 @@ export class AppIsolate implements HostCallHandlers {
       }
       return;
     }
-    const text = String(message);
-    this.#log(level, id, text.length > MAX_LOG_CHARS ? `${text.slice(0, MAX_LOG_CHARS)}… (truncated)` : text);
+    const text = typeof message === "string" ? message : String(message);
+    const kept = text.length > MAX_LOG_CHARS ? `${text.slice(0, MAX_LOG_CHARS)}… (truncated)` : text;
+    this.#log(LOG_LEVELS.has(level) ? level : "log", id, escapeLogText(kept));
   }
 
   /** Console lines logged outside any request (top-level code). */
