@@ -33,6 +33,8 @@ interface Entry<Owner> {
   readonly args: DispatchArgs;
   /** The owner's remaining CPU budget when the entry was submitted, aligned (see alignedTimeoutMs). */
   readonly timeoutMs: number;
+  /** Called once when the arguments are no longer needed: copied in, failed or dropped. */
+  readonly onDone: (() => void) | undefined;
 }
 
 /** How long past its timeout an entry may run before the watchdog declares a breach. */
@@ -82,21 +84,30 @@ export class EntryRunner<Owner extends EntryOwner> {
     this.#flushHeld();
   }
 
-  /** Submit `args` for `owner`. Host calls made during boot run once it is over. */
-  submit(owner: Owner, args: DispatchArgs): void {
-    this.#submit({ owner, args, timeoutMs: alignedTimeoutMs(owner.cpuRemainingMs) });
+  /**
+   * Submit `args` for `owner`. Host calls made during boot run once it is
+   * over. `onDone` runs once the entry has run, failed or been dropped, so
+   * host memory held by its arguments can be released.
+   */
+  submit(owner: Owner, args: DispatchArgs, onDone?: () => void): void {
+    this.#submit({ owner, args, timeoutMs: alignedTimeoutMs(owner.cpuRemainingMs), onDone });
   }
 
   /** Run nothing more; pending thread-pool entries fail as the isolate is disposed. */
   stop(): void {
     this.#stopped = true;
     this.#dispatch = undefined;
+    const held = this.#held;
     this.#held = [];
+    for (const entry of held) entry.onDone?.();
     this.#stopWatchdog();
   }
 
   #submit(entry: Entry<Owner>): void {
-    if (this.#stopped) return;
+    if (this.#stopped) {
+      entry.onDone?.();
+      return;
+    }
     if (this.#dispatch === undefined) {
       this.#held.push(entry);
       return;
@@ -127,6 +138,7 @@ export class EntryRunner<Owner extends EntryOwner> {
     } finally {
       guard?.exit();
       this.#inInlineEntry = false;
+      entry.onDone?.();
     }
   }
 
@@ -139,6 +151,7 @@ export class EntryRunner<Owner extends EntryOwner> {
     } catch (error) {
       this.#failed(entry, error);
     } finally {
+      entry.onDone?.();
       this.#completePooled(entry);
     }
   }

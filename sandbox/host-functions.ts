@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from "node:crypto";
 import ivm from "isolated-vm";
-import type { FlatHeaders, HandlerFailure, HostFunctions, LogLevel, WireBody } from "./prelude/protocol.js";
+import type { FlatHeaders, HandlerFailure, HostFunctions, LogLevel, RequestRedirect, WireBody } from "./prelude/protocol.js";
 
 /** The largest getRandomValues request, as in the Web Crypto spec. */
 const MAX_RANDOM_BYTES = 65536;
@@ -21,7 +21,7 @@ export interface HostCallHandlers {
   respond(requestId: string, status: number, statusText: string, headers: FlatHeaders, body: WireBody, finished: boolean): void;
   fail(requestId: string, code: HandlerFailure, name: string, message: string, stack: string, finished: boolean): void;
   waitUntilDone(requestId: string): void;
-  fetchStart(callId: number, requestId: string, method: string, url: string, headers: FlatHeaders, body: ArrayBuffer | null): void;
+  fetchStart(callId: number, requestId: string, method: string, url: string, headers: FlatHeaders, body: ArrayBuffer | null, redirect: RequestRedirect): void;
   fetchAbort(callId: number): void;
   timerStart(timerId: number, requestId: string, delayMs: number): void;
   timerClear(timerId: number): void;
