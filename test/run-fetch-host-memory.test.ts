@@ -122,3 +122,33 @@ export default {
     echo.close();
   }
 });
+
+test("fetch host memory: a body's reservation is released once it is in the isolate, so sequential fetches past the budget succeed", async (t) => {
+  const body = Buffer.alloc(10 * 1024 * 1024, 1);
+  const upstream = createServer((_req, res) => res.end(body));
+  const base = await listen(upstream);
+  // Twenty 10 MiB bodies one after another: 200 MiB in all through a 64 MiB
+  // budget, which only works if each is given back after delivery.
+  const app = `
+export default {
+  async fetch(request: Request, env: { UPSTREAM: string }) {
+    const sizes: number[] = [];
+    try {
+      for (let i = 0; i < 20; i++) sizes.push((await (await fetch(env.UPSTREAM + "/" + i)).arrayBuffer()).byteLength);
+      return Response.json(sizes);
+    } catch (error) {
+      return Response.json({ after: sizes.length, error: (error as Error).message });
+    }
+  },
+};
+`;
+  try {
+    await withApp(t, app, ["--var", `UPSTREAM=${base}`, "--allow-private-fetch", "--memory-mb", "64", "--cpu-ms", "5000"], async (server) => {
+      const response = await fetch(server.url);
+      t.is(response.status, 200);
+      t.deepEqual(await response.json(), Array<number>(20).fill(body.byteLength));
+    });
+  } finally {
+    upstream.close();
+  }
+});
