@@ -8,8 +8,11 @@ import { classifyIsolateFailure, SandboxError, type SandboxErrorCode } from "./e
 import { DigestJobs } from "./digest-jobs.js";
 import { isFailpointOn } from "./failpoints.js";
 import { createHostCallbacks, HOST_FUNCTION_NAMES, type HostCallHandlers } from "./host-functions.js";
-import { OutboundFetcher } from "./outbound-fetch.js";
 import { escapeLogText } from "./log-text.js";
+import { inboundHopCount, MAX_FETCH_DEPTH, withLoopMarker } from "./cdn-loop.js";
+import { HostMemoryBudget } from "./host-memory.js";
+import { DEFAULT_SUBREQUEST_BODY_LIMIT_BYTES, OutboundFetcher } from "./outbound-fetch.js";
+import { validateOutboundRequest } from "./outbound-request.js";
 import { OwnedResources } from "./owned-resources.js";
 import { compileCached, PRELUDE_FILENAME, preludeSource, withoutPreludeFrames } from "./prelude-script.js";
 import { PRELUDE_CACHE_KEY, warmPreludeCache } from "./prelude-warmup.js";
@@ -78,6 +81,12 @@ export interface AppIsolateOptions {
   readonly inlinePolicy?: InlinePolicy;
   /** V8 lost control of this isolate: the process must be replaced (DESIGN.md). */
   readonly onCatastrophicError: (message: string) => void;
+  /**
+   * The app's account of host bytes (subrequest bodies, and request and
+   * response bodies where the caller uses it). Pass one per app so it
+   * survives isolate recycles; default: a new one of `limits.memoryLimitMb`.
+   */
+  readonly hostMemory?: HostMemoryBudget;
 }
 
 /** Numbers for metrics and tests. */
@@ -117,6 +126,7 @@ export class AppIsolate implements HostCallHandlers {
   readonly #options: AppIsolateOptions;
   readonly #isolate: ivm.Isolate;
   readonly #fetcher: OutboundFetcher;
+  readonly #fetchBodyLimitBytes: number;
   readonly #entries: EntryRunner<EntryOwner>;
   readonly #background: BackgroundBudget;
   #bootCpuMs = 0;
@@ -151,10 +161,14 @@ export class AppIsolate implements HostCallHandlers {
       onBreach: (owner, code, terminated) => this.#breach(owner, code, terminated),
       onInternalError: (error) => this.#internalError(error),
     });
+    const hostMemory = options.hostMemory ?? new HostMemoryBudget(options.limits.memoryLimitMb * 1024 * 1024);
+    this.#fetchBodyLimitBytes = Math.min(DEFAULT_SUBREQUEST_BODY_LIMIT_BYTES, hostMemory.limitBytes);
     this.#fetcher = new OutboundFetcher({
       allowPrivate: options.allowPrivateFetch,
       timeoutMs: options.limits.fetchTimeoutMs,
       maxResponseBytes: options.limits.subrequestResponseLimitBytes,
+      maxRequestBodyBytes: this.#fetchBodyLimitBytes,
+      hostMemory,
     });
     // Digest inputs the host holds count against the app: at most its memory limit at once.
     this.#digests = new DigestJobs({ maxInFlight: MAX_DIGESTS_IN_FLIGHT, maxBytesHeld: options.limits.memoryLimitMb * 1024 * 1024 });
@@ -264,6 +278,7 @@ export class AppIsolate implements HostCallHandlers {
     }
     const record = new RequestRecord(request.id, limits.cpuLimitMs, limits.wallLimitMs, limits.waitUntilLimitMs, () => this.#drop(record));
     this.#requests.set(request.id, record);
+    record.hopCount = inboundHopCount(request.headers);
     record.onWallTimeout = () => this.#abortInIsolate(record);
     this.#startWallSweep();
     if (signal) {
@@ -307,8 +322,8 @@ export class AppIsolate implements HostCallHandlers {
     record.drop();
   }
 
-  #enter(owner: RequestRecord, args: [string, ...unknown[]]): void {
-    this.#entries.submit(owner, args);
+  #enter(owner: RequestRecord, args: [string, ...unknown[]], onDone?: () => void): void {
+    this.#entries.submit(owner, args, onDone);
   }
 
   /** Enter work that belongs to no live request, on the isolate's background budget. */
@@ -426,7 +441,7 @@ export class AppIsolate implements HostCallHandlers {
     this.#requests.get(String(requestId))?.markWaitUntilDone();
   }
 
-  fetchStart(callId: number, requestId: string, method: string, url: string, headers: FlatHeaders, body: ArrayBuffer | null): void {
+  fetchStart(callId: number, requestId: string, method: unknown, url: unknown, headers: unknown, body: unknown, redirect?: unknown): void {
     const owner = this.#requests.get(String(requestId));
     const id = Number(callId);
     if (!owner || owner.isDropped) {
@@ -437,13 +452,31 @@ export class AppIsolate implements HostCallHandlers {
       this.#deliverFetchError(owner, id, `too many subrequests: the limit is ${this.#options.limits.subrequestLimit} per request`);
       return;
     }
+    const checked = validateOutboundRequest(method, url, headers, body, redirect, this.#fetchBodyLimitBytes);
+    if (typeof checked === "string") {
+      this.#deliverFetchError(owner, id, checked);
+      return;
+    }
+    if (owner.hopCount >= MAX_FETCH_DEPTH) {
+      this.#deliverFetchError(
+        owner,
+        id,
+        `fetch refused: this request has already passed through edgehost ${owner.hopCount} times (CDN-Loop); subrequests stop at ${MAX_FETCH_DEPTH} hops so that apps fetching themselves end`,
+      );
+      return;
+    }
     const controller = new AbortController();
     this.#fetches.add(id, owner, () => controller.abort());
-    const request = { method: String(method), url: String(url), headers: Array.isArray(headers) ? headers.map(String) : [], body };
+    const request = { ...checked, headers: withLoopMarker(checked.headers, owner.hopCount) };
     this.#fetcher.fetch(request, controller.signal).then(
       (response) => {
-        if (!this.#fetches.settle(id) || owner.isDropped) return;
-        this.#enter(owner, ["fetch-result", id, response.status, response.statusText, response.headers, response.body, response.url]);
+        const release = (): void => response.reservation.releaseAll();
+        if (!this.#fetches.settle(id) || owner.isDropped) {
+          release();
+          return;
+        }
+        // The body stays reserved until the entry has copied it into the isolate.
+        this.#enter(owner, ["fetch-result", id, response.status, response.statusText, response.headers, response.body, response.url], release);
       },
       (error: unknown) => {
         if (!this.#fetches.settle(id) || owner.isDropped) return;

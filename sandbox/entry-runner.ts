@@ -43,6 +43,8 @@ type DispatchArgs = [string, ...unknown[]];
 interface Entry<Owner> {
   readonly owner: Owner;
   readonly args: DispatchArgs;
+  /** Called once when the arguments are no longer needed: copied in, failed or dropped. */
+  readonly onDone: (() => void) | undefined;
 }
 
 /** How long past its timeout an entry may run before the watchdog declares a breach. */
@@ -108,10 +110,17 @@ export class EntryRunner<Owner extends EntryOwner> {
     this.#pump();
   }
 
-  /** Submit `args` for `owner`. Host calls made during boot run once it is over. */
-  submit(owner: Owner, args: DispatchArgs): void {
-    if (this.#stopped) return;
-    const entry: Entry<Owner> = { owner, args };
+  /**
+   * Submit `args` for `owner`. Host calls made during boot run once it is
+   * over. `onDone` runs once the entry has run, failed or been dropped, so
+   * host memory held by its arguments can be released.
+   */
+  submit(owner: Owner, args: DispatchArgs, onDone?: () => void): void {
+    if (this.#stopped) {
+      onDone?.();
+      return;
+    }
+    const entry: Entry<Owner> = { owner, args, onDone };
     if (this.#dispatch !== undefined && this.#queue.length === 0 && this.#inFlight.length === 0 && this.#isInlineCandidate()) {
       this.#runInline(entry);
       return;
@@ -124,7 +133,9 @@ export class EntryRunner<Owner extends EntryOwner> {
   stop(): void {
     this.#stopped = true;
     this.#dispatch = undefined;
+    const queued = this.#queue;
     this.#queue = [];
+    for (const entry of queued) entry.onDone?.();
     this.#stopWatchdog();
     this.#releaseSlot();
   }
@@ -201,6 +212,7 @@ export class EntryRunner<Owner extends EntryOwner> {
     } finally {
       guard?.exit();
       this.#inInlineEntry = false;
+      entry.onDone?.();
     }
   }
 
@@ -213,6 +225,7 @@ export class EntryRunner<Owner extends EntryOwner> {
     } catch (error) {
       this.#failed(entry, error);
     } finally {
+      entry.onDone?.();
       this.#completePooled(entry);
     }
   }

@@ -9,6 +9,7 @@ import {
   type HostCallRefusal,
   type HostFunctions,
   type LogLevel,
+  type RequestRedirect,
   type WireBody,
 } from "./prelude/protocol.js";
 
@@ -44,7 +45,7 @@ export interface HostCallHandlers {
   respond(requestId: string, status: number, statusText: string, headers: FlatHeaders, body: WireBody, finished: boolean): void;
   fail(requestId: string, code: HandlerFailure, name: string, message: string, stack: string, finished: boolean): void;
   waitUntilDone(requestId: string): void;
-  fetchStart(callId: number, requestId: string, method: string, url: string, headers: FlatHeaders, body: ArrayBuffer | null): void;
+  fetchStart(callId: number, requestId: string, method: string, url: string, headers: FlatHeaders, body: ArrayBuffer | null, redirect: RequestRedirect): void;
   fetchAbort(callId: number): void;
   timerStart(timerId: number, requestId: string, delayMs: number): void;
   timerClear(timerId: number): void;

@@ -3,7 +3,12 @@ import { isIP, type LookupFunction } from "node:net";
 import { Agent, buildConnector, fetch as undiciFetch } from "undici";
 import { isNonPublicAddress } from "./address-policy.js";
 import { SandboxError } from "./errors.js";
+import type { HostMemoryBudget, HostMemoryReservation } from "./host-memory.js";
+import type { OutboundRequest } from "./outbound-request.js";
 import type { FlatHeaders } from "./prelude/protocol.js";
+
+/** Default {@link OutboundFetchOptions.maxRequestBodyBytes}: 32 MiB. */
+export const DEFAULT_SUBREQUEST_BODY_LIMIT_BYTES = 32 * 1024 * 1024;
 
 /** Limits for outbound fetches made by isolates. */
 export interface OutboundFetchOptions {
@@ -11,16 +16,15 @@ export interface OutboundFetchOptions {
   readonly allowPrivate: boolean;
   /** Whole-fetch timeout in milliseconds, headers and body included. */
   readonly timeoutMs: number;
-  /** Largest response body accepted, in bytes. */
+  /** Largest response body accepted, in decoded bytes. */
   readonly maxResponseBytes: number;
-}
-
-/** A subrequest as the prelude describes it. */
-export interface OutboundRequest {
-  readonly method: string;
-  readonly url: string;
-  readonly headers: FlatHeaders;
-  readonly body: ArrayBuffer | null;
+  /** Largest request body sent, in bytes (see DEFAULT_SUBREQUEST_BODY_LIMIT_BYTES). */
+  readonly maxRequestBodyBytes: number;
+  /**
+   * The app's host-memory account: request bodies while they are sent and
+   * response bodies while they are buffered are reserved in it.
+   */
+  readonly hostMemory: HostMemoryBudget;
 }
 
 /** The answer handed back into the isolate. */
@@ -30,6 +34,22 @@ export interface OutboundResponse {
   readonly headers: FlatHeaders;
   readonly body: ArrayBuffer | null;
   readonly url: string;
+  /**
+   * The host-memory bytes the body still holds; the caller releases it once
+   * the body has been copied into the isolate (or dropped).
+   */
+  readonly reservation: HostMemoryReservation;
+}
+
+/** Statuses that are redirects in the Fetch Standard. */
+const REDIRECT_STATUSES: ReadonlySet<number> = new Set([301, 302, 303, 307, 308]);
+
+function failed(message: string): SandboxError {
+  return new SandboxError("EDGE_SANDBOX_FETCH_FAILED", `fetch failed: ${message}`);
+}
+
+function overBudget(budget: HostMemoryBudget): SandboxError {
+  return failed(`the app's subrequest bodies would exceed its host memory limit of ${budget.limitBytes} bytes`);
 }
 
 function refused(target: string): SandboxError {
@@ -74,67 +94,96 @@ export class OutboundFetcher {
     });
   }
 
-  /** Perform one subrequest. Rejects with SandboxError (FETCH_REFUSED / FETCH_FAILED / ABORTED). */
+  /**
+   * Perform one subrequest (already checked by validateOutboundRequest).
+   * The request body and the buffered response body are reserved in the
+   * app's host-memory budget as they are held; past the budget, past
+   * `maxResponseBytes`, or on a redirect in "error" mode the fetch rejects
+   * and nothing more is buffered. On success the caller owns the returned
+   * reservation. Rejects with SandboxError (FETCH_REFUSED / FETCH_FAILED /
+   * ABORTED).
+   */
   async fetch(request: OutboundRequest, signal: AbortSignal): Promise<OutboundResponse> {
     let url: URL;
     try {
       url = new URL(request.url);
     } catch {
-      throw new SandboxError("EDGE_SANDBOX_FETCH_FAILED", `fetch failed: invalid URL ${JSON.stringify(request.url)}`);
+      throw failed(`invalid URL ${JSON.stringify(request.url.slice(0, 200))}`);
     }
-    if (url.protocol !== "http:" && url.protocol !== "https:") {
-      throw new SandboxError("EDGE_SANDBOX_FETCH_FAILED", `fetch failed: unsupported scheme ${url.protocol}`);
-    }
+    if (url.protocol !== "http:" && url.protocol !== "https:") throw failed(`unsupported scheme ${url.protocol}`);
+    const budget = this.#options.hostMemory;
+    const reservation = budget.open();
+    if (request.body !== null && !reservation.grow(request.body.byteLength)) throw overBudget(budget);
     const timeout = AbortSignal.timeout(this.#options.timeoutMs);
     const combined = AbortSignal.any([signal, timeout]);
-    const headers: Array<[string, string]> = [];
-    for (let i = 0; i + 1 < request.headers.length; i += 2) {
-      headers.push([request.headers[i] as string, request.headers[i + 1] as string]);
-    }
     try {
       const response = await undiciFetch(url, {
         method: request.method,
-        headers,
+        headers: request.headers as Array<[string, string]>,
         body: request.body === null ? null : new Uint8Array(request.body),
-        redirect: "follow",
+        // "error" is judged here, so the app reads which redirect it was refused.
+        redirect: request.redirect === "follow" ? "follow" : "manual",
         signal: combined,
         dispatcher: this.#agent,
       });
-      const body = await this.#readBody(response.body, combined);
+      // The request body has been sent: it no longer needs host memory.
+      reservation.shrink(reservation.heldBytes);
+      if (request.redirect === "error" && REDIRECT_STATUSES.has(response.status)) {
+        await response.body?.cancel().catch(() => undefined);
+        const location = response.headers.get("location");
+        throw failed(`redirect mode is "error" and the response was a ${response.status} redirect${location === null ? "" : ` to ${location.slice(0, 200)}`}`);
+      }
+      const body = await this.#readBody(response.body, combined, reservation);
       const flat: FlatHeaders = [];
       // Spec iteration yields each set-cookie header separately.
       response.headers.forEach((value, name) => flat.push(name, value));
-      return { status: response.status, statusText: response.statusText, headers: flat, body, url: response.url };
+      return { status: response.status, statusText: response.statusText, headers: flat, body, url: response.url, reservation };
     } catch (error) {
+      reservation.releaseAll();
       throw this.#translate(error, signal, timeout);
     }
   }
 
-  async #readBody(stream: ReadableStream<Uint8Array> | null, signal: AbortSignal): Promise<ArrayBuffer | null> {
+  /**
+   * Buffer a response body, reserving every decoded chunk before keeping
+   * it. undici decodes gzip, deflate and brotli with zlib streams, whose
+   * work runs on the libuv pool in 16 KiB steps; here the event loop only
+   * collects the chunks.
+   */
+  async #readBody(stream: ReadableStream<Uint8Array> | null, signal: AbortSignal, reservation: HostMemoryReservation): Promise<ArrayBuffer | null> {
     if (stream === null) return null;
     const chunks: Uint8Array[] = [];
     let total = 0;
     const reader = stream.getReader();
+    const stop = async (error: SandboxError): Promise<never> => {
+      await reader.cancel().catch(() => undefined);
+      throw error;
+    };
     for (;;) {
       signal.throwIfAborted();
       const { done, value } = await reader.read();
       if (done) break;
       total += value.byteLength;
       if (total > this.#options.maxResponseBytes) {
-        await reader.cancel();
-        throw new SandboxError(
-          "EDGE_SANDBOX_FETCH_FAILED",
-          `fetch failed: response body exceeds ${this.#options.maxResponseBytes} bytes`,
-        );
+        return stop(failed(`response body exceeds ${this.#options.maxResponseBytes} bytes`));
       }
+      if (!reservation.grow(value.byteLength)) return stop(overBudget(this.#options.hostMemory));
       chunks.push(value);
     }
+    if (chunks.length === 1) {
+      const only = chunks[0] as Uint8Array;
+      if (only.byteOffset === 0 && only.byteLength === only.buffer.byteLength && only.buffer instanceof ArrayBuffer) return only.buffer;
+    }
+    // The whole body is copied once into one buffer: both are held for a moment.
+    if (!reservation.grow(total)) return stop(overBudget(this.#options.hostMemory));
     const out = new Uint8Array(total);
     let offset = 0;
     for (const chunk of chunks) {
       out.set(chunk, offset);
       offset += chunk.byteLength;
     }
+    chunks.length = 0;
+    reservation.shrink(total);
     return out.buffer;
   }
 

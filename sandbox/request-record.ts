@@ -12,6 +12,8 @@ export class RequestRecord {
   readonly response: Promise<SandboxResponse>;
   /** Console lines this request has logged. */
   logLines = 0;
+  /** Edgehost hops this request has been through, read by the host from its CDN-Loop headers (see cdn-loop.ts). */
+  hopCount = 0;
   /** Called when the wall-time limit fires before a response. */
   onWallTimeout: (() => void) | undefined;
   #resolve!: (response: SandboxResponse) => void;

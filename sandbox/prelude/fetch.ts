@@ -1,8 +1,10 @@
 /**
  * Outbound fetch through the host. The prelude builds the Request, gives the
  * call a small integer id and hands method, URL, headers and body bytes to
- * host.fetchStart; the outcome comes back as dispatch("fetch-result") or
- * dispatch("fetch-error"). The call remembers its request id so the result is
+ * host.fetchStart with the redirect mode; the outcome comes back as
+ * dispatch("fetch-result") or dispatch("fetch-error"). The host follows
+ * redirects ("follow"), returns a 3xx as it is ("manual") or rejects on one
+ * ("error"). The call remembers its request id so the result is
  * delivered as part of the request that started it.
  */
 import { addAbortAlgorithm } from "./abort.js";
@@ -48,7 +50,7 @@ export function fetch(input: Request | string | { toString(): string }, init?: R
       host.fetchAbort(callId);
       reject(signal.reason);
     });
-    host.fetchStart(callId, requestId, parts.method, parts.url, parts.headers, body);
+    host.fetchStart(callId, requestId, parts.method, parts.url, parts.headers, body, parts.redirect);
   });
 }
 

@@ -27,6 +27,9 @@
  * in-isolate encode on the hot path).
  */
 
+/** How an outbound fetch treats redirects (Fetch Standard redirect mode). */
+export type RequestRedirect = "follow" | "error" | "manual";
+
 /** Header list flattened to name/value pairs. */
 export type FlatHeaders = string[];
 
@@ -113,8 +116,12 @@ export interface HostFunctions {
   fail(requestId: string, code: HandlerFailure, name: string, message: string, stack: string, finished: boolean): void;
   /** (ignored) Every promise passed to ctx.waitUntil for `requestId` has settled (sent only if respond/fail said `finished: false`). */
   waitUntilDone(requestId: string): void;
-  /** (ignored) Start an outbound fetch; the outcome arrives as dispatch("fetch-result" | "fetch-error"). */
-  fetchStart(callId: number, requestId: string, method: string, url: string, headers: FlatHeaders, body: ArrayBuffer | null): void;
+  /**
+   * (ignored) Start an outbound fetch; the outcome arrives as
+   * dispatch("fetch-result" | "fetch-error"). `redirect` is the request's
+   * redirect mode; in "manual" mode a 3xx comes back as the result itself.
+   */
+  fetchStart(callId: number, requestId: string, method: string, url: string, headers: FlatHeaders, body: ArrayBuffer | null, redirect: RequestRedirect): void;
   /** (ignored) The fetch `callId` was aborted by its signal. */
   fetchAbort(callId: number): void;
   /** (ignored) Fire dispatch("timer", timerId) after `delayMs`. */
