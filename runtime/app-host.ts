@@ -3,6 +3,7 @@ import { BUNDLE_FILENAME } from "../loader/index.js";
 import {
   AppIsolate,
   BootThrottle,
+  HostMemoryBudget,
   isSandboxError,
   type CancelSignal,
   type EntryScheduler,
@@ -50,12 +51,23 @@ export class AppHost {
   #generation = 0;
   readonly #retired = new Set<AppIsolate>();
   readonly #throttle = new BootThrottle();
+  readonly #hostMemory: HostMemoryBudget;
   /** The isolate whose breach recycle was already counted. */
   #countedRecycle: AppIsolate | undefined;
 
   constructor(bundle: AppBundle, options: AppHostOptions) {
     this.#bundle = bundle;
     this.#options = options;
+    this.#hostMemory = new HostMemoryBudget(options.limits.memoryLimitMb * 1024 * 1024);
+  }
+
+  /**
+   * Host bytes held for this app (request bodies being read, subrequest
+   * bodies), one account across its isolates and their recycles, as large
+   * as its memory limit.
+   */
+  get hostMemory(): HostMemoryBudget {
+    return this.#hostMemory;
   }
 
   get bundle(): AppBundle {
@@ -123,6 +135,7 @@ export class AppHost {
       log: (entry) => this.#log(entry),
       onCatastrophicError: options.onCatastrophicError,
       inlineEntryThresholdMs: options.inlineEntryThresholdMs,
+      hostMemory: this.#hostMemory,
       ...(options.inlineEntryGuard ? { inlineEntryGuard: options.inlineEntryGuard } : {}),
       ...(options.inlinePolicy ? { inlinePolicy: options.inlinePolicy } : {}),
     });

@@ -1,9 +1,12 @@
+import type { HostMemoryReservation } from "../sandbox/index.js";
 import type { ResponseWriter } from "./response-writer.js";
 
 /** Outcome of reading a request body. */
 export type BodyResult =
   | { readonly kind: "ok"; readonly body: Uint8Array | null }
   | { readonly kind: "too-large" }
+  /** The app's host-memory account could not take the body's next bytes. */
+  | { readonly kind: "no-memory" }
   | { readonly kind: "aborted" };
 
 /**
@@ -23,15 +26,28 @@ const INITIAL_BUFFER_BYTES = 16 * 1024;
  * neuters it when the callback returns) and never buffering more than
  * `limitBytes`: a declared Content-Length over the limit is refused without
  * allocating for it, and a chunked body is refused as soon as it crosses the
- * limit. Must be called synchronously inside the uWS handler.
+ * limit. Every byte of buffer is reserved in `memory` (the app's host
+ * memory account) before it is allocated; the caller releases the
+ * reservation once the body is gone. Must be called synchronously inside
+ * the uWS handler.
  */
-export function readBody(writer: ResponseWriter, contentLength: number | undefined, limitBytes: number): Promise<BodyResult> {
+export function readBody(
+  writer: ResponseWriter,
+  contentLength: number | undefined,
+  limitBytes: number,
+  memory: HostMemoryReservation,
+): Promise<BodyResult> {
   return new Promise<BodyResult>((resolve) => {
     const declaredTooLarge = contentLength !== undefined && contentLength > limitBytes;
     // Never allocate from the client's word alone: a declared length only
     // caps the growth; the buffer grows with the bytes that actually came.
     const capacityLimit = Math.min(limitBytes, contentLength ?? limitBytes);
-    let buffer: Uint8Array | null = declaredTooLarge ? null : new Uint8Array(Math.min(capacityLimit, INITIAL_BUFFER_BYTES));
+    const initialBytes = Math.min(capacityLimit, INITIAL_BUFFER_BYTES);
+    let buffer: Uint8Array | null = declaredTooLarge || !memory.grow(initialBytes) ? null : new Uint8Array(initialBytes);
+    if (buffer === null && !declaredTooLarge) {
+      resolve({ kind: "no-memory" });
+      return;
+    }
     let size = 0;
     let discarded = 0;
     let settled = false;
@@ -73,7 +89,12 @@ export function readBody(writer: ResponseWriter, contentLength: number | undefin
       }
       if (size + incoming.byteLength > buffer.byteLength) {
         const needed = size + incoming.byteLength;
-        const grown = new Uint8Array(Math.max(needed, Math.min(capacityLimit, buffer.byteLength * 2)));
+        const capacity = Math.max(needed, Math.min(capacityLimit, buffer.byteLength * 2));
+        if (!memory.grow(capacity - buffer.byteLength)) {
+          settle({ kind: "no-memory" });
+          return;
+        }
+        const grown = new Uint8Array(capacity);
         grown.set(buffer.subarray(0, size));
         buffer = grown;
       }

@@ -100,6 +100,7 @@ async function start(config: RunConfig, port: number, listenNow: boolean, demote
       appName: entryName,
       fetch: (request, signal) => appHost.fetch(request, signal),
       mapStack: (stack) => appHost.bundle.mapStack(stack),
+      hostMemory: appHost.hostMemory,
     },
     refuseWith: () => (failedCatastrophically ? "restarting" : undefined),
   });

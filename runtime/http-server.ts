@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { isSandboxError, type CancelSignal, type SandboxRequest, type SandboxResponse } from "../sandbox/index.js";
+import { HostMemoryBudget, isSandboxError, type CancelSignal, type SandboxRequest, type SandboxResponse } from "../sandbox/index.js";
 import { readBody } from "./body-reader.js";
 import { BODY_TOO_LARGE, errorBody, INTERNAL_ERROR, replyForSandboxCode, type ErrorReply } from "./error-response.js";
 import { RuntimeError } from "./errors.js";
@@ -14,7 +14,12 @@ export interface RequestHandler {
   /** Rewrites bundle positions in an app stack to source positions. */
   mapStack(stack: string): string;
   readonly appName: string;
+  /** The app's host-memory account; request bodies being read are counted in it. Default: uncounted. */
+  readonly hostMemory?: HostMemoryBudget;
 }
+
+/** For handlers without an account of their own. */
+const UNCOUNTED = new HostMemoryBudget(Number.MAX_SAFE_INTEGER);
 
 export interface HttpServerOptions {
   readonly host: string;
@@ -178,9 +183,13 @@ export class HttpServer {
       this.#dispatch(writer, { id: requestId, method, url, headers, body: null });
       return;
     }
-    readBody(writer, contentLength, this.#options.bodyLimitBytes).then(
+    // The body's bytes stay counted until the answer is out (the isolate has its own copy by then).
+    const reservation = (this.#options.handler.hostMemory ?? UNCOUNTED).open();
+    writer.onFinish(() => reservation.releaseAll());
+    readBody(writer, contentLength, this.#options.bodyLimitBytes, reservation).then(
       (result) => {
         if (result.kind === "too-large") this.#replyError(writer, BODY_TOO_LARGE, requestId, true);
+        else if (result.kind === "no-memory") this.#replyError(writer, replyForSandboxCode("EDGE_SANDBOX_MEMORY_LIMIT"), requestId, true);
         else if (result.kind === "ok") this.#dispatch(writer, { id: requestId, method, url, headers, body: result.body });
       },
       (error: unknown) => this.#fail(writer, requestId, error),

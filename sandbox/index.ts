@@ -2,6 +2,7 @@ export { AppIsolate } from "./app-isolate.js";
 export type { AppIsolateOptions, AppIsolateStats, SandboxLogEntry, SandboxRequest } from "./app-isolate.js";
 export { BootThrottle } from "./boot-throttle.js";
 export { EntryScheduler } from "./entry-scheduler.js";
+export { HostMemoryBudget, HostMemoryReservation } from "./host-memory.js";
 export { InlinePolicy } from "./inline-policy.js";
 export { SANDBOX_ERRORS, SandboxError, isSandboxError } from "./errors.js";
 export type { SandboxErrorCode, SandboxErrorDetails } from "./errors.js";

@@ -283,3 +283,37 @@ test("isolation: the per-process RSS backstop recycles the largest isolate", asy
     t.true(procStatusBytes(server.frontEndPid, "VmRSS") < 400 * 1024 * 1024);
   });
 });
+
+const echoLengthApp = `
+export default {
+  async fetch(request: Request) {
+    return new Response(String((await request.arrayBuffer()).byteLength));
+  },
+};
+`;
+
+test("isolation: request bodies being read count against the app's host memory (its memory limit)", async (t) => {
+  await withApp(t, echoLengthApp, ["--memory-mb", "16"], async (server) => {
+    const mb = 1024 * 1024;
+    // Upload A: 10 MB declared, 9 MB sent, then held open.
+    const first = connect(server.port, "127.0.0.1");
+    first.on("error", () => undefined);
+    await new Promise<void>((resolve) => first.once("connect", () => resolve()));
+    let firstAnswer = "";
+    first.on("data", (chunk: Buffer) => (firstAnswer += chunk.toString("latin1")));
+    first.write(`POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: ${10 * mb}\r\n\r\n`);
+    await new Promise<void>((resolve) => first.write(Buffer.alloc(9 * mb, 1), () => resolve()));
+    // A plain request behind it is answered once the front end has read what was sent.
+    t.is(await (await fetch(server.url, { method: "POST", body: "x" })).text(), "1");
+    // Upload B needs 10 MB more: over the app's 16 MB account while A holds 9-10 MB.
+    const second = await fetch(server.url, { method: "POST", body: Buffer.alloc(10 * mb, 2) }).then(errorOf, (error: unknown) => String(error));
+    t.is(second, "503 memory_limit");
+    // A finishes and is answered in full.
+    const answered = new Promise<void>((resolve) => first.on("data", () => firstAnswer.includes("\r\n\r\n") && resolve()));
+    first.write(Buffer.alloc(mb, 1));
+    await answered;
+    t.regex(firstAnswer, /^HTTP\/1\.1 200 OK/);
+    t.regex(firstAnswer, /\r\n\r\n10485760$/);
+    first.destroy();
+  });
+});
