@@ -1,5 +1,6 @@
 import { STATUS_CODES } from "node:http";
-import { HOST_MANAGED_RESPONSE_HEADERS, type CancelSignal } from "../sandbox/index.js";
+import { HOST_MANAGED_RESPONSE_HEADERS, type CancelSignal, type SandboxBodyStream } from "../sandbox/index.js";
+import { pumpBody } from "./body-pump.js";
 import type { HttpResponse } from "./uws.js";
 
 /** Bodies up to this size go out in one `end`; larger ones stream with backpressure. */
@@ -80,18 +81,21 @@ export class ResponseWriter implements CancelSignal {
     status: number,
     statusText: string,
     headers: readonly string[],
-    body: Uint8Array | string | null,
+    body: Uint8Array | string | SandboxBodyStream | null,
     options: { closeConnection?: boolean; omitBody?: boolean } = {},
   ): void {
-    if (this.#state !== "open") return;
+    if (this.#state !== "open") {
+      if (isBodyStream(body)) body.cancel();
+      return;
+    }
+    if (isBodyStream(body)) {
+      this.#writePulled(status, statusText, headers, body, options);
+      return;
+    }
     const res = this.#res;
     const bytes = typeof body === "string" && body.length > SMALL_BODY_BYTES / 3 ? Buffer.from(body) : body;
     res.cork(() => {
-      res.writeStatus(`${status} ${statusText || STATUS_CODES[status] || ""}`);
-      for (let i = 0; i + 1 < headers.length; i += 2) {
-        const name = headers[i] as string;
-        if (!HOST_MANAGED_RESPONSE_HEADERS.has(name.toLowerCase())) res.writeHeader(name, headers[i + 1] as string);
-      }
+      this.#writeHead(status, statusText, headers);
       if (status === 204 || status === 304) {
         // No body and, per RFC 9110, no Content-Length for these statuses.
         // (uWS writes no Content-Length only when called without arguments.)
@@ -112,6 +116,40 @@ export class ResponseWriter implements CancelSignal {
       }
       this.#stream(bytes);
     });
+  }
+
+  /** A body pulled from the isolate chunk by chunk as the client reads (see pumpBody). */
+  #writePulled(
+    status: number,
+    statusText: string,
+    headers: readonly string[],
+    body: SandboxBodyStream,
+    options: { closeConnection?: boolean; omitBody?: boolean },
+  ): void {
+    const res = this.#res;
+    this.onAbort(() => body.cancel());
+    res.cork(() => {
+      this.#writeHead(status, statusText, headers);
+      if (options.omitBody === true || status === 204 || status === 304) {
+        body.cancel();
+        if (body.length === undefined) res.endWithoutBody(undefined, options.closeConnection ?? false);
+        else res.endWithoutBody(body.length, options.closeConnection ?? false);
+        this.#done();
+        return;
+      }
+      const owner = { isOpen: (): boolean => this.#state === "open", done: () => this.#done(), cut: () => this.close() };
+      pumpBody(res, body, owner, options.closeConnection ?? false);
+    });
+  }
+
+  /** Status line and headers; framing and hop-by-hop headers are skipped whatever their case. */
+  #writeHead(status: number, statusText: string, headers: readonly string[]): void {
+    const res = this.#res;
+    res.writeStatus(`${status} ${statusText || STATUS_CODES[status] || ""}`);
+    for (let i = 0; i + 1 < headers.length; i += 2) {
+      const name = headers[i] as string;
+      if (!HOST_MANAGED_RESPONSE_HEADERS.has(name.toLowerCase())) res.writeHeader(name, headers[i + 1] as string);
+    }
   }
 
   /** Send `bytes` as fast as the client reads, and no faster. */
@@ -150,4 +188,8 @@ export class ResponseWriter implements CancelSignal {
     this.#res.close();
     this.#abort();
   }
+}
+
+function isBodyStream(body: Uint8Array | string | SandboxBodyStream | null): body is SandboxBodyStream {
+  return body !== null && typeof body === "object" && !(body instanceof Uint8Array);
 }

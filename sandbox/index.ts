@@ -11,5 +11,6 @@ export { DEFAULT_SANDBOX_LIMITS } from "./limits.js";
 export type { SandboxLimits } from "./limits.js";
 export { HOST_MANAGED_RESPONSE_HEADERS } from "./wire-response.js";
 export type { SandboxResponse } from "./wire-response.js";
+export type { SandboxBodyStream } from "./pulled-body.js";
 export type { CancelSignal } from "./cancel-signal.js";
 export type { InlineEntryGuard } from "./inline-entry-guard.js";

@@ -21,6 +21,8 @@ export class RequestRecord {
   #settled = false;
   #dropped = false;
   #waitUntilDone = false;
+  /** A pulled response body is still being read from the isolate. */
+  #bodyOpen = false;
   #cpuBudgetNs: bigint;
   #cpuUsedNs = 0n;
   #subrequests = 0;
@@ -99,17 +101,37 @@ export class RequestRecord {
   #settle(): boolean {
     if (this.#settled) return false;
     this.#settled = true;
-    if (this.#waitUntilDone) this.drop();
-    else if (!this.#dropped) {
-      this.#waitUntilTimer = setTimeout(() => this.drop(), this.#waitUntilLimitMs);
-    }
+    this.#afterResponse();
     return true;
+  }
+
+  /**
+   * The response is out (or the app's part of it is): drop the request once
+   * its waitUntil work is done, or past the waitUntil limit. While a pulled
+   * body is still streaming the request lives on: the body's pulls run in
+   * it, paced by the client, within its CPU budget.
+   */
+  #afterResponse(): void {
+    if (!this.#settled || this.#bodyOpen || this.#dropped) return;
+    if (this.#waitUntilDone) this.drop();
+    else this.#waitUntilTimer ??= setTimeout(() => this.drop(), this.#waitUntilLimitMs);
   }
 
   /** The prelude reports every waitUntil promise settled. */
   markWaitUntilDone(): void {
     this.#waitUntilDone = true;
-    if (this.#settled) this.drop();
+    this.#afterResponse();
+  }
+
+  /** A pulled response body starts: keep the request until closeBody(). Call before succeed(). */
+  openBody(): void {
+    this.#bodyOpen = true;
+  }
+
+  /** The pulled response body ended, failed or was cancelled. */
+  closeBody(): void {
+    this.#bodyOpen = false;
+    this.#afterResponse();
   }
 
   /** Release everything this request holds. Idempotent. */

@@ -1,3 +1,4 @@
+import type { SandboxBodyStream } from "./pulled-body.js";
 import { SandboxError } from "./errors.js";
 import type { FlatHeaders, WireBody } from "./prelude/protocol.js";
 
@@ -8,7 +9,7 @@ export interface SandboxResponse {
   /** Flat name/value list; names lower-case, set-cookie entries separate. */
   readonly headers: FlatHeaders;
   /** Bytes, or the string the app built the response from (encode as UTF-8). */
-  readonly body: Uint8Array | string | null;
+  readonly body: Uint8Array | string | SandboxBodyStream | null;
 }
 
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;

@@ -10,6 +10,7 @@ import { deliverDigestResult } from "./crypto.js";
 import { DOMException } from "./dom-exception.js";
 import { deliverFetchError, deliverFetchResult } from "./fetch.js";
 import { host } from "./host.js";
+import { cancelOutgoing, isPulledBody, pullOutgoing, startOutgoing } from "./outgoing-body.js";
 import { getOwnPropertyDescriptor, getPrototypeOf, RangeErrorPrototype, typedArrayByteLength } from "./intrinsics.js";
 import { APP_GLOBAL, type Dispatch, type FlatHeaders, type HandlerFailure, type InitFailure } from "./protocol.js";
 import { reportException } from "./report-exception.js";
@@ -164,7 +165,12 @@ function sendResult(requestId: string, state: RequestState, result: unknown): vo
   }
   // The body leaves the isolate: like the network, this consumes it.
   if (parts.source !== null) takeBody(result as Response);
-  host.respond(requestId, parts.status, parts.statusText, parts.headers, toWireBody(parts.source), answer(requestId, state));
+  if (isPulledBody(parts.source)) {
+    const length = startOutgoing(requestId, parts.source);
+    host.respond(requestId, parts.status, parts.statusText, parts.headers, null, answer(requestId, state), length);
+    return;
+  }
+  host.respond(requestId, parts.status, parts.statusText, parts.headers, toWireBody(parts.source), answer(requestId, state), null);
 }
 
 function createContext(requestId: string, state: RequestState): object {
@@ -247,6 +253,12 @@ export const dispatch = function dispatch(kind: string, ...args: unknown[]): unk
         break;
       case "digest-result":
         deliverDigestResult(args[0] as number, args[1] as string, args[2] as ArrayBuffer | null);
+        break;
+      case "body-pull":
+        pullOutgoing(args[0] as string);
+        break;
+      case "body-cancel":
+        cancelOutgoing(args[0] as string);
         break;
       default:
         reportException(new TypeError(`edgehost prelude: unknown dispatch kind "${kind}"`), "");

@@ -105,3 +105,11 @@ export function typedArrayBuffer(view: ArrayBufferView): ArrayBuffer {
 export function typedArraySet(target: Uint8Array, source: Uint8Array): void {
   typedArraySetMethod(target, source);
 }
+
+const StringPrototype = String.prototype;
+/** `String.prototype.slice`, uncurried: cuts outgoing string bodies into chunks. */
+export const stringSlice = uncurryThis(StringPrototype.slice as (this: string, start?: number, end?: number) => string);
+/** `String.prototype.charCodeAt`, uncurried. */
+export const stringCharCodeAt = uncurryThis(StringPrototype.charCodeAt as (this: string, index: number) => number);
+/** `%TypedArray%.prototype.subarray`, uncurried (as a Uint8Array method). */
+export const uint8Subarray = uncurryThis(IntrinsicUint8Array.prototype.subarray as (this: Uint8Array, start?: number, end?: number) => Uint8Array);

@@ -110,8 +110,25 @@ export interface HostFunctions {
    * (ignored) The response to request `requestId`. `finished` is true when
    * no ctx.waitUntil work is pending: the request is over and no
    * waitUntilDone will follow (one host call instead of two on the hot path).
+   * `pulledLength` is null when `body` is the whole body; otherwise `body`
+   * is null and the host pulls the body (dispatch "body-pull", answered by
+   * bodyChunk), which has `pulledLength` bytes, or -1 if not known.
    */
-  respond(requestId: string, status: number, statusText: string, headers: FlatHeaders, body: WireBody, finished: boolean): void;
+  respond(
+    requestId: string,
+    status: number,
+    statusText: string,
+    headers: FlatHeaders,
+    body: WireBody,
+    finished: boolean,
+    pulledLength: number | null,
+  ): void;
+  /**
+   * (ignored) Answer to dispatch("body-pull", requestId): the next chunk of
+   * the response body (at most 1 MiB of bytes or 256 Ki characters), or
+   * null with `done` at its end.
+   */
+  bodyChunk(requestId: string, chunk: ArrayBuffer | string | null, done: boolean): void;
   /** (ignored) The handler of `requestId` failed. `stack` is the raw V8 stack (bundle positions). `finished` as for respond. */
   fail(requestId: string, code: HandlerFailure, name: string, message: string, stack: string, finished: boolean): void;
   /** (ignored) Every promise passed to ctx.waitUntil for `requestId` has settled (sent only if respond/fail said `finished: false`). */
@@ -141,6 +158,10 @@ export interface Dispatch {
   (kind: "timer", timerId: number): void;
   /** Outcome of digestStart `callId`: code "" and the digest, or a refusal and null. */
   (kind: "digest-result", callId: number, code: "" | HostCallRefusal, digest: ArrayBuffer | null): void;
+  /** The host is ready for the next chunk of `requestId`'s pulled response body. */
+  (kind: "body-pull", requestId: string): void;
+  /** The client is gone: drop `requestId`'s pulled response body. */
+  (kind: "body-cancel", requestId: string): void;
 }
 
 /** Names of the host functions, in the order the host installs them. */
@@ -150,6 +171,7 @@ export const HOST_FUNCTION_NAMES: ReadonlyArray<keyof HostFunctions> = [
   "digest",
   "digestStart",
   "respond",
+  "bodyChunk",
   "fail",
   "waitUntilDone",
   "fetchStart",

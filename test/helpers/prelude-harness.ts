@@ -101,6 +101,8 @@ export class PreludeHarness {
   readonly #outcomes = new Map<string, Waiter<Outcome>>();
   readonly #done = new Map<string, Waiter<void>>();
   readonly #timers = new Map<number, NodeJS.Timeout>();
+  /** Pulled response bodies being collected, by request id. */
+  readonly #pulling = new Map<string, { chunks: Buffer[]; done: (whole: ArrayBuffer) => void }>();
   readonly #logWaiters: Array<{ test: (line: LogLine) => boolean; resolve(line: LogLine): void }> = [];
   #nextRequest = 0;
   #disposed = false;
@@ -146,13 +148,28 @@ export class PreludeHarness {
         this.#dispatchInBackground("digest-result", callId, "", hash.buffer.slice(hash.byteOffset, hash.byteOffset + hash.byteLength));
       }, ignored),
       respond: new ivm.Callback(
-        (requestId: string, status: number, statusText: string, headers: FlatHeaders, body: WireBody, finished: boolean) => {
+        (requestId: string, status: number, statusText: string, headers: FlatHeaders, body: WireBody, finished: boolean, pulledLength: number | null) => {
           this.events.push({ requestId, event: "respond" });
-          this.#outcome(requestId).resolve({ kind: "respond", status, statusText, headers, body });
+          if (pulledLength === null) this.#outcome(requestId).resolve({ kind: "respond", status, statusText, headers, body });
+          else {
+            // A large body stays in the isolate: pull it as the host does, then report it whole.
+            this.#pulling.set(requestId, { chunks: [], done: (whole) => this.#outcome(requestId).resolve({ kind: "respond", status, statusText, headers, body: whole }) });
+            this.#dispatchInBackground("body-pull", requestId);
+          }
           if (finished) this.#finished(requestId);
         },
         ignored,
       ),
+      bodyChunk: new ivm.Callback((requestId: string, chunk: ArrayBuffer | string | null, done: boolean) => {
+        const pull = this.#pulling.get(requestId);
+        if (pull === undefined) return;
+        if (chunk !== null) pull.chunks.push(typeof chunk === "string" ? Buffer.from(chunk) : Buffer.from(chunk));
+        if (done) {
+          this.#pulling.delete(requestId);
+          const whole = Buffer.concat(pull.chunks);
+          pull.done(whole.buffer.slice(whole.byteOffset, whole.byteOffset + whole.byteLength) as ArrayBuffer);
+        } else this.#dispatchInBackground("body-pull", requestId);
+      }, ignored),
       fail: new ivm.Callback(
         (requestId: string, code: HandlerFailure, name: string, message: string, stack: string, finished: boolean) => {
           this.events.push({ requestId, event: "fail" });
