@@ -167,7 +167,7 @@ export class PreludeHarness {
         if (done) {
           this.#pulling.delete(requestId);
           const whole = Buffer.concat(pull.chunks);
-          pull.done(whole.buffer.slice(whole.byteOffset, whole.byteOffset + whole.byteLength) as ArrayBuffer);
+          pull.done(whole.buffer.slice(whole.byteOffset, whole.byteOffset + whole.byteLength));
         } else this.#dispatchInBackground("body-pull", requestId);
       }, ignored),
       fail: new ivm.Callback(
