@@ -134,6 +134,7 @@ export class AppHost {
       scheduler: options.scheduler,
       log: (entry) => this.#log(entry),
       onCatastrophicError: options.onCatastrophicError,
+      onThreadHeldAfterDispose: (heldMs) => this.#throttle.threadHeld(heldMs),
       inlineEntryThresholdMs: options.inlineEntryThresholdMs,
       hostMemory: this.#hostMemory,
       ...(options.inlineEntryGuard ? { inlineEntryGuard: options.inlineEntryGuard } : {}),

@@ -83,6 +83,12 @@ export interface AppIsolateOptions {
   /** V8 lost control of this isolate: the process must be replaced (DESIGN.md). */
   readonly onCatastrophicError: (message: string) => void;
   /**
+   * After a breach disposed the isolate, an entry that could not be
+   * interrupted kept its thread busy for `heldMs` more (CPU the app used
+   * past every budget); the owner may pace the app's next start by it.
+   */
+  readonly onThreadHeldAfterDispose?: (heldMs: number) => void;
+  /**
    * The app's account of host bytes (subrequest bodies, and request and
    * response bodies where the caller uses it). Pass one per app so it
    * survives isolate recycles; default: a new one of `limits.memoryLimitMb`.
@@ -163,6 +169,10 @@ export class AppIsolate implements HostCallHandlers {
       isCatastrophic: () => this.#catastrophic,
       onBreach: (owner, code, terminated) => this.#breach(owner, code, terminated),
       onInternalError: (error) => this.#internalError(error),
+      onHeldAfterStop: (heldMs) => {
+        this.#log("warn", "", `an entry kept running ${Math.round(heldMs)} ms after its isolate was disposed (an uninterruptible built-in); the app's next start waits for it`);
+        options.onThreadHeldAfterDispose?.(heldMs);
+      },
     });
     const hostMemory = options.hostMemory ?? new HostMemoryBudget(options.limits.memoryLimitMb * 1024 * 1024);
     this.#fetchBodyLimitBytes = Math.min(DEFAULT_SUBREQUEST_BODY_LIMIT_BYTES, hostMemory.limitBytes);

@@ -8,6 +8,12 @@ const RECYCLE_WINDOW_MS = 10_000;
 const BASE_DELAY_MS = 100;
 /** The longest delay between two boots. */
 const MAX_DELAY_MS = 30_000;
+/**
+ * CPU an app burned past every budget (an uninterruptible entry still
+ * running after its isolate was disposed) buys this many times as long
+ * without a new start: such an app gets at most about a fifth of a core.
+ */
+const HELD_PENALTY_FACTOR = 4;
 
 /**
  * Paces the cold starts of one app. A boot takes a scheduler slot and up to
@@ -50,6 +56,12 @@ export class BootThrottle {
   bootSucceeded(): void {
     this.#failures = 0;
     this.#lastFailure = undefined;
+  }
+
+  /** A disposed isolate's thread stayed busy `heldMs` after the breach (see HELD_PENALTY_FACTOR). */
+  threadHeld(heldMs: number, now: number = performance.now()): void {
+    if (!(heldMs > 0)) return;
+    this.#notBefore = Math.max(this.#notBefore, now + Math.min(MAX_DELAY_MS, heldMs * HELD_PENALTY_FACTOR));
   }
 
   /** The app's isolate was disposed by a limit breach. */

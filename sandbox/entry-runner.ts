@@ -34,6 +34,12 @@ export interface EntryRunnerOptions<Owner extends EntryOwner> {
    */
   readonly onBreach: (owner: Owner, code: EntryBreach, terminated: boolean) => void;
   readonly onInternalError: (error: unknown) => void;
+  /**
+   * Entries that were still running on isolated-vm's thread when the runner
+   * was stopped (disposal cannot interrupt some built-ins) kept that thread
+   * busy for `heldMs` more: told once they have all settled.
+   */
+  readonly onHeldAfterStop?: (heldMs: number) => void;
 }
 
 type Dispatch = ivm.Reference<(...args: unknown[]) => unknown>;
@@ -98,6 +104,8 @@ export class EntryRunner<Owner extends EntryOwner> {
   #inInlineEntry = false;
   #watchdog: NodeJS.Timeout | undefined;
   #stopped = false;
+  /** performance.now() at stop() if entries were still in flight then. */
+  #stoppedWithEntriesAt: number | undefined;
 
   constructor(options: EntryRunnerOptions<Owner>) {
     this.#options = options;
@@ -133,6 +141,7 @@ export class EntryRunner<Owner extends EntryOwner> {
   stop(): void {
     this.#stopped = true;
     this.#dispatch = undefined;
+    if (this.#inFlight.length > 0) this.#stoppedWithEntriesAt = performance.now();
     const queued = this.#queue;
     this.#queue = [];
     for (const entry of queued) entry.onDone?.();
@@ -273,7 +282,13 @@ export class EntryRunner<Owner extends EntryOwner> {
   #completePooled(entry: Entry<Owner>): void {
     const index = this.#inFlight.indexOf(entry);
     if (index !== -1) this.#inFlight.splice(index, 1);
-    if (this.#stopped || this.#inFlight.length > 0) return;
+    if (this.#inFlight.length > 0) return;
+    if (this.#stopped) {
+      const stoppedAt = this.#stoppedWithEntriesAt;
+      this.#stoppedWithEntriesAt = undefined;
+      if (stoppedAt !== undefined) this.#options.onHeldAfterStop?.(performance.now() - stoppedAt);
+      return;
+    }
     // Nothing in flight: give the slot back if someone waits for it (we
     // queue again behind them) or if there is nothing left to run.
     if (this.#queue.length === 0 || this.#options.scheduler.queued > 0) this.#releaseSlot();
