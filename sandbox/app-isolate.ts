@@ -112,6 +112,8 @@ export interface AppIsolateStats {
 const WALL_SWEEP_INTERVAL_MS = 25;
 /** See AppIsolateOptions.inlineEntryThresholdMs. */
 const DEFAULT_INLINE_ENTRY_THRESHOLD_MS = 1;
+/** See onHeldAfterStop: shorter holds are the disposal's own latency. */
+const HELD_AFTER_DISPOSE_NOTICE_MS = 10;
 /** Live timers one isolate may hold. */
 const MAX_TIMERS = 10_000;
 /** Console lines kept per request (and for top-level code). */
@@ -170,6 +172,8 @@ export class AppIsolate implements HostCallHandlers {
       onBreach: (owner, code, terminated) => this.#breach(owner, code, terminated),
       onInternalError: (error) => this.#internalError(error),
       onHeldAfterStop: (heldMs) => {
+        // Disposal itself takes a moment; only an entry that kept its thread clearly longer is worth a word.
+        if (heldMs < HELD_AFTER_DISPOSE_NOTICE_MS) return;
         this.#log("warn", "", `an entry kept running ${Math.round(heldMs)} ms after its isolate was disposed (an uninterruptible built-in); the app's next start waits for it`);
         options.onThreadHeldAfterDispose?.(heldMs);
       },
@@ -425,6 +429,8 @@ export class AppIsolate implements HostCallHandlers {
   respond(requestId: string, status: number, statusText: string, headers: FlatHeaders, body: WireBody, finished: boolean, pulledLength: unknown): void {
     const record = this.#requests.get(String(requestId));
     if (!record) return;
+    // Before succeed(): a request that is over with its response is dropped at once, without a waitUntil timer.
+    if (finished === true) record.markWaitUntilDone();
     if (!record.isSettled) {
       try {
         const response = validateWireResponse(status, statusText, headers, body, this.#options.limits.responseLimitBytes);
@@ -435,7 +441,6 @@ export class AppIsolate implements HostCallHandlers {
         record.fail(error as SandboxError);
       }
     }
-    if (finished === true) record.markWaitUntilDone();
   }
 
   /** A response body the host reads from the isolate a chunk at a time (see PulledBody). */

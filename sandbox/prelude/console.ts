@@ -1,5 +1,6 @@
 /** The `console` object: formats like Node and sends each line to the host log. */
 import { host } from "./host.js";
+import { clipString } from "./intrinsics.js";
 import { format, inspect } from "./inspect.js";
 import type { LogLevel } from "./protocol.js";
 import { currentRequestId } from "./request-context.js";
@@ -8,9 +9,13 @@ let groupIndent = "";
 const counts = new Map<string, number>();
 const timers = new Map<string, number>();
 
+/** The host keeps 16 Ki characters of a log line; more would only be copied to be cut. */
+const MAX_LOG_CHARS = 16_384;
+
 function emit(level: LogLevel, message: string): void {
-  const text = groupIndent === "" ? message : message.replace(/^/gm, groupIndent);
-  host.log(level, currentRequestId(), text);
+  const clipped = clipString(message, MAX_LOG_CHARS + 1);
+  const text = groupIndent === "" ? clipped : clipped.replace(/^/gm, groupIndent);
+  host.log(level, currentRequestId(), clipString(text, MAX_LOG_CHARS + 1));
 }
 
 function label(value: unknown): string {

@@ -8,10 +8,10 @@ import { AbortController } from "./abort.js";
 import { toWireBody, takeBody, type BodySource } from "./body.js";
 import { deliverDigestResult } from "./crypto.js";
 import { DOMException } from "./dom-exception.js";
-import { deliverFetchError, deliverFetchResult } from "./fetch.js";
+import { deliverFetchError, deliverFetchResult, headerChars } from "./fetch.js";
 import { host } from "./host.js";
 import { cancelOutgoing, isPulledBody, pullOutgoing, startOutgoing } from "./outgoing-body.js";
-import { getOwnPropertyDescriptor, getPrototypeOf, RangeErrorPrototype, typedArrayByteLength } from "./intrinsics.js";
+import { clipString, getOwnPropertyDescriptor, getPrototypeOf, RangeErrorPrototype, typedArrayByteLength } from "./intrinsics.js";
 import { APP_GLOBAL, type Dispatch, type FlatHeaders, type HandlerFailure, type InitFailure } from "./protocol.js";
 import { reportException } from "./report-exception.js";
 import { createIncomingRequest } from "./request.js";
@@ -79,7 +79,22 @@ function answer(requestId: string, state: RequestState): boolean {
   return true;
 }
 
+/** The host refuses response headers past 64 KiB (sandbox/wire-response.ts); refused here before they are copied. */
+const MAX_RESPONSE_HEADER_CHARS = 64 * 1024;
+
+/** What of an error's text goes to the host (which keeps 16 Ki characters of each, after dropping prelude frames). */
+const MAX_ERROR_TEXT_CHARS = 64 * 1024;
+
 function errorFields(error: unknown): { name: string; message: string; stack: string } {
+  const { name, message, stack } = rawErrorFields(error);
+  return {
+    name: clipString(name, MAX_ERROR_TEXT_CHARS),
+    message: clipString(message, MAX_ERROR_TEXT_CHARS),
+    stack: clipString(stack, MAX_ERROR_TEXT_CHARS),
+  };
+}
+
+function rawErrorFields(error: unknown): { name: string; message: string; stack: string } {
   if (error instanceof Error) {
     try {
       const stack = error.stack;
@@ -157,6 +172,10 @@ function sendResult(requestId: string, state: RequestState, result: unknown): vo
   }
   if (parts.bodyUsed) {
     sendFailure(requestId, state, "bad_response", new TypeError("The body of the Response returned by the 'fetch' handler has already been used"));
+    return;
+  }
+  if (headerChars(parts.headers) > MAX_RESPONSE_HEADER_CHARS) {
+    sendFailure(requestId, state, "bad_response", new TypeError(`The response headers are larger than ${MAX_RESPONSE_HEADER_CHARS} characters`));
     return;
   }
   if (isOverResponseLimit(parts.source)) {

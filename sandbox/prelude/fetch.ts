@@ -8,6 +8,7 @@
  * delivered as part of the request that started it.
  */
 import { addAbortAlgorithm } from "./abort.js";
+import { arrayBufferByteLength } from "./intrinsics.js";
 import { takeBody, toWireBytes } from "./body.js";
 import { DOMException } from "./dom-exception.js";
 import { host } from "./host.js";
@@ -21,6 +22,18 @@ interface PendingFetch {
   reject(reason: unknown): void;
   requestId: string;
   url: string;
+}
+
+/** The host's subrequest limits (sandbox/outbound-request.ts, outbound-fetch.ts), checked here first. */
+const MAX_URL_CHARS = 16_384;
+const MAX_HEADER_CHARS = 65_536;
+const MAX_BODY_BYTES = 32 * 1024 * 1024;
+
+/** Total characters of a flat header list (indexed: the array iterator can be patched). */
+export function headerChars(headers: FlatHeaders): number {
+  let chars = 0;
+  for (let i = 0; i < headers.length; i++) chars += (headers[i] as string).length;
+  return chars;
 }
 
 const pending = new Map<number, PendingFetch>();
@@ -40,7 +53,13 @@ export function fetch(input: Request | string | { toString(): string }, init?: R
   if (!parts.url.startsWith("http:") && !parts.url.startsWith("https:")) {
     return Promise.reject(new TypeError(`Fetch API cannot load: ${parts.url}`));
   }
+  // The host refuses these too; refusing here saves copying them onto its event loop.
+  if (parts.url.length > MAX_URL_CHARS) return Promise.reject(new TypeError(`fetch: URL longer than ${MAX_URL_CHARS} characters`));
+  if (headerChars(parts.headers) > MAX_HEADER_CHARS) return Promise.reject(new TypeError(`fetch: headers larger than ${MAX_HEADER_CHARS} characters`));
   const body = parts.source === null ? null : toWireBytes(takeBody(request));
+  if (body !== null && arrayBufferByteLength(body) > MAX_BODY_BYTES) {
+    return Promise.reject(new TypeError(`fetch: request body larger than ${MAX_BODY_BYTES} bytes`));
+  }
   const callId = ++lastCallId;
   const requestId = currentRequestId();
   return new Promise<Response>((resolve, reject) => {

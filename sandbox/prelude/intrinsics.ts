@@ -113,3 +113,12 @@ export const stringSlice = uncurryThis(StringPrototype.slice as (this: string, s
 export const stringCharCodeAt = uncurryThis(StringPrototype.charCodeAt as (this: string, index: number) => number);
 /** `%TypedArray%.prototype.subarray`, uncurried (as a Uint8Array method). */
 export const uint8Subarray = uncurryThis(IntrinsicUint8Array.prototype.subarray as (this: Uint8Array, start?: number, end?: number) => Uint8Array);
+
+/**
+ * `text` cut to `maxChars` UTF-16 units. Strings handed to the host are
+ * copied on its event loop, so text the host would cut anyway (log lines,
+ * error messages) is cut here first, with the intrinsic slice.
+ */
+export function clipString(text: string, maxChars: number): string {
+  return text.length > maxChars ? stringSlice(text, 0, maxChars) : text;
+}
