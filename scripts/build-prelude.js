@@ -96,6 +96,31 @@ const fastSearchParamsIterator = {
   },
 };
 
+/**
+ * streams: web-streams-polyfill's byte streams "transfer" ArrayBuffers with
+ * ArrayBuffer.prototype.transfer when V8 has it, else with the global
+ * structuredClone and a transfer list, chosen on first use. Node 20's V8 has
+ * no transfer, and the global structuredClone is whatever the tenant left
+ * there: use transfer when V8 has it and otherwise keep the buffer (the
+ * polyfill's own fallback). The prelude also reads the polyfill's
+ * `_disturbed` field (streams.ts isStreamDisturbed). Both patterns are
+ * matched exactly, so a polyfill update that changes them fails the build.
+ */
+const streamsPolyfill = {
+  name: "streams-polyfill",
+  setup(pluginBuild) {
+    pluginBuild.onLoad({ filter: /[\\/]web-streams-polyfill[\\/]dist[\\/]ponyfill\.js$/ }, async (args) => {
+      const source = await readFile(args.path, "utf8");
+      const transfer = `"function"==typeof e.transfer?e=>e.transfer():"function"==typeof structuredClone?e=>structuredClone(e,{transfer:[e]}):e=>e`;
+      const disturbed = "e._disturbed=!1";
+      const self = path.basename(fileURLToPath(import.meta.url));
+      if (!source.includes(transfer)) throw new Error(`${args.path}: the ArrayBuffer transfer code changed; update ${self}`);
+      if (!source.includes(disturbed)) throw new Error(`${args.path}: the _disturbed field is gone; update ${self} and sandbox/prelude/streams.ts`);
+      return { contents: source.replace(transfer, `"function"==typeof e.transfer?e=>e.transfer():e=>e`), loader: "js" };
+    });
+  },
+};
+
 /** Node built-ins must never end up in the isolate: fail the build if anything imports one. */
 const noNodeBuiltins = {
   name: "no-node-builtins",
@@ -116,7 +141,7 @@ const result = await build({
   target: "es2022",
   minify: true,
   legalComments: "none",
-  plugins: [whatwgUrlEncoding, lazyTr46, fastUrlParser, fastSearchParamsIterator, noNodeBuiltins],
+  plugins: [whatwgUrlEncoding, lazyTr46, fastUrlParser, fastSearchParamsIterator, streamsPolyfill, noNodeBuiltins],
   logLevel: "warning",
 });
 

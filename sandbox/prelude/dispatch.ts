@@ -6,6 +6,7 @@
  */
 import { AbortController } from "./abort.js";
 import { toWireBody, takeBody, type BodySource } from "./body.js";
+import { exactBuffer } from "./buffer-source.js";
 import { deliverDigestResult } from "./crypto.js";
 import { DOMException } from "./dom-exception.js";
 import { deliverFetchError, deliverFetchResult } from "./fetch.js";
@@ -16,6 +17,7 @@ import { reportException } from "./report-exception.js";
 import { createIncomingRequest } from "./request.js";
 import { enterRequest } from "./request-context.js";
 import { isResponse, type Response, responseParts } from "./response.js";
+import { BodyTooLargeError, collectStreamBody } from "./streams-collect.js";
 import { fireTimer } from "./timers.js";
 
 interface App {
@@ -156,6 +158,16 @@ function sendResult(requestId: string, state: RequestState, result: unknown): vo
   }
   if (parts.bodyUsed) {
     sendFailure(requestId, state, "bad_response", new TypeError("The body of the Response returned by the 'fetch' handler has already been used"));
+    return;
+  }
+  // streams: a stream body is read to its end here and sent as bytes (see collectStreamBody).
+  if (parts.stream !== null) {
+    collectStreamBody(parts.stream, responseLimitBytes).then(
+      (bytes) => {
+        if (!state.answered) host.respond(requestId, parts.status, parts.statusText, parts.headers, exactBuffer(bytes), answer(requestId, state));
+      },
+      (error: unknown) => sendFailure(requestId, state, error instanceof BodyTooLargeError ? "response_too_large" : "exception", error),
+    );
     return;
   }
   if (isOverResponseLimit(parts.source)) {

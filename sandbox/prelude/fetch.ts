@@ -9,12 +9,14 @@
  */
 import { addAbortAlgorithm } from "./abort.js";
 import { takeBody, toWireBytes } from "./body.js";
+import { exactBuffer } from "./buffer-source.js";
 import { DOMException } from "./dom-exception.js";
 import { host } from "./host.js";
 import type { FlatHeaders } from "./protocol.js";
-import { Request, type RequestInit, requestParts } from "./request.js";
+import { Request, type RequestInit, type RequestParts, requestParts } from "./request.js";
 import { currentRequestId, enterRequest } from "./request-context.js";
 import { createFetchedResponse, type Response } from "./response.js";
+import { readAllBytes } from "./streams-collect.js";
 
 interface PendingFetch {
   resolve(response: Response): void;
@@ -40,9 +42,18 @@ export function fetch(input: Request | string | { toString(): string }, init?: R
   if (!parts.url.startsWith("http:") && !parts.url.startsWith("https:")) {
     return Promise.reject(new TypeError(`Fetch API cannot load: ${parts.url}`));
   }
-  const body = parts.source === null ? null : toWireBytes(takeBody(request));
-  const callId = ++lastCallId;
   const requestId = currentRequestId();
+  // streams: a stream body is read whole before the fetch starts (outbound bodies are not streamed yet).
+  if (parts.stream !== null) {
+    return readAllBytes(parts.stream).then((bytes) => startFetch(parts, requestId, exactBuffer(bytes)));
+  }
+  return startFetch(parts, requestId, parts.source === null ? null : toWireBytes(takeBody(request)));
+}
+
+function startFetch(parts: RequestParts, requestId: string, body: ArrayBuffer | null): Promise<Response> {
+  const signal = parts.signal;
+  if (signal.aborted) return Promise.reject(signal.reason);
+  const callId = ++lastCallId;
   return new Promise<Response>((resolve, reject) => {
     pending.set(callId, { resolve, reject, requestId, url: parts.url });
     addAbortAlgorithm(signal, () => {
