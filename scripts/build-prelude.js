@@ -141,7 +141,7 @@ const result = await build({
   target: "es2022",
   minify: true,
   legalComments: "none",
-  plugins: [whatwgUrlEncoding, lazyTr46, fastUrlParser, fastSearchParamsIterator, streamsPolyfill, noNodeBuiltins],
+  plugins: [whatwgUrlEncoding, lazyTr46, fastUrlParser, fastSearchParamsIterator, noNodeBuiltins],
   logLevel: "warning",
 });
 
@@ -154,3 +154,33 @@ const script = `"use strict";(function(module,exports){${bundle}\nreturn module.
 await mkdir(path.dirname(outFile), { recursive: true });
 await writeFile(outFile, script);
 console.log(`prelude: ${path.relative(repoRoot, outFile)} (${(script.length / 1024).toFixed(1)} KiB)`);
+
+// streams: modules the prelude loads from the host on first use (see
+// sandbox/prelude/streams-lazy-module.ts), kept out of the prelude script so
+// that idle isolates do not hold their source. Each is a script whose
+// completion value is the module's exports; it declares no globals.
+const LAZY_MODULE_MARKER = "/*edgehost-lazy-module*/";
+const lazyModules = {
+  "web-streams-polyfill": 'module.exports = require("web-streams-polyfill");',
+  fflate: 'export { Deflate, Gunzip, Gzip, Inflate, Unzlib, Zlib } from "fflate/browser";',
+};
+for (const [name, contents] of Object.entries(lazyModules)) {
+  const lazy = await build({
+    stdin: { contents, resolveDir: repoRoot, loader: "js", sourcefile: `${name}-entry.js` },
+    bundle: true,
+    write: false,
+    platform: "neutral",
+    mainFields: ["main"],
+    format: "cjs",
+    target: "es2022",
+    minify: true,
+    legalComments: "none",
+    plugins: [streamsPolyfill, noNodeBuiltins],
+    logLevel: "warning",
+  });
+  const lazyScript = `${LAZY_MODULE_MARKER}(function(module,exports){${lazy.outputFiles[0].text}\nreturn module.exports;})({exports:{}},{});\n`;
+  const lazyFile = path.join(repoRoot, "dist", "sandbox", "prelude-lazy", `${name}.js`);
+  await mkdir(path.dirname(lazyFile), { recursive: true });
+  await writeFile(lazyFile, lazyScript);
+  console.log(`prelude: ${path.relative(repoRoot, lazyFile)} (${(lazyScript.length / 1024).toFixed(1)} KiB, loaded on first use)`);
+}

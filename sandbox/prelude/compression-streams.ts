@@ -16,6 +16,7 @@ import type * as Fflate from "fflate/browser";
 import { isBufferSource, viewBytes } from "./buffer-source.js";
 import { IntrinsicUint8Array, typedArrayBuffer, typedArrayByteLength, typedArrayByteOffset } from "./intrinsics.js";
 import { type ReadableStream, streamClasses, type WritableStream } from "./streams.js";
+import { loadLazyModule } from "./streams-lazy-module.js";
 
 /** The formats of the Compression Standard. */
 export type CompressionFormat = "gzip" | "deflate" | "deflate-raw";
@@ -31,9 +32,10 @@ export interface Codec {
   push(chunk: Uint8Array, final?: boolean): void;
 }
 
-// esbuild turns this require into a call of fflate's lazy module factory:
-// fflate builds its Huffman tables when evaluated, so only on first use.
-declare function require(id: "fflate/browser"): typeof Fflate;
+/** fflate's codecs, loaded from the host on first use (it also builds its Huffman tables then). */
+function fflate(): typeof Fflate {
+  return loadLazyModule<typeof Fflate>("fflate");
+}
 
 const EMPTY = new IntrinsicUint8Array(0);
 
@@ -46,14 +48,14 @@ function parseFormat(format: unknown, what: string): CompressionFormat {
 }
 
 function compressor(format: CompressionFormat): Codec {
-  const { Deflate, Gzip, Zlib } = require("fflate/browser");
+  const { Deflate, Gzip, Zlib } = fflate();
   if (format === "gzip") return new Gzip() as unknown as Codec;
   if (format === "deflate") return new Zlib() as unknown as Codec;
   return new Deflate() as unknown as Codec;
 }
 
 function decompressor(format: CompressionFormat): Codec {
-  const { Gunzip, Inflate, Unzlib } = require("fflate/browser");
+  const { Gunzip, Inflate, Unzlib } = fflate();
   if (format === "gzip") return new Gunzip() as unknown as Codec;
   if (format === "deflate") return new Unzlib() as unknown as Codec;
   return new Inflate() as unknown as Codec;

@@ -1,7 +1,8 @@
 /**
  * WHATWG Streams from web-streams-polyfill (its ES2018 ponyfill build, which
- * patches no globals), loaded on first use. The implementation is ~65 KB of
- * code: evaluating it at boot would cost every isolate, so the globals are
+ * patches no globals), loaded on first use from the host (streams-lazy-module.ts).
+ * The implementation is ~65 KB of code: holding and evaluating it at boot
+ * would cost every isolate, so the globals are
  * accessors that load it when first read and then replace themselves with
  * plain data properties (as URL does, see url.ts). The prelude itself loads
  * it only when a body is used as a stream.
@@ -15,6 +16,7 @@ import type * as Ponyfill from "web-streams-polyfill";
 // These modules define small classes only; what they need is loaded when one is constructed.
 import { CompressionStream, DecompressionStream } from "./compression-streams.js";
 import { registerInspectView } from "./inspect.js";
+import { loadLazyModule } from "./streams-lazy-module.js";
 import { registerPlatformClass } from "./structured-clone.js";
 import { TextDecoderStream, TextEncoderStream } from "./text-streams.js";
 
@@ -29,8 +31,6 @@ export type WritableStream<W = unknown> = Ponyfill.WritableStream<W>;
 /** A TransformStream of the prelude's implementation. */
 export type TransformStream<I = unknown, O = unknown> = Ponyfill.TransformStream<I, O>;
 
-// esbuild turns this require into a call of the bundled module's lazy factory.
-declare function require(id: "web-streams-polyfill"): StreamModule;
 
 /** Stream globals the polyfill provides, by name. */
 const POLYFILL_GLOBALS = [
@@ -88,7 +88,7 @@ export function restoreName(ctor: Function, name: string): void {
 /** The streams module, evaluating it (and capturing its operations) on the first call. */
 export function streamClasses(): StreamModule {
   if (loaded === null) {
-    const module = require("web-streams-polyfill");
+    const module = loadLazyModule<StreamModule>("web-streams-polyfill");
     const streamPrototype = module.ReadableStream.prototype;
     const readerPrototype = module.ReadableStreamDefaultReader.prototype;
     ops = {

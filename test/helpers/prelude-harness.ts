@@ -10,6 +10,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import ivm from "isolated-vm";
+import { lazyModuleSource } from "../../sandbox/prelude-lazy-modules.js";
 import type { FlatHeaders, HandlerFailure, LogLevel, WireBody } from "../../sandbox/prelude/protocol.js";
 
 /** dist/ is two levels above this compiled file (dist/test/helpers). */
@@ -186,6 +187,8 @@ export class PreludeHarness {
         clearTimeout(this.#timers.get(timerId));
         this.#timers.delete(timerId);
       }, ignored),
+      // streams: the production host's lazy module sources.
+      loadModule: new ivm.Callback((name: string) => lazyModuleSource(name)),
     };
     const names = Object.keys(host);
     await this.#context.evalClosure(
