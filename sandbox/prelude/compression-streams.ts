@@ -102,11 +102,12 @@ function codecStreams(codec: Codec, sliceBytes: number, what: string): { readabl
     if (error === undefined) write.resolve();
     else write.reject(error.reason);
   };
+  /** Errors `side` (the other side is already errored, or both are) and settles what waits. */
   const fail = (reason: unknown, side: "readable" | "writable" | "both"): void => {
     if (failure !== null) return;
     failure = { reason };
-    if (side !== "writable") writableController.error(reason);
-    if (side !== "readable") readableController.error(reason);
+    if (side !== "readable") writableController.error(reason);
+    if (side !== "writable") readableController.error(reason);
     settleWrite(failure);
     wakePull?.();
   };
