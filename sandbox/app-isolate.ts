@@ -464,6 +464,7 @@ export class AppIsolate implements HostCallHandlers {
         this.#pulledBodies.delete(id);
         record.closeBody();
       },
+      onFail: (error) => this.#log("warn", id, `response cut after its status was sent: ${error.message}`),
     });
     this.#pulledBodies.set(id, body);
     record.openBody();

@@ -1,5 +1,7 @@
 import { createHash, randomFillSync } from "node:crypto";
 import ivm from "isolated-vm";
+// streams: sources of lazily loaded prelude modules.
+import { lazyModuleSource } from "./prelude-lazy-modules.js";
 import {
   MAX_DIGEST_BYTES,
   MAX_RANDOM_BYTES,
@@ -121,6 +123,8 @@ export function createHostCallbacks(handlers: HostCallHandlers, onInternalError:
     digestStart: new ivm.Callback(guard(handlers.digestStart.bind(handlers)), ignored),
     randomBytes: new ivm.Callback(answer(randomBytesOrRefusal)),
     digest: new ivm.Callback(answer(digestOrRefusal)),
+    // streams: sources of lazily loaded prelude modules.
+    loadModule: new ivm.Callback(answer(lazyModuleSource)),
   };
 }
 

@@ -33,6 +33,8 @@ export interface PulledBodyOptions {
   readonly requestCancel: () => void;
   /** The body is over (ended, failed or cancelled): called once. */
   readonly onClose: () => void;
+  /** The body cannot be completed (not called for a cancel): the response is cut. */
+  readonly onFail: (error: SandboxError) => void;
 }
 
 /** The host side of a pulled response body; the isolate's bodyChunk calls go to deliver(). */
@@ -70,6 +72,11 @@ export class PulledBody implements SandboxBodyStream {
       }
       this.#close("ended");
       waiting.resolve(null);
+      return;
+    }
+    if (chunk === null && done === false) {
+      // The prelude's word that the app's body failed (its stream errored).
+      this.#fail(new SandboxError("EDGE_SANDBOX_APP_EXCEPTION", "the response body stream failed"), waiting);
       return;
     }
     let bytes: Uint8Array;
@@ -112,11 +119,13 @@ export class PulledBody implements SandboxBodyStream {
     const waiting = this.#waiting;
     this.#waiting = undefined;
     this.#close(error);
+    this.#options.onFail(error);
     waiting?.reject(error);
   }
 
   #fail(error: SandboxError, waiting: { reject(error: SandboxError): void }): void {
     this.#close(error);
+    this.#options.onFail(error);
     this.#options.requestCancel();
     waiting.reject(error);
   }

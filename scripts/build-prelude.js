@@ -96,6 +96,31 @@ const fastSearchParamsIterator = {
   },
 };
 
+/**
+ * streams: web-streams-polyfill's byte streams "transfer" ArrayBuffers with
+ * ArrayBuffer.prototype.transfer when V8 has it, else with the global
+ * structuredClone and a transfer list, chosen on first use. Node 20's V8 has
+ * no transfer, and the global structuredClone is whatever the tenant left
+ * there: use transfer when V8 has it and otherwise keep the buffer (the
+ * polyfill's own fallback). The prelude also reads the polyfill's
+ * `_disturbed` field (streams.ts isStreamDisturbed). Both patterns are
+ * matched exactly, so a polyfill update that changes them fails the build.
+ */
+const streamsPolyfill = {
+  name: "streams-polyfill",
+  setup(pluginBuild) {
+    pluginBuild.onLoad({ filter: /[\\/]web-streams-polyfill[\\/]dist[\\/]ponyfill\.js$/ }, async (args) => {
+      const source = await readFile(args.path, "utf8");
+      const transfer = `"function"==typeof e.transfer?e=>e.transfer():"function"==typeof structuredClone?e=>structuredClone(e,{transfer:[e]}):e=>e`;
+      const disturbed = "e._disturbed=!1";
+      const self = path.basename(fileURLToPath(import.meta.url));
+      if (!source.includes(transfer)) throw new Error(`${args.path}: the ArrayBuffer transfer code changed; update ${self}`);
+      if (!source.includes(disturbed)) throw new Error(`${args.path}: the _disturbed field is gone; update ${self} and sandbox/prelude/streams.ts`);
+      return { contents: source.replace(transfer, `"function"==typeof e.transfer?e=>e.transfer():e=>e`), loader: "js" };
+    });
+  },
+};
+
 /** Node built-ins must never end up in the isolate: fail the build if anything imports one. */
 const noNodeBuiltins = {
   name: "no-node-builtins",
@@ -129,3 +154,33 @@ const script = `"use strict";(function(module,exports){${bundle}\nreturn module.
 await mkdir(path.dirname(outFile), { recursive: true });
 await writeFile(outFile, script);
 console.log(`prelude: ${path.relative(repoRoot, outFile)} (${(script.length / 1024).toFixed(1)} KiB)`);
+
+// streams: modules the prelude loads from the host on first use (see
+// sandbox/prelude/streams-lazy-module.ts), kept out of the prelude script so
+// that idle isolates do not hold their source. Each is a script whose
+// completion value is the module's exports; it declares no globals.
+const LAZY_MODULE_MARKER = "/*edgehost-lazy-module*/";
+const lazyModules = {
+  "web-streams-polyfill": 'module.exports = require("web-streams-polyfill");',
+  fflate: 'export { Deflate, Gunzip, Gzip, Inflate, Unzlib, Zlib } from "fflate/browser";',
+};
+for (const [name, contents] of Object.entries(lazyModules)) {
+  const lazy = await build({
+    stdin: { contents, resolveDir: repoRoot, loader: "js", sourcefile: `${name}-entry.js` },
+    bundle: true,
+    write: false,
+    platform: "neutral",
+    mainFields: ["main"],
+    format: "cjs",
+    target: "es2022",
+    minify: true,
+    legalComments: "none",
+    plugins: [streamsPolyfill, noNodeBuiltins],
+    logLevel: "warning",
+  });
+  const lazyScript = `${LAZY_MODULE_MARKER}(function(module,exports){${lazy.outputFiles[0].text}\nreturn module.exports;})({exports:{}},{});\n`;
+  const lazyFile = path.join(repoRoot, "dist", "sandbox", "prelude-lazy", `${name}.js`);
+  await mkdir(path.dirname(lazyFile), { recursive: true });
+  await writeFile(lazyFile, lazyScript);
+  console.log(`prelude: ${path.relative(repoRoot, lazyFile)} (${(lazyScript.length / 1024).toFixed(1)} KiB, loaded on first use)`);
+}

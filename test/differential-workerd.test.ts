@@ -1,5 +1,6 @@
 import anyTest, { type TestFn } from "ava";
 import { join } from "node:path";
+import { gzipSync } from "node:zlib";
 import { REPO_ROOT, startEdgehost, type RunningEdgehost } from "./helpers/edgehost-process.js";
 import { startWorkerd, type RunningWorkerd } from "./helpers/workerd.js";
 
@@ -15,6 +16,7 @@ const APPS = {
   hello: join(REPO_ROOT, "examples/hello/app.ts"),
   json: join(REPO_ROOT, "examples/json/app.ts"),
   differential: join(REPO_ROOT, "test/fixtures/differential/app.ts"),
+  streams: join(REPO_ROOT, "test/fixtures/differential-streams/app.ts"),
 } as const;
 type AppName = keyof typeof APPS;
 
@@ -148,3 +150,13 @@ test(sameResponse, "differential", "/redirect/absolute");
 test(sameResponse, "differential", "/cookies");
 test(sameResponse, "differential", "/bytes");
 test(sameResponse, "differential", "/no/such/route");
+
+// streams: stream bodies, compression round trips and text streams.
+const streamsText = "Streams on the edge: ".repeat(200) + "é☃𝄞";
+test.serial(sameResponse, "streams", "/stream");
+test.serial(sameResponse, "streams", "/round-trip/gzip", { method: "POST", body: streamsText });
+test.serial(sameResponse, "streams", "/round-trip/deflate", { method: "POST", body: streamsText });
+test.serial(sameResponse, "streams", "/round-trip/deflate-raw", { method: "POST", body: streamsText });
+test.serial(sameResponse, "streams", "/gunzip", { method: "POST", body: new Uint8Array(gzipSync(Buffer.from(streamsText))) });
+test.serial(sameResponse, "streams", "/text-streams", { method: "POST", body: streamsText });
+test.serial(sameResponse, "streams", "/body-used", { method: "POST", body: "some bytes" });

@@ -91,3 +91,109 @@ test("pulled body: a slow client holds one chunk on the host, not a copy of the 
     t.is(await (await fetch(server.url)).text(), "small");
   });
 });
+
+const streamingApp = `
+let release: (() => void) | undefined;
+const encoder = new TextEncoder();
+export default {
+  fetch(request: Request) {
+    const path = new URL(request.url).pathname;
+    if (path === "/release") {
+      release?.();
+      return new Response("released");
+    }
+    if (path === "/events") {
+      const body = new ReadableStream({
+        start(controller) {
+          controller.enqueue(encoder.encode("data: one\\n\\n"));
+          release = () => {
+            controller.enqueue(encoder.encode("data: two\\n\\n"));
+            controller.close();
+          };
+        },
+        cancel() {
+          console.log("stream cancelled by the client");
+        },
+      });
+      return new Response(body, { headers: { "content-type": "text/event-stream" } });
+    }
+    if (path === "/endless") {
+      return new Response(new ReadableStream({ pull(controller) { controller.enqueue(new Uint8Array(1024 * 1024)); } }));
+    }
+    return new Response("small");
+  },
+};
+`;
+
+/** GET `url` and hand back the response's chunks as they arrive. */
+function streamingGet(url: string): Promise<{ status: number | undefined; headers: Record<string, unknown>; next(): Promise<string | null>; destroy(): void }> {
+  return new Promise((resolve, reject) => {
+    const request = httpRequest(url, (response) => {
+      // Chunks as they came, null for the end, until someone asks for them.
+      const chunks: Array<string | null> = [];
+      const waiting: Array<(chunk: string | null) => void> = [];
+      const push = (chunk: string | null): void => {
+        const waiter = waiting.shift();
+        if (waiter) waiter(chunk);
+        else chunks.push(chunk);
+      };
+      response.setEncoding("utf8");
+      response.on("data", (chunk: string) => push(chunk));
+      response.on("end", () => push(null));
+      response.on("error", () => push(null));
+      resolve({
+        status: response.statusCode,
+        headers: response.headers,
+        next: () => (chunks.length > 0 ? Promise.resolve(chunks.shift() ?? null) : new Promise((resolveChunk) => waiting.push(resolveChunk))),
+        destroy: () => request.destroy(),
+      });
+    });
+    request.on("error", reject);
+    request.end();
+  });
+}
+
+test("pulled body: a stream response reaches the client as the app produces it (Server-Sent Events)", async (t) => {
+  await withApp(t, streamingApp, [], async (server) => {
+    const events = await streamingGet(`${server.url}/events`);
+    t.is(events.status, 200);
+    t.is(events.headers["content-type"], "text/event-stream");
+    t.is(events.headers["transfer-encoding"], "chunked");
+    // The second event exists only once /release is asked for: the first must arrive before that.
+    t.is(await events.next(), "data: one\n\n");
+    t.is(await (await fetch(`${server.url}/release`)).text(), "released");
+    t.is(await events.next(), "data: two\n\n");
+    t.is(await events.next(), null);
+  });
+});
+
+test("pulled body: a client that leaves mid-stream cancels the app's stream", async (t) => {
+  await withApp(t, streamingApp, [], async (server) => {
+    const events = await streamingGet(`${server.url}/events`);
+    t.is(await events.next(), "data: one\n\n");
+    events.destroy();
+    await server.waitForOutput(/stream cancelled by the client/);
+    t.is(await (await fetch(server.url)).text(), "small");
+  });
+});
+
+test("pulled body: a stream past the response size limit is cut off, and the server goes on", async (t) => {
+  await withApp(t, streamingApp, ["--cpu-ms", "5000"], async (server) => {
+    const response = await fetch(`${server.url}/endless`);
+    t.is(response.status, 200, response.status === 200 ? "" : await response.text());
+    let received = 0;
+    const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+    const outcome = await (async () => {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) return "ended";
+        received += value.byteLength;
+      }
+    })().catch(() => "cut");
+    t.is(outcome, "cut");
+    t.true(received <= 128 * 1024 * 1024, `received ${received} bytes`);
+    t.true(received >= 100 * 1024 * 1024, `received only ${received} bytes`);
+    await server.waitForOutput(/response cut after its status was sent: response body exceeds the limit of 134217728 bytes/);
+    t.is(await (await fetch(server.url)).text(), "small");
+  });
+});

@@ -1,37 +1,48 @@
 /**
  * The Fetch Standard's Body mixin, as a base class of Request and Response.
- * A body is held whole (a string or bytes): there are no streams yet, so
- * `body` is a minimal one-chunk stream object that exists so that
- * `new Response(request.body)` and `fetch(url, { body: request.body })` pass a
- * body through. Each Body owns its bytes exclusively (inputs are copied,
- * clones copy), so readers can hand out the buffer itself.
+ * A body is held whole (a string or bytes) or is a ReadableStream. Whole
+ * bodies stay whole on the hot path: no stream exists until someone reads
+ * `body`, which then turns the source into a one-chunk byte stream that
+ * becomes the body from then on. Each Body owns its bytes exclusively
+ * (inputs are copied, clones copy), so readers can hand out the buffer itself.
  */
 import { copyBytes, exactBuffer, isBufferSource } from "./buffer-source.js";
-import { IntrinsicUint8Array } from "./intrinsics.js";
+import { IntrinsicUint8Array, typedArrayByteLength } from "./intrinsics.js";
 import { decodeMultipart, encodeMultipart, FormData, multipartBoundary } from "./form-data.js";
 import type { Headers } from "./headers.js";
 import type { WireBody } from "./protocol.js";
+import { acquireReader, isReadableStream, isStreamDisturbed, isStreamLocked, type ReadableStream, readChunk, streamClasses } from "./streams.js";
+import { readAllBytes } from "./streams-collect.js";
 import { isURLSearchParams, urlClasses } from "./url.js";
 import { utf8DecodeStripBOM, utf8Encode } from "./utf8.js";
 
 /** A body held whole: strings stay strings until someone needs bytes. */
 export type BodySource = string | Uint8Array;
 
-/** What "extract a body" yields: the bytes or text and the content type it implies. */
+/** What "extract a body" yields: the bytes or text (or else the stream) and the content type it implies. */
 export interface ExtractedBody {
-  source: BodySource;
+  source: BodySource | null;
+  /** The body's stream when it is a stream body (source is null then). */
+  stream: ReadableStream | null;
   contentType: string | null;
 }
 
 /** What Request and Response accept as a body. */
-export type BodyInit = string | ArrayBuffer | ArrayBufferView | FormData | BodyStream | { toString(): string };
+export type BodyInit = string | ArrayBuffer | ArrayBufferView | FormData | ReadableStream | { toString(): string };
 
 /** Accessors for Request/Response; assigned in the static blocks. */
 export let bodySource: (target: Body) => BodySource | null;
 export let setBodySource: (target: Body, source: BodySource | null) => void;
+/** The Fetch Standard's bodyUsed: a whole body was consumed, or the body's stream is disturbed. */
 export let isBodyUsed: (target: Body) => boolean;
 /** Marks the body used and returns its source (the spec's "consume" without the reading). */
 export let takeBody: (target: Body) => BodySource | null;
+/** The body's stream if the body is (now) a stream, else null. */
+export let bodyStream: (target: Body) => ReadableStream | null;
+/** Makes `stream` the body (replacing any whole source). */
+export let setBodyStream: (target: Body, stream: ReadableStream) => void;
+/** True if the body is not null (whole or a stream). */
+export let hasBody: (target: Body) => boolean;
 
 function bodyUsedError(): TypeError {
   return new TypeError("Body has already been used. It can only be read once; use tee() first if you need to read it twice.");
@@ -39,20 +50,20 @@ function bodyUsedError(): TypeError {
 
 /** The spec's "extract a body" for the inputs supported here. */
 export function extractBody(init: BodyInit): ExtractedBody {
-  if (typeof init === "string") return { source: init, contentType: "text/plain;charset=UTF-8" };
-  if (isBufferSource(init)) return { source: copyBytes(init), contentType: null };
-  if (init instanceof BodyStream) {
-    const source = takeBody(streamOwner(init));
-    return { source: source ?? new IntrinsicUint8Array(0), contentType: null };
+  if (typeof init === "string") return { source: init, stream: null, contentType: "text/plain;charset=UTF-8" };
+  if (isBufferSource(init)) return { source: copyBytes(init), stream: null, contentType: null };
+  if (isReadableStream(init)) {
+    if (isStreamLocked(init) || isStreamDisturbed(init)) throw new TypeError("The body stream is locked or has already been read");
+    return { source: null, stream: init, contentType: null };
   }
   if (init instanceof FormData) {
     const { body, contentType } = encodeMultipart(init);
-    return { source: body, contentType };
+    return { source: body, stream: null, contentType };
   }
   if (isURLSearchParams(init)) {
-    return { source: init.toString(), contentType: "application/x-www-form-urlencoded;charset=UTF-8" };
+    return { source: init.toString(), stream: null, contentType: "application/x-www-form-urlencoded;charset=UTF-8" };
   }
-  return { source: String(init), contentType: "text/plain;charset=UTF-8" };
+  return { source: String(init), stream: null, contentType: "text/plain;charset=UTF-8" };
 }
 
 /** The body as it leaves the isolate (see protocol.ts WireBody). */
@@ -72,40 +83,90 @@ export function cloneSource(source: BodySource | null): BodySource | null {
   return source === null || typeof source === "string" ? source : copyBytes(source);
 }
 
+/** Sets the extracted body on `target`: its whole source or its stream. */
+export function setExtractedBody(target: Body, extracted: ExtractedBody): void {
+  if (extracted.stream !== null) setBodyStream(target, extracted.stream);
+  else setBodySource(target, extracted.source);
+}
+
+/**
+ * Copies the body of `from` into `to` for clone(): a whole source is copied;
+ * a stream body is teed, `from` keeping one branch and `to` getting the other.
+ */
+export function cloneBodyInto(from: Body, to: Body): void {
+  const stream = bodyStream(from);
+  if (stream === null) {
+    setBodySource(to, cloneSource(bodySource(from)));
+    return;
+  }
+  const [mine, theirs] = stream.tee();
+  setBodyStream(from, mine);
+  setBodyStream(to, theirs);
+}
+
+/** A one-chunk byte stream over a whole body, encoding a string only when first pulled. */
+function wholeBodyStream(source: BodySource): ReadableStream<Uint8Array> {
+  return new (streamClasses().ReadableStream)({
+    type: "bytes",
+    pull(controller) {
+      const bytes = typeof source === "string" ? utf8Encode(source) : source;
+      if (typedArrayByteLength(bytes) > 0) controller.enqueue(bytes);
+      controller.close();
+    },
+  });
+}
+
+/** The body stream of an already consumed whole body: empty, locked and disturbed, as reading would leave it. */
+function consumedBodyStream(): ReadableStream<Uint8Array> {
+  const stream = wholeBodyStream("");
+  readChunk(acquireReader(stream)).then(undefined, () => undefined);
+  return stream;
+}
+
 /** Shared by Request and Response: the body and its readers. */
 export abstract class Body {
   #source: BodySource | null = null;
   #used = false;
-  #stream: BodyStream | null = null;
+  #stream: ReadableStream | null = null;
 
   static {
     bodySource = (target) => target.#source;
     setBodySource = (target, source) => {
       target.#source = source;
+      target.#stream = null;
     };
-    isBodyUsed = (target) => target.#used;
+    isBodyUsed = (target) => target.#used || (target.#stream !== null && isStreamDisturbed(target.#stream));
     takeBody = (target) => {
       if (target.#used) throw bodyUsedError();
       target.#used = true;
       return target.#source;
     };
+    bodyStream = (target) => target.#stream;
+    setBodyStream = (target, stream) => {
+      target.#source = null;
+      target.#stream = stream;
+    };
+    hasBody = (target) => target.#source !== null || target.#stream !== null;
   }
 
   abstract get headers(): Headers;
 
-  /** The body as a one-chunk stream, or null when there is none. */
-  get body(): BodyStream | null {
-    if (this.#source === null) return null;
-    if (this.#stream === null) this.#stream = newBodyStream(this);
-    return this.#stream;
+  /** The body as a ReadableStream (made on first read from a whole body), or null when there is none. */
+  get body(): ReadableStream<Uint8Array> | null {
+    if (this.#stream === null) {
+      if (this.#source === null) return null;
+      this.#stream = this.#used ? consumedBodyStream() : wholeBodyStream(this.#source);
+      this.#source = null;
+    }
+    return this.#stream as ReadableStream<Uint8Array>;
   }
 
   get bodyUsed(): boolean {
-    return this.#used;
+    return isBodyUsed(this);
   }
 
   async arrayBuffer(): Promise<ArrayBuffer> {
-    return exactBuffer(this.#consumeBytes());
+    return exactBuffer(await this.#consumeBytes());
   }
 
   async bytes(): Promise<Uint8Array> {
@@ -113,6 +174,7 @@ export abstract class Body {
   }
 
   async text(): Promise<string> {
+    if (this.#stream !== null) return utf8DecodeStripBOM(await this.#consumeBytes());
     const source = takeBody(this);
     if (source === null) return "";
     if (typeof source === "string") return source.charCodeAt(0) === 0xfeff ? source.slice(1) : source;
@@ -140,81 +202,15 @@ export abstract class Body {
     throw new TypeError(`Failed to parse body as FormData: unsupported content type "${contentType}"`);
   }
 
-  #consumeBytes(): Uint8Array {
+  /** The spec's "consume body": a whole body directly, a stream body by reading it to the end. */
+  async #consumeBytes(): Promise<Uint8Array> {
+    const stream = this.#stream;
+    if (stream !== null) {
+      if (isStreamLocked(stream) || isStreamDisturbed(stream)) throw bodyUsedError();
+      return readAllBytes(stream);
+    }
     const source = takeBody(this);
     if (source === null) return new IntrinsicUint8Array(0);
     return typeof source === "string" ? utf8Encode(source) : source;
   }
 }
-
-/** Accessors between BodyStream and Body; assigned in the static block. */
-let newBodyStream: (owner: Body) => BodyStream;
-let streamOwner: (stream: BodyStream) => Body;
-
-/**
- * A minimal stand-in for ReadableStream over a whole body: a reader that
- * yields the body as one chunk, async iteration and cancel. Not constructible
- * by tenants.
- */
-export class BodyStream {
-  readonly #owner: Body;
-  #locked = false;
-
-  static {
-    newBodyStream = (owner) => new BodyStream(STREAM_KEY, owner);
-    streamOwner = (stream) => stream.#owner;
-  }
-
-  constructor(key: unknown, owner: Body) {
-    if (key !== STREAM_KEY) throw new TypeError("Illegal constructor");
-    this.#owner = owner;
-  }
-
-  get locked(): boolean {
-    return this.#locked;
-  }
-
-  getReader(): { read(): Promise<{ done: boolean; value: Uint8Array | undefined }>; releaseLock(): void; cancel(): Promise<void>; closed: Promise<void> } {
-    if (this.#locked) throw new TypeError("ReadableStream is locked");
-    this.#locked = true;
-    let done = false;
-    const owner = this.#owner;
-    return {
-      read: async () => {
-        if (done) return { done: true, value: undefined };
-        done = true;
-        const source = takeBody(owner);
-        const bytes = source === null ? new IntrinsicUint8Array(0) : typeof source === "string" ? utf8Encode(source) : source;
-        return bytes.length === 0 ? { done: true, value: undefined } : { done: false, value: bytes };
-      },
-      releaseLock: () => {
-        this.#locked = false;
-      },
-      cancel: async () => {
-        done = true;
-        if (!isBodyUsed(owner)) takeBody(owner);
-      },
-      closed: Promise.resolve(),
-    };
-  }
-
-  async cancel(): Promise<void> {
-    if (this.#locked) throw new TypeError("ReadableStream is locked");
-    if (!isBodyUsed(this.#owner)) takeBody(this.#owner);
-  }
-
-  async *[Symbol.asyncIterator](): AsyncGenerator<Uint8Array, void, undefined> {
-    const reader = this.getReader();
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done || value === undefined) return;
-      yield value;
-    }
-  }
-
-  get [Symbol.toStringTag](): string {
-    return "ReadableStream";
-  }
-}
-
-const STREAM_KEY = Symbol("BodyStream");

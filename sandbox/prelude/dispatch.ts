@@ -10,7 +10,7 @@ import { deliverDigestResult } from "./crypto.js";
 import { DOMException } from "./dom-exception.js";
 import { deliverFetchError, deliverFetchResult, headerChars } from "./fetch.js";
 import { host } from "./host.js";
-import { cancelOutgoing, isPulledBody, pullOutgoing, startOutgoing } from "./outgoing-body.js";
+import { cancelOutgoing, isPulledBody, pullOutgoing, startOutgoing, startOutgoingStream } from "./outgoing-body.js";
 import { clipString, getOwnPropertyDescriptor, getPrototypeOf, RangeErrorPrototype, typedArrayByteLength } from "./intrinsics.js";
 import { APP_GLOBAL, type Dispatch, type FlatHeaders, type HandlerFailure, type InitFailure } from "./protocol.js";
 import { reportException } from "./report-exception.js";
@@ -176,6 +176,12 @@ function sendResult(requestId: string, state: RequestState, result: unknown): vo
   }
   if (headerChars(parts.headers) > MAX_RESPONSE_HEADER_CHARS) {
     sendFailure(requestId, state, "bad_response", new TypeError(`The response headers are larger than ${MAX_RESPONSE_HEADER_CHARS} characters`));
+    return;
+  }
+  // streams: the host pulls a stream body chunk by chunk, as the client reads it (outgoing-body.ts).
+  if (parts.stream !== null) {
+    startOutgoingStream(requestId, parts.stream);
+    host.respond(requestId, parts.status, parts.statusText, parts.headers, null, answer(requestId, state), -1);
     return;
   }
   if (isOverResponseLimit(parts.source)) {

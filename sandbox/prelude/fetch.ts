@@ -10,12 +10,14 @@
 import { addAbortAlgorithm } from "./abort.js";
 import { arrayBufferByteLength } from "./intrinsics.js";
 import { takeBody, toWireBytes } from "./body.js";
+import { exactBuffer } from "./buffer-source.js";
 import { DOMException } from "./dom-exception.js";
 import { host } from "./host.js";
 import type { FlatHeaders } from "./protocol.js";
-import { Request, type RequestInit, requestParts } from "./request.js";
+import { Request, type RequestInit, type RequestParts, requestParts } from "./request.js";
 import { currentRequestId, enterRequest } from "./request-context.js";
 import { createFetchedResponse, type Response } from "./response.js";
+import { readAllBytes } from "./streams-collect.js";
 
 interface PendingFetch {
   resolve(response: Response): void;
@@ -56,12 +58,21 @@ export function fetch(input: Request | string | { toString(): string }, init?: R
   // The host refuses these too; refusing here saves copying them onto its event loop.
   if (parts.url.length > MAX_URL_CHARS) return Promise.reject(new TypeError(`fetch: URL longer than ${MAX_URL_CHARS} characters`));
   if (headerChars(parts.headers) > MAX_HEADER_CHARS) return Promise.reject(new TypeError(`fetch: headers larger than ${MAX_HEADER_CHARS} characters`));
-  const body = parts.source === null ? null : toWireBytes(takeBody(request));
+  const requestId = currentRequestId();
+  // streams: a stream body is read whole before the fetch starts (outbound bodies are not streamed yet).
+  if (parts.stream !== null) {
+    return readAllBytes(parts.stream, MAX_BODY_BYTES).then((bytes) => startFetch(parts, requestId, exactBuffer(bytes)));
+  }
+  return startFetch(parts, requestId, parts.source === null ? null : toWireBytes(takeBody(request)));
+}
+
+function startFetch(parts: RequestParts, requestId: string, body: ArrayBuffer | null): Promise<Response> {
   if (body !== null && arrayBufferByteLength(body) > MAX_BODY_BYTES) {
     return Promise.reject(new TypeError(`fetch: request body larger than ${MAX_BODY_BYTES} bytes`));
   }
+  const signal = parts.signal;
+  if (signal.aborted) return Promise.reject(signal.reason);
   const callId = ++lastCallId;
-  const requestId = currentRequestId();
   return new Promise<Response>((resolve, reject) => {
     pending.set(callId, { resolve, reject, requestId, url: parts.url });
     addAbortAlgorithm(signal, () => {

@@ -5,7 +5,6 @@
  */
 import { AbortController, AbortSignal } from "./abort.js";
 import { atob, btoa } from "./base64.js";
-import { BodyStream } from "./body.js";
 import { createConsole } from "./console.js";
 import { createCrypto, Crypto, SubtleCrypto } from "./crypto.js";
 import { DOMException } from "./dom-exception.js";
@@ -20,6 +19,8 @@ import { registerPlatformClass, structuredClone } from "./structured-clone.js";
 import { TextDecoder, TextEncoder } from "./text-encoding.js";
 import { clearInterval, clearTimeout, queueMicrotask, setInterval, setTimeout } from "./timers.js";
 import { installLazyUrlGlobals } from "./url.js";
+// streams: ReadableStream and friends are accessors that load the implementation on first use.
+import { installLazyStreamGlobals } from "./streams.js";
 
 /** Globals removed before tenant code runs: WebAssembly memory escapes the heap limit; shared memory enables timing attacks and Atomics.wait blocks the thread. */
 const REMOVED_GLOBALS = ["WebAssembly", "SharedArrayBuffer", "Atomics"];
@@ -75,7 +76,6 @@ export function installGlobals(): void {
     restoreName(value, name);
     descriptors[name] = valueOf(value);
   }
-  restoreName(BodyStream, "ReadableStream");
   restoreName(Navigator, "Navigator");
   descriptors["console"] = valueOf(createConsole());
   descriptors["crypto"] = valueOf(createCrypto());
@@ -83,10 +83,11 @@ export function installGlobals(): void {
   descriptors["self"] = valueOf(global);
   Object.defineProperties(global, descriptors);
   installLazyUrlGlobals(global);
+  installLazyStreamGlobals(global);
 
   for (const name of REMOVED_GLOBALS) Reflect.deleteProperty(global, name);
 
-  for (const ctor of [AbortController, AbortSignal, BodyStream, Crypto, Event, EventTarget, FormData, Headers, Request, Response, SubtleCrypto, TextDecoder, TextEncoder]) {
+  for (const ctor of [AbortController, AbortSignal, Crypto, Event, EventTarget, FormData, Headers, Request, Response, SubtleCrypto, TextDecoder, TextEncoder]) {
     registerPlatformClass(ctor);
   }
   registerInspectView(Headers, (value) => Object.fromEntries(value as Headers));

@@ -145,7 +145,20 @@ export interface HostFunctions {
   timerStart(timerId: number, requestId: string, delayMs: number): void;
   /** (ignored) Cancel timer `timerId`. */
   timerClear(timerId: number): void;
+  /**
+   * (sync) streams: the source of lazily loaded prelude module `name` (one
+   * of {@link LAZY_MODULE_NAMES}): a script starting with
+   * {@link LAZY_MODULE_MARKER} whose completion value is the module's
+   * exports. Anything else (unknown name, host failure) answers a refusal.
+   * Kept out of the prelude script so that idle isolates do not hold it.
+   */
+  loadModule(name: string): string | HostCallRefusal;
 }
+
+/** streams: modules the prelude loads through loadModule on first use. */
+export const LAZY_MODULE_NAMES = ["web-streams-polyfill", "fflate"] as const;
+/** streams: the first characters of every lazy module source. */
+export const LAZY_MODULE_MARKER = "/*edgehost-lazy-module*/";
 
 /** Entries into the isolate. Each returns synchronously. */
 export interface Dispatch {
@@ -178,6 +191,8 @@ export const HOST_FUNCTION_NAMES: ReadonlyArray<keyof HostFunctions> = [
   "fetchAbort",
   "timerStart",
   "timerClear",
+  // streams: lazily loaded prelude modules.
+  "loadModule",
 ];
 
 /** Global names used only during boot. */

@@ -1,8 +1,9 @@
-/** Request per the Fetch Standard (bodies held whole; see body.ts). */
+/** Request per the Fetch Standard (bodies whole or streams; see body.ts). */
 import { AbortSignal, createAbortSignal } from "./abort.js";
-import { Body, type BodyInit, type BodySource, bodySource, cloneSource, extractBody, isBodyUsed, setBodySource, takeBody } from "./body.js";
+import { Body, type BodyInit, type BodySource, bodySource, bodyStream, cloneBodyInto, extractBody, hasBody, isBodyUsed, setBodySource, setBodyStream, setExtractedBody, takeBody } from "./body.js";
 import { appendHeaderUnchecked, flattenHeaders, Headers, type HeadersInit, headersFromFlat, headersGuard, setHeadersGuard } from "./headers.js";
 import type { FlatHeaders } from "./protocol.js";
+import { isStreamLocked, type ReadableStream, streamClasses } from "./streams.js";
 import { parseAbsoluteUrl } from "./url.js";
 
 /** Options of the Request constructor (and of fetch). */
@@ -12,6 +13,8 @@ export interface RequestInit {
   body?: BodyInit | null;
   redirect?: RequestRedirect;
   signal?: AbortSignal | null;
+  /** Required ("half") when `body` is a ReadableStream. */
+  duplex?: "half";
   cf?: unknown;
 }
 
@@ -24,6 +27,8 @@ export interface RequestParts {
   url: string;
   headers: FlatHeaders;
   source: BodySource | null;
+  /** The body's stream when the body is a stream (source is null then). */
+  stream: ReadableStream | null;
   redirect: RequestRedirect;
   signal: AbortSignal;
 }
@@ -63,6 +68,7 @@ export class Request extends Body {
       url: request.#url,
       headers: flattenHeaders(request.#headers),
       source: bodySource(request),
+      stream: bodyStream(request),
       redirect: request.#redirect,
       signal: request.#signal,
     });
@@ -102,19 +108,28 @@ export class Request extends Body {
 
     const initBody = options.body;
     const hasInitBody = initBody !== undefined && initBody !== null;
-    const inputHasBody = inputRequest !== null && bodySource(inputRequest) !== null;
+    const inputHasBody = inputRequest !== null && hasBody(inputRequest);
     if ((hasInitBody || (inputHasBody && initBody === undefined)) && (this.#method === "GET" || this.#method === "HEAD")) {
       throw new TypeError("Request with GET/HEAD method cannot have body.");
     }
     if (hasInitBody) {
       const extracted = extractBody(initBody);
-      setBodySource(this, extracted.source);
+      if (extracted.stream !== null && options.duplex !== "half") {
+        throw new TypeError("Request: the duplex option must be \"half\" when the body is a ReadableStream");
+      }
+      setExtractedBody(this, extracted);
       if (extracted.contentType !== null && !this.#headers.has("content-type")) {
         appendHeaderUnchecked(this.#headers, "content-type", extracted.contentType);
       }
     } else if (inputHasBody && initBody === undefined) {
       // The input's body moves to the new request; the input counts as used.
-      setBodySource(this, takeBody(inputRequest));
+      const inputStream = bodyStream(inputRequest);
+      if (inputStream === null) setBodySource(this, takeBody(inputRequest));
+      else {
+        if (isBodyUsed(inputRequest) || isStreamLocked(inputStream)) throw new TypeError("Request: the input request's body has already been used");
+        // The Fetch Standard's "proxy": the new request reads the input's stream through an identity transform.
+        setBodyStream(this, inputStream.pipeThrough(new (streamClasses().TransformStream)<Uint8Array, Uint8Array>()));
+      }
     }
   }
 
@@ -151,8 +166,13 @@ export class Request extends Body {
     return "";
   }
 
+  get duplex(): "half" {
+    return "half";
+  }
+
   clone(): Request {
-    if (isBodyUsed(this)) throw new TypeError("Request.clone: body has already been used");
+    const stream = bodyStream(this);
+    if (isBodyUsed(this) || (stream !== null && isStreamLocked(stream))) throw new TypeError("Request.clone: body has already been used");
     const copy = new Request(INTERNAL as unknown as string);
     copy.#method = this.#method;
     copy.#url = this.#url;
@@ -161,7 +181,7 @@ export class Request extends Body {
     copy.#signal = AbortSignal.any([this.#signal]);
     copy.#redirect = this.#redirect;
     copy.#cf = this.#cf;
-    setBodySource(copy, cloneSource(bodySource(this)));
+    cloneBodyInto(this, copy);
     return copy;
   }
 

@@ -1,8 +1,9 @@
-/** Response per the Fetch Standard (bodies held whole; see body.ts). */
-import { Body, type BodyInit, type BodySource, bodySource, cloneSource, extractBody, isBodyUsed, setBodySource } from "./body.js";
+/** Response per the Fetch Standard (bodies whole or streams; see body.ts). */
+import { Body, type BodyInit, type BodySource, bodySource, bodyStream, cloneBodyInto, extractBody, isBodyUsed, setBodySource, setExtractedBody } from "./body.js";
 import { appendHeaderUnchecked, flattenHeaders, Headers, type HeadersInit, headersFromFlat, setHeadersGuard } from "./headers.js";
 import { IntrinsicUint8Array } from "./intrinsics.js";
 import type { FlatHeaders } from "./protocol.js";
+import { isStreamLocked, type ReadableStream } from "./streams.js";
 import { parseAbsoluteUrl } from "./url.js";
 
 /** Options of the Response constructor. */
@@ -21,6 +22,8 @@ export interface ResponseParts {
   statusText: string;
   headers: FlatHeaders;
   source: BodySource | null;
+  /** The body's stream when the body is a stream (source is null then). */
+  stream: ReadableStream | null;
   type: ResponseType;
   bodyUsed: boolean;
 }
@@ -57,6 +60,7 @@ export class Response extends Body {
       statusText: response.#statusText,
       headers: flattenHeaders(response.#headers),
       source: bodySource(response),
+      stream: bodyStream(response),
       type: response.#type,
       bodyUsed: isBodyUsed(response),
     });
@@ -96,7 +100,7 @@ export class Response extends Body {
         throw new TypeError(`Response with null body status ${this.#status} cannot have a body`);
       }
       const extracted = extractBody(body);
-      setBodySource(this, extracted.source);
+      setExtractedBody(this, extracted);
       if (extracted.contentType !== null && !this.#headers.has("content-type")) {
         appendHeaderUnchecked(this.#headers, "content-type", extracted.contentType);
       }
@@ -166,7 +170,8 @@ export class Response extends Body {
   }
 
   clone(): Response {
-    if (isBodyUsed(this)) throw new TypeError("Response.clone: body has already been used");
+    const stream = bodyStream(this);
+    if (isBodyUsed(this) || (stream !== null && isStreamLocked(stream))) throw new TypeError("Response.clone: body has already been used");
     const copy = new Response(null);
     copy.#status = this.#status;
     copy.#statusText = this.#statusText;
@@ -175,7 +180,7 @@ export class Response extends Body {
     copy.#type = this.#type;
     copy.#url = this.#url;
     copy.#redirected = this.#redirected;
-    setBodySource(copy, cloneSource(bodySource(this)));
+    cloneBodyInto(this, copy);
     return copy;
   }
 

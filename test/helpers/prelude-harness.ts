@@ -10,6 +10,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import ivm from "isolated-vm";
+import { lazyModuleSource } from "../../sandbox/prelude-lazy-modules.js";
 import type { FlatHeaders, HandlerFailure, LogLevel, WireBody } from "../../sandbox/prelude/protocol.js";
 
 /** dist/ is two levels above this compiled file (dist/test/helpers). */
@@ -26,7 +27,12 @@ export function preludeScript(): string {
 
 /** What the prelude answered for one request. */
 export type Outcome =
-  | { kind: "respond"; status: number; statusText: string; headers: FlatHeaders; body: WireBody }
+  /**
+   * `bodyFailed` is set when a pulled body did not complete: "error" when
+   * the prelude said the body failed, "limit" past the harness's pull cap
+   * (PULL_LIMIT_BYTES; the real host cuts at the response limit).
+   */
+  | { kind: "respond"; status: number; statusText: string; headers: FlatHeaders; body: WireBody; bodyFailed?: "error" | "limit" }
   | { kind: "fail"; code: HandlerFailure; name: string; message: string; stack: string };
 
 /** One console line the prelude sent to the host. */
@@ -83,6 +89,9 @@ function waiter<T>(): Waiter<T> {
 }
 
 /** One isolate with the prelude and an app loaded. */
+/** A pulled body longer than this stops the harness's pulls (the host's real cut is the response limit). */
+const PULL_LIMIT_BYTES = 8 * 1024 * 1024;
+
 export class PreludeHarness {
   readonly logs: LogLine[] = [];
   readonly fetchCalls: FetchCall[] = [];
@@ -102,7 +111,7 @@ export class PreludeHarness {
   readonly #done = new Map<string, Waiter<void>>();
   readonly #timers = new Map<number, NodeJS.Timeout>();
   /** Pulled response bodies being collected, by request id. */
-  readonly #pulling = new Map<string, { chunks: Buffer[]; done: (whole: ArrayBuffer) => void }>();
+  readonly #pulling = new Map<string, { chunks: Buffer[]; bytes: number; done: (whole: ArrayBuffer, bodyFailed?: "error" | "limit") => void }>();
   readonly #logWaiters: Array<{ test: (line: LogLine) => boolean; resolve(line: LogLine): void }> = [];
   #nextRequest = 0;
   #disposed = false;
@@ -153,7 +162,12 @@ export class PreludeHarness {
           if (pulledLength === null) this.#outcome(requestId).resolve({ kind: "respond", status, statusText, headers, body });
           else {
             // A large body stays in the isolate: pull it as the host does, then report it whole.
-            this.#pulling.set(requestId, { chunks: [], done: (whole) => this.#outcome(requestId).resolve({ kind: "respond", status, statusText, headers, body: whole }) });
+            this.#pulling.set(requestId, {
+              chunks: [],
+              bytes: 0,
+              done: (whole, bodyFailed) =>
+                this.#outcome(requestId).resolve({ kind: "respond", status, statusText, headers, body: whole, ...(bodyFailed ? { bodyFailed } : {}) }),
+            });
             this.#dispatchInBackground("body-pull", requestId);
           }
           if (finished) this.#finished(requestId);
@@ -163,11 +177,17 @@ export class PreludeHarness {
       bodyChunk: new ivm.Callback((requestId: string, chunk: ArrayBuffer | string | null, done: boolean) => {
         const pull = this.#pulling.get(requestId);
         if (pull === undefined) return;
-        if (chunk !== null) pull.chunks.push(typeof chunk === "string" ? Buffer.from(chunk) : Buffer.from(chunk));
-        if (done) {
+        if (chunk !== null) {
+          const bytes = typeof chunk === "string" ? Buffer.from(chunk) : Buffer.from(chunk);
+          pull.chunks.push(bytes);
+          pull.bytes += bytes.byteLength;
+        }
+        const failed = chunk === null && !done ? "error" : pull.bytes > PULL_LIMIT_BYTES ? "limit" : undefined;
+        if (done || failed !== undefined) {
           this.#pulling.delete(requestId);
+          if (failed === "limit") this.#dispatchInBackground("body-cancel", requestId);
           const whole = Buffer.concat(pull.chunks);
-          pull.done(whole.buffer.slice(whole.byteOffset, whole.byteOffset + whole.byteLength));
+          pull.done(whole.buffer.slice(whole.byteOffset, whole.byteOffset + whole.byteLength), failed);
         } else this.#dispatchInBackground("body-pull", requestId);
       }, ignored),
       fail: new ivm.Callback(
@@ -203,6 +223,8 @@ export class PreludeHarness {
         clearTimeout(this.#timers.get(timerId));
         this.#timers.delete(timerId);
       }, ignored),
+      // streams: the production host's lazy module sources.
+      loadModule: new ivm.Callback((name: string) => lazyModuleSource(name)),
     };
     const names = Object.keys(host);
     await this.#context.evalClosure(

@@ -1,0 +1,24 @@
+/**
+ * Loads a module the host keeps out of the prelude script (see
+ * protocol.ts loadModule): the host hands over its trusted source, which is
+ * evaluated here once. `eval` is captured when the prelude loads, before
+ * tenant code can replace it.
+ */
+import { host } from "./host.js";
+import { LAZY_MODULE_MARKER, type LAZY_MODULE_NAMES } from "./protocol.js";
+
+const indirectEval = globalThis.eval;
+const startsWith = String.prototype.startsWith;
+const loaded = new Map<string, unknown>();
+
+/** The exports of lazy module `name`, evaluating it on the first call; throws if the host cannot provide it. */
+export function loadLazyModule<T>(name: (typeof LAZY_MODULE_NAMES)[number]): T {
+  if (loaded.has(name)) return loaded.get(name) as T;
+  const source = host.loadModule(name);
+  if (typeof source !== "string" || !Reflect.apply(startsWith, source, [LAZY_MODULE_MARKER])) {
+    throw new TypeError(`edgehost prelude: module ${name} is not available (${String(source)})`);
+  }
+  const exports = indirectEval(source) as T;
+  loaded.set(name, exports);
+  return exports;
+}
