@@ -1,14 +1,18 @@
 /**
  * The Fetch Standard's Body mixin, as a base class of Request and Response.
- * A body is held whole (a string or bytes): there are no streams yet, so
+ * A body is held whole (a string or bytes; Blob and FormData bodies become
+ * bytes when extracted): there are no streams yet, so
  * `body` is a minimal one-chunk stream object that exists so that
  * `new Response(request.body)` and `fetch(url, { body: request.body })` pass a
  * body through. Each Body owns its bytes exclusively (inputs are copied,
  * clones copy), so readers can hand out the buffer itself.
  */
+import { type Blob, blobBytes, createBlob, isBlob, normaliseBlobType } from "./blob.js";
 import { copyBytes, exactBuffer, isBufferSource } from "./buffer-source.js";
 import { IntrinsicUint8Array } from "./intrinsics.js";
-import { decodeMultipart, encodeMultipart, FormData, multipartBoundary } from "./form-data.js";
+import { FormData } from "./form-data.js";
+import { encodeMultipart } from "./multipart-encode.js";
+import { multipartBoundary, parseMultipart } from "./multipart-parse.js";
 import type { Headers } from "./headers.js";
 import type { WireBody } from "./protocol.js";
 import { isURLSearchParams, urlClasses } from "./url.js";
@@ -24,7 +28,7 @@ export interface ExtractedBody {
 }
 
 /** What Request and Response accept as a body. */
-export type BodyInit = string | ArrayBuffer | ArrayBufferView | FormData | BodyStream | { toString(): string };
+export type BodyInit = string | ArrayBuffer | ArrayBufferView | Blob | FormData | BodyStream | { toString(): string };
 
 /** Accessors for Request/Response; assigned in the static blocks. */
 export let bodySource: (target: Body) => BodySource | null;
@@ -32,6 +36,8 @@ export let setBodySource: (target: Body, source: BodySource | null) => void;
 export let isBodyUsed: (target: Body) => boolean;
 /** Marks the body used and returns its source (the spec's "consume" without the reading). */
 export let takeBody: (target: Body) => BodySource | null;
+/** The spec's "unusable": the body was read, or its stream is locked to a reader (clone and re-use refuse it). */
+export let isBodyUnusable: (target: Body) => boolean;
 
 function bodyUsedError(): TypeError {
   return new TypeError("Body has already been used. It can only be read once; use tee() first if you need to read it twice.");
@@ -44,6 +50,10 @@ export function extractBody(init: BodyInit): ExtractedBody {
   if (init instanceof BodyStream) {
     const source = takeBody(streamOwner(init));
     return { source: source ?? new IntrinsicUint8Array(0), contentType: null };
+  }
+  if (isBlob(init)) {
+    // Copied: a body's bytes are handed out by its readers, a Blob's never change.
+    return { source: copyBytes(blobBytes(init)), contentType: init.type === "" ? null : init.type };
   }
   if (init instanceof FormData) {
     const { body, contentType } = encodeMultipart(init);
@@ -85,10 +95,13 @@ export abstract class Body {
     };
     isBodyUsed = (target) => target.#used;
     takeBody = (target) => {
+      // A null body is never disturbed (bodyUsed stays false): it reads as empty any number of times.
+      if (target.#source === null) return null;
       if (target.#used) throw bodyUsedError();
       target.#used = true;
       return target.#source;
     };
+    isBodyUnusable = (target) => target.#used || (target.#stream !== null && target.#stream.locked);
   }
 
   abstract get headers(): Headers;
@@ -113,7 +126,7 @@ export abstract class Body {
   }
 
   async text(): Promise<string> {
-    const source = takeBody(this);
+    const source = this.#take();
     if (source === null) return "";
     if (typeof source === "string") return source.charCodeAt(0) === 0xfeff ? source.slice(1) : source;
     return utf8DecodeStripBOM(source);
@@ -123,6 +136,13 @@ export abstract class Body {
     return JSON.parse(await this.text());
   }
 
+  /** The body as a Blob whose type is the Content-Type header (normalised), or "". */
+  async blob(): Promise<Blob> {
+    const bytes = this.#consumeBytes();
+    return createBlob(bytes, normaliseBlobType(this.headers.get("content-type") ?? ""));
+  }
+
+  /** The body parsed as multipart/form-data or urlencoded, by its Content-Type; a TypeError for anything else or malformed input. */
   async formData(): Promise<FormData> {
     const contentType = this.headers.get("content-type") ?? "";
     const essence = (contentType.split(";")[0] ?? "").trim().toLowerCase();
@@ -134,14 +154,23 @@ export abstract class Body {
     }
     if (essence === "multipart/form-data") {
       const boundary = multipartBoundary(contentType);
+      const bytes = this.#consumeBytes();
       if (boundary === null) throw new TypeError("Failed to parse body as FormData: missing boundary");
-      return decodeMultipart(await this.text(), boundary);
+      return parseMultipart(bytes, boundary);
     }
+    // As in the spec, the body is consumed before its type is found wanting.
+    this.#take();
     throw new TypeError(`Failed to parse body as FormData: unsupported content type "${contentType}"`);
   }
 
+  /** takeBody, refused while a reader holds the body's stream. */
+  #take(): BodySource | null {
+    if (this.#stream !== null && this.#stream.locked) throw new TypeError("Body is locked to a reader; release the lock before reading it another way");
+    return takeBody(this);
+  }
+
   #consumeBytes(): Uint8Array {
-    const source = takeBody(this);
+    const source = this.#take();
     if (source === null) return new IntrinsicUint8Array(0);
     return typeof source === "string" ? utf8Encode(source) : source;
   }

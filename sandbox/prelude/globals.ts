@@ -5,12 +5,14 @@
  */
 import { AbortController, AbortSignal } from "./abort.js";
 import { atob, btoa } from "./base64.js";
+import { Blob } from "./blob.js";
 import { BodyStream } from "./body.js";
 import { createConsole } from "./console.js";
 import { createCrypto, Crypto, SubtleCrypto } from "./crypto.js";
 import { DOMException } from "./dom-exception.js";
 import { Event, EventTarget } from "./event-target.js";
 import { fetch } from "./fetch.js";
+import { File } from "./file.js";
 import { FormData } from "./form-data.js";
 import { Headers } from "./headers.js";
 import { registerInspectView } from "./inspect.js";
@@ -45,6 +47,9 @@ export function installGlobals(): void {
   const exposed: Record<string, Function> = {
     AbortController,
     AbortSignal,
+    // Blob and File (blobs branch).
+    Blob,
+    File,
     Crypto,
     DOMException,
     Event,

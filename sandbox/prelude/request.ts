@@ -1,6 +1,6 @@
 /** Request per the Fetch Standard (bodies held whole; see body.ts). */
 import { AbortSignal, createAbortSignal } from "./abort.js";
-import { Body, type BodyInit, type BodySource, bodySource, cloneSource, extractBody, isBodyUsed, setBodySource, takeBody } from "./body.js";
+import { Body, type BodyInit, type BodySource, bodySource, cloneSource, extractBody, isBodyUnusable, setBodySource, takeBody } from "./body.js";
 import { appendHeaderUnchecked, flattenHeaders, Headers, type HeadersInit, headersFromFlat, headersGuard, setHeadersGuard } from "./headers.js";
 import type { FlatHeaders } from "./protocol.js";
 import { parseAbsoluteUrl } from "./url.js";
@@ -72,6 +72,8 @@ export class Request extends Body {
       request.#url = url;
       request.#headers = headersFromFlat(headers, "immutable");
       request.#signal = signal;
+      // As in workerd: a proxying app that passes the request to fetch() gets a redirect back rather than following it.
+      request.#redirect = "manual";
       if (body !== null && method !== "GET" && method !== "HEAD") setBodySource(request, new Uint8Array(body));
       return request;
     };
@@ -152,7 +154,7 @@ export class Request extends Body {
   }
 
   clone(): Request {
-    if (isBodyUsed(this)) throw new TypeError("Request.clone: body has already been used");
+    if (isBodyUnusable(this)) throw new TypeError("Request.clone: body has already been used or is locked to a reader");
     const copy = new Request(INTERNAL as unknown as string);
     copy.#method = this.#method;
     copy.#url = this.#url;

@@ -1,5 +1,5 @@
 /** Response per the Fetch Standard (bodies held whole; see body.ts). */
-import { Body, type BodyInit, type BodySource, bodySource, cloneSource, extractBody, isBodyUsed, setBodySource } from "./body.js";
+import { Body, type BodyInit, type BodySource, bodySource, cloneSource, extractBody, isBodyUnusable, isBodyUsed, setBodySource } from "./body.js";
 import { appendHeaderUnchecked, flattenHeaders, Headers, type HeadersInit, headersFromFlat, setHeadersGuard } from "./headers.js";
 import { IntrinsicUint8Array } from "./intrinsics.js";
 import type { FlatHeaders } from "./protocol.js";
@@ -166,7 +166,7 @@ export class Response extends Body {
   }
 
   clone(): Response {
-    if (isBodyUsed(this)) throw new TypeError("Response.clone: body has already been used");
+    if (isBodyUnusable(this)) throw new TypeError("Response.clone: body has already been used or is locked to a reader");
     const copy = new Response(null);
     copy.#status = this.#status;
     copy.#statusText = this.#statusText;
