@@ -10,6 +10,8 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import ivm from "isolated-vm";
+// structuredClone transfer (blobs): the same V8 flags as production isolates.
+import "../../sandbox/v8-flags.js";
 import type { FlatHeaders, HandlerFailure, LogLevel, WireBody } from "../../sandbox/prelude/protocol.js";
 
 /** dist/ is two levels above this compiled file (dist/test/helpers). */
