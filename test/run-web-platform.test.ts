@@ -45,8 +45,8 @@ test("run: a malformed multipart body makes formData() reject, answered 500", as
   t.is(response.status, 500);
 });
 
-test("run: a FormData body with a File round-trips through Response.formData", async (t) => {
-  const response = await fetch(`${t.context.server.url}/form-echo`);
+test("run: a FormData body with a File round-trips through Response.formData; a lone LF in a value becomes CRLF", async (t) => {
+  const response = await fetch(`${t.context.server.url}/form-echo?greeting=hello%0Aworld`);
   t.deepEqual(await response.json(), { greeting: "hello\r\nworld", doc: ["doc.html", "text/html", "<b>bold</b>"] });
 });
 
