@@ -1,6 +1,6 @@
-import { STATUS_CODES } from "node:http";
 import { HOST_MANAGED_RESPONSE_HEADERS, type CancelSignal, type SandboxBodyStream } from "../sandbox/index.js";
 import { pumpBody } from "./body-pump.js";
+import { reasonPhrase } from "./reason-phrases.js";
 import type { HttpResponse } from "./uws.js";
 
 /** Bodies up to this size go out in one `end`; larger ones stream with backpressure. */
@@ -104,8 +104,16 @@ export class ResponseWriter implements CancelSignal {
         return;
       }
       if (options.omitBody) {
-        const length = bytes === null ? 0 : typeof bytes === "string" ? Buffer.byteLength(bytes) : bytes.byteLength;
-        res.endWithoutBody(length, options.closeConnection ?? false);
+        // HEAD: the Content-Length a GET would get, but none for a null body
+        // (workerd sends none there). uWS writes a Content-Length for any
+        // argument list, even `undefined` (as 2^63), so a null body gets the
+        // call without arguments, and a Connection header instead of the flag.
+        if (bytes === null) {
+          if (options.closeConnection ?? false) res.writeHeader("connection", "close");
+          res.endWithoutBody();
+        } else {
+          res.endWithoutBody(typeof bytes === "string" ? Buffer.byteLength(bytes) : bytes.byteLength, options.closeConnection ?? false);
+        }
         this.#done();
         return;
       }
@@ -145,7 +153,7 @@ export class ResponseWriter implements CancelSignal {
   /** Status line and headers; framing and hop-by-hop headers are skipped whatever their case. */
   #writeHead(status: number, statusText: string, headers: readonly string[]): void {
     const res = this.#res;
-    res.writeStatus(`${status} ${statusText || STATUS_CODES[status] || ""}`);
+    res.writeStatus(`${status} ${statusText || reasonPhrase(status)}`);
     for (let i = 0; i + 1 < headers.length; i += 2) {
       const name = headers[i] as string;
       if (!HOST_MANAGED_RESPONSE_HEADERS.has(name.toLowerCase())) res.writeHeader(name, headers[i + 1] as string);

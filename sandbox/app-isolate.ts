@@ -1,3 +1,5 @@
+// structuredClone transfer (blobs): V8 flags must be set before the first isolate exists.
+import "./v8-flags.js";
 import ivm from "isolated-vm";
 import type { CancelSignal } from "./cancel-signal.js";
 import type { InlineEntryGuard } from "./inline-entry-guard.js";

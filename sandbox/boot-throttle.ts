@@ -58,9 +58,16 @@ export class BootThrottle {
     this.#lastFailure = undefined;
   }
 
-  /** A disposed isolate's thread stayed busy `heldMs` after the breach (see HELD_PENALTY_FACTOR). */
+  /**
+   * A disposed isolate's thread stayed busy `heldMs` after the breach (see
+   * HELD_PENALTY_FACTOR). Counted only once the app is past its free
+   * recycles: one slow disposal (a loaded machine stretches them too) costs
+   * a well-behaved app nothing.
+   */
   threadHeld(heldMs: number, now: number = performance.now()): void {
     if (!(heldMs > 0)) return;
+    const recent = this.#recycles.filter((at) => now - at < RECYCLE_WINDOW_MS).length;
+    if (recent < FREE_RECYCLES) return;
     this.#notBefore = Math.max(this.#notBefore, now + Math.min(MAX_DELAY_MS, heldMs * HELD_PENALTY_FACTOR));
   }
 

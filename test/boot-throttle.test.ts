@@ -31,11 +31,17 @@ test("boot throttle: a failed boot is answered with its own error until the dela
   t.is(throttle.refusal(400), undefined);
 });
 
-test("boot throttle: CPU held past every budget buys four times as long without a start, capped at 30 s", (t) => {
+test("boot throttle: past the free recycles, CPU held past every budget buys four times as long without a start, capped at 30 s", (t) => {
   const throttle = new BootThrottle();
+  // One slow disposal of an app in good standing costs nothing.
+  throttle.recycled(0);
   throttle.threadHeld(1000, 0);
-  t.is(throttle.refusal(0)?.details.retryAfterMs, 4000);
-  t.is(throttle.refusal(4000), undefined);
+  t.is(throttle.refusal(0), undefined);
+  throttle.recycled(1);
+  throttle.recycled(2);
+  throttle.threadHeld(1000, 2);
+  t.is(throttle.refusal(2)?.details.retryAfterMs, 4000);
+  t.is(throttle.refusal(4002), undefined);
   throttle.threadHeld(60_000, 5000);
   t.is(throttle.refusal(5000)?.details.retryAfterMs, 30_000);
 });

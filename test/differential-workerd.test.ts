@@ -2,6 +2,7 @@ import anyTest, { type TestFn } from "ava";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { REPO_ROOT, startEdgehost, type RunningEdgehost } from "./helpers/edgehost-process.js";
+import { headValues, rawExchange } from "./helpers/raw-head.js";
 import { startWorkerd, type RunningWorkerd } from "./helpers/workerd.js";
 
 /**
@@ -17,6 +18,8 @@ const APPS = {
   json: join(REPO_ROOT, "examples/json/app.ts"),
   differential: join(REPO_ROOT, "test/fixtures/differential/app.ts"),
   streams: join(REPO_ROOT, "test/fixtures/differential-streams/app.ts"),
+  // Blob, File, multipart FormData, structuredClone, HEAD and reason phrases (blobs).
+  webPlatform: join(REPO_ROOT, "test/fixtures/web-platform/app.ts"),
 } as const;
 type AppName = keyof typeof APPS;
 
@@ -53,7 +56,7 @@ test.after.always(async (t) => {
 interface Probe {
   readonly method?: string;
   readonly headers?: Record<string, string>;
-  readonly body?: Uint8Array | string;
+  readonly body?: Uint8Array | string | FormData;
 }
 
 /** What is compared of one response. */
@@ -160,3 +163,39 @@ test.serial(sameResponse, "streams", "/round-trip/deflate-raw", { method: "POST"
 test.serial(sameResponse, "streams", "/gunzip", { method: "POST", body: new Uint8Array(gzipSync(Buffer.from(streamsText))) });
 test.serial(sameResponse, "streams", "/text-streams", { method: "POST", body: streamsText });
 test.serial(sameResponse, "streams", "/body-used", { method: "POST", body: "some bytes" });
+/** A multipart upload as Node's own FormData encodes it: a binary file and text fields. */
+function uploadForm(): FormData {
+  const form = new FormData();
+  form.append("title", "Quarterly ☃ report");
+  form.append("file", new Blob([binaryBody(100_000)], { type: "application/x-custom" }), "report final.bin");
+  form.append("tag", "a");
+  form.append("tag", "b\r\nc");
+  return form;
+}
+
+test(sameResponse, "webPlatform", "/upload", { method: "POST", body: uploadForm() });
+test(sameResponse, "webPlatform", "/form-echo");
+test(sameResponse, "webPlatform", "/clone");
+test(sameResponse, "webPlatform", "/clone-transfer");
+test(sameResponse, "webPlatform", "/clone-errors");
+test(sameResponse, "webPlatform", "/redirect-mode");
+
+/** Status line, Content-Length, x-kind and body size as they went over the wire (HEAD and reason phrases). */
+const sameHead = test.macro({
+  async exec(t, method: string, path: string) {
+    const servers = t.context.servers.get("webPlatform");
+    if (!servers) throw new Error("servers for webPlatform did not start");
+    const observe = async (port: number): Promise<unknown> => {
+      const head = await rawExchange(port, method, path);
+      return { statusLine: head.statusLine, contentLength: headValues(head, "content-length"), kind: headValues(head, "x-kind"), bodyBytes: head.bodyBytes };
+    };
+    t.deepEqual(await observe(servers.edgehost.port), await observe(servers.workerd.port));
+  },
+  title(_provided, method: string, path: string) {
+    return `differential workerd: webPlatform ${method} ${path} has the same status line and framing as workerd`;
+  },
+});
+
+test(sameHead, "HEAD", "/");
+test(sameHead, "HEAD", "/no-body");
+test(sameHead, "GET", "/teapot");

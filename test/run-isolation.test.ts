@@ -103,7 +103,7 @@ test("isolation: an uninterruptible built-in holds the front end's thread once p
       order.push("probe");
       return status;
     });
-    t.is(await probe, "HTTP/1.1 413 Payload Too Large");
+    t.is(await probe, "HTTP/1.1 413 Content Too Large");
     t.is(await second, "503 cpu_limit");
     t.deepEqual(order, ["probe", "bomb"]);
     t.is(server.output().match(/stalled in an inline isolate entry/g)?.length, 1);

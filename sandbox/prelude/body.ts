@@ -1,14 +1,18 @@
 /**
  * The Fetch Standard's Body mixin, as a base class of Request and Response.
- * A body is held whole (a string or bytes) or is a ReadableStream. Whole
+ * A body is held whole (a string or bytes; Blob and FormData bodies become
+ * bytes when extracted) or is a ReadableStream. Whole
  * bodies stay whole on the hot path: no stream exists until someone reads
  * `body`, which then turns the source into a one-chunk byte stream that
  * becomes the body from then on. Each Body owns its bytes exclusively
  * (inputs are copied, clones copy), so readers can hand out the buffer itself.
  */
+import { type Blob, blobBytes, createBlob, isBlob, normaliseBlobType } from "./blob.js";
 import { copyBytes, exactBuffer, isBufferSource } from "./buffer-source.js";
 import { IntrinsicUint8Array, typedArrayByteLength } from "./intrinsics.js";
-import { decodeMultipart, encodeMultipart, FormData, multipartBoundary } from "./form-data.js";
+import { FormData } from "./form-data.js";
+import { encodeMultipart } from "./multipart-encode.js";
+import { multipartBoundary, parseMultipart } from "./multipart-parse.js";
 import type { Headers } from "./headers.js";
 import type { WireBody } from "./protocol.js";
 import { acquireReader, isReadableStream, isStreamDisturbed, isStreamLocked, type ReadableStream, readChunk, streamClasses } from "./streams.js";
@@ -28,7 +32,7 @@ export interface ExtractedBody {
 }
 
 /** What Request and Response accept as a body. */
-export type BodyInit = string | ArrayBuffer | ArrayBufferView | FormData | ReadableStream | { toString(): string };
+export type BodyInit = string | ArrayBuffer | ArrayBufferView | Blob | FormData | ReadableStream | { toString(): string };
 
 /** Accessors for Request/Response; assigned in the static blocks. */
 export let bodySource: (target: Body) => BodySource | null;
@@ -43,6 +47,8 @@ export let bodyStream: (target: Body) => ReadableStream | null;
 export let setBodyStream: (target: Body, stream: ReadableStream) => void;
 /** True if the body is not null (whole or a stream). */
 export let hasBody: (target: Body) => boolean;
+/** The spec's "unusable": the body was read, or its stream is locked to a reader (clone and re-use refuse it). */
+export let isBodyUnusable: (target: Body) => boolean;
 
 function bodyUsedError(): TypeError {
   return new TypeError("Body has already been used. It can only be read once; use tee() first if you need to read it twice.");
@@ -55,6 +61,10 @@ export function extractBody(init: BodyInit): ExtractedBody {
   if (isReadableStream(init)) {
     if (isStreamLocked(init) || isStreamDisturbed(init)) throw new TypeError("The body stream is locked or has already been read");
     return { source: null, stream: init, contentType: null };
+  }
+  if (isBlob(init)) {
+    // Copied: a body's bytes are handed out by its readers, a Blob's never change.
+    return { source: copyBytes(blobBytes(init)), stream: null, contentType: init.type === "" ? null : init.type };
   }
   if (init instanceof FormData) {
     const { body, contentType } = encodeMultipart(init);
@@ -137,6 +147,8 @@ export abstract class Body {
     };
     isBodyUsed = (target) => target.#used || (target.#stream !== null && isStreamDisturbed(target.#stream));
     takeBody = (target) => {
+      // A null body is never disturbed (bodyUsed stays false): it reads as empty any number of times.
+      if (target.#source === null) return null;
       if (target.#used) throw bodyUsedError();
       target.#used = true;
       return target.#source;
@@ -147,6 +159,7 @@ export abstract class Body {
       target.#stream = stream;
     };
     hasBody = (target) => target.#source !== null || target.#stream !== null;
+    isBodyUnusable = (target) => target.#used || (target.#stream !== null && isStreamLocked(target.#stream));
   }
 
   abstract get headers(): Headers;
@@ -185,6 +198,13 @@ export abstract class Body {
     return JSON.parse(await this.text());
   }
 
+  /** The body as a Blob whose type is the Content-Type header (normalised), or "". */
+  async blob(): Promise<Blob> {
+    const bytes = await this.#consumeBytes();
+    return createBlob(bytes, normaliseBlobType(this.headers.get("content-type") ?? ""));
+  }
+
+  /** The body parsed as multipart/form-data or urlencoded, by its Content-Type; a TypeError for anything else or malformed input. */
   async formData(): Promise<FormData> {
     const contentType = this.headers.get("content-type") ?? "";
     const essence = (contentType.split(";")[0] ?? "").trim().toLowerCase();
@@ -196,9 +216,12 @@ export abstract class Body {
     }
     if (essence === "multipart/form-data") {
       const boundary = multipartBoundary(contentType);
+      const bytes = await this.#consumeBytes();
       if (boundary === null) throw new TypeError("Failed to parse body as FormData: missing boundary");
-      return decodeMultipart(await this.text(), boundary);
+      return parseMultipart(bytes, boundary);
     }
+    // As in the spec, the body is consumed before its type is found wanting.
+    await this.#consumeBytes();
     throw new TypeError(`Failed to parse body as FormData: unsupported content type "${contentType}"`);
   }
 

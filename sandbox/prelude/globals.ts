@@ -5,11 +5,13 @@
  */
 import { AbortController, AbortSignal } from "./abort.js";
 import { atob, btoa } from "./base64.js";
+import { Blob, setReadableStreamClass } from "./blob.js";
 import { createConsole } from "./console.js";
 import { createCrypto, Crypto, SubtleCrypto } from "./crypto.js";
 import { DOMException } from "./dom-exception.js";
 import { Event, EventTarget } from "./event-target.js";
 import { fetch } from "./fetch.js";
+import { File } from "./file.js";
 import { FormData } from "./form-data.js";
 import { Headers } from "./headers.js";
 import { registerInspectView } from "./inspect.js";
@@ -20,7 +22,7 @@ import { TextDecoder, TextEncoder } from "./text-encoding.js";
 import { clearInterval, clearTimeout, queueMicrotask, setInterval, setTimeout } from "./timers.js";
 import { installLazyUrlGlobals } from "./url.js";
 // streams: ReadableStream and friends are accessors that load the implementation on first use.
-import { installLazyStreamGlobals } from "./streams.js";
+import { installLazyStreamGlobals, streamClasses } from "./streams.js";
 
 /** Globals removed before tenant code runs: WebAssembly memory escapes the heap limit; shared memory enables timing attacks and Atomics.wait blocks the thread. */
 const REMOVED_GLOBALS = ["WebAssembly", "SharedArrayBuffer", "Atomics"];
@@ -46,6 +48,9 @@ export function installGlobals(): void {
   const exposed: Record<string, Function> = {
     AbortController,
     AbortSignal,
+    // Blob and File (blobs branch).
+    Blob,
+    File,
     Crypto,
     DOMException,
     Event,
@@ -84,6 +89,7 @@ export function installGlobals(): void {
   Object.defineProperties(global, descriptors);
   installLazyUrlGlobals(global);
   installLazyStreamGlobals(global);
+  setReadableStreamClass(() => streamClasses().ReadableStream);
 
   for (const name of REMOVED_GLOBALS) Reflect.deleteProperty(global, name);
 

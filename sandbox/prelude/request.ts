@@ -78,6 +78,8 @@ export class Request extends Body {
       request.#url = url;
       request.#headers = headersFromFlat(headers, "immutable");
       request.#signal = signal;
+      // As in workerd: a proxying app that passes the request to fetch() gets a redirect back rather than following it.
+      request.#redirect = "manual";
       if (body !== null && method !== "GET" && method !== "HEAD") setBodySource(request, new Uint8Array(body));
       return request;
     };

@@ -11,6 +11,8 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import ivm from "isolated-vm";
 import { lazyModuleSource } from "../../sandbox/prelude-lazy-modules.js";
+// structuredClone transfer (blobs): the same V8 flags as production isolates.
+import "../../sandbox/v8-flags.js";
 import type { FlatHeaders, HandlerFailure, LogLevel, WireBody } from "../../sandbox/prelude/protocol.js";
 
 /** dist/ is two levels above this compiled file (dist/test/helpers). */
