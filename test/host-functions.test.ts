@@ -18,6 +18,7 @@ test("host functions: sync calls answer refusal codes for any input and a throwi
     timerStart: throwing,
     timerClear: throwing,
     digestStart: throwing,
+    cryptoStart: throwing,
   };
   const callbacks = createHostCallbacks(handlers, (error) => internalErrors.push(error));
   const isolate = new ivm.Isolate({ memoryLimit: 32 });
