@@ -135,6 +135,9 @@ function boundedWork(algorithm: Record<string, unknown>): CryptoFailure | undefi
 }
 
 const JWK_STRING_MEMBERS = ["kty", "use", "alg", "crv", "x", "y", "d", "n", "e", "p", "q", "dp", "dq", "qi", "k"] as const;
+/** Members holding base64url key material; Node decodes them leniently, the spec wants a DataError for anything else. */
+const JWK_BASE64URL_MEMBERS: ReadonlySet<string> = new Set(["x", "y", "d", "n", "e", "p", "q", "dp", "dq", "qi", "k"]);
+const BASE64URL = /^[A-Za-z0-9_-]*$/;
 /** Longest JWK member kept, characters (an RSA-16384 modulus is ~2,700). */
 const MAX_JWK_MEMBER_CHARS = 16_384;
 
@@ -147,6 +150,7 @@ export function cleanJwk(value: unknown): webcrypto.JsonWebKey | CryptoFailure {
     const text = source[member];
     if (text === undefined) continue;
     if (typeof text !== "string" || text.length > MAX_JWK_MEMBER_CHARS) return failure("DataError", `JWK member ${member} is invalid`);
+    if (JWK_BASE64URL_MEMBERS.has(member) && !BASE64URL.test(text)) return failure("DataError", `JWK member ${member} is not base64url`);
     jwk[member] = text;
   }
   if (source["ext"] !== undefined) jwk["ext"] = source["ext"] === true;
