@@ -15,6 +15,7 @@ const APPS = {
   hello: join(REPO_ROOT, "examples/hello/app.ts"),
   json: join(REPO_ROOT, "examples/json/app.ts"),
   differential: join(REPO_ROOT, "test/fixtures/differential/app.ts"),
+  webcrypto: join(REPO_ROOT, "test/fixtures/webcrypto/app.ts"),
 } as const;
 type AppName = keyof typeof APPS;
 
@@ -148,3 +149,7 @@ test(sameResponse, "differential", "/redirect/absolute");
 test(sameResponse, "differential", "/cookies");
 test(sameResponse, "differential", "/bytes");
 test(sameResponse, "differential", "/no/such/route");
+
+// WebCrypto: JWTs (HS256, ES256, EdDSA) signed and verified, an AES-GCM round trip.
+for (const kind of ["hs256", "es256", "eddsa"]) test(sameResponse, "webcrypto", `/jwt/${kind}`);
+test(sameResponse, "webcrypto", "/aes-gcm");
