@@ -8,6 +8,8 @@ import { BackgroundBudget } from "./background-budget.js";
 import { EntryRunner, type EntryBreach, type EntryOwner } from "./entry-runner.js";
 import { classifyIsolateFailure, SandboxError, type SandboxErrorCode } from "./errors.js";
 import { DigestJobs } from "./digest-jobs.js";
+import { CryptoJobs } from "./webcrypto/crypto-jobs.js";
+import type { CryptoOutcome } from "./webcrypto/operations.js";
 import { isFailpointOn } from "./failpoints.js";
 import { createHostCallbacks, HOST_FUNCTION_NAMES, type HostCallHandlers } from "./host-functions.js";
 import { escapeLogText } from "./log-text.js";
@@ -22,6 +24,8 @@ import type { InlinePolicy } from "./inline-policy.js";
 import {
   HOST_GLOBAL,
   MAX_DIGESTS_IN_FLIGHT,
+  MAX_CRYPTO_IN_FLIGHT,
+  MAX_CRYPTO_KEYS,
   type FlatHeaders,
   type HandlerFailure,
   type HostCallRefusal,
@@ -148,6 +152,7 @@ export class AppIsolate implements HostCallHandlers {
   readonly #timers = new OwnedResources<RequestRecord>();
   readonly #fetches = new OwnedResources<RequestRecord>();
   readonly #digests: DigestJobs;
+  readonly #crypto: CryptoJobs;
   #wallSweep: NodeJS.Timeout | undefined;
   #disposedBy: SandboxErrorCode | undefined;
   #catastrophic = false;
@@ -191,6 +196,8 @@ export class AppIsolate implements HostCallHandlers {
     });
     // Digest inputs the host holds count against the app: at most its memory limit at once.
     this.#digests = new DigestJobs({ maxInFlight: MAX_DIGESTS_IN_FLIGHT, maxBytesHeld: options.limits.memoryLimitMb * 1024 * 1024 });
+    // WebCrypto: the same bound on input bytes held; keys are this isolate's alone.
+    this.#crypto = new CryptoJobs({ maxInFlight: MAX_CRYPTO_IN_FLIGHT, maxBytesHeld: options.limits.memoryLimitMb * 1024 * 1024, maxKeys: MAX_CRYPTO_KEYS });
   }
 
   /**
@@ -611,6 +618,26 @@ export class AppIsolate implements HostCallHandlers {
     this.#enter(owner, ["digest-result", callId, code, digest]);
   }
 
+  // ---- WebCrypto ----
+
+  /**
+   * A crypto.subtle operation for request `requestId`, or for no request
+   * (top-level code, or a request that is over): then its result is
+   * background work, like a fetch error. Every call gets its crypto-result.
+   */
+  cryptoStart(callId: number, requestId: string, operation: unknown, args: unknown): void {
+    const id = Number(callId);
+    const owner = this.#requests.get(String(requestId));
+    void this.#crypto.start(operation, args).then((outcome) => this.#deliverCrypto(owner, id, outcome));
+  }
+
+  #deliverCrypto(owner: RequestRecord | undefined, callId: number, outcome: CryptoOutcome): void {
+    if (this.#disposedBy !== undefined) return;
+    const args: [string, ...unknown[]] = "result" in outcome ? ["crypto-result", callId, "", "", outcome.result] : ["crypto-result", callId, outcome.error, outcome.message, null];
+    if (owner === undefined || owner.isDropped) this.#enterBackground(args);
+    else this.#enter(owner, args);
+  }
+
   // ---- lifecycle ----
 
   /** A request's work is over (done, aborted or timed out): release what it holds. */
@@ -635,6 +662,7 @@ export class AppIsolate implements HostCallHandlers {
     }
     this.#timers.cancelAll();
     this.#fetches.cancelAll();
+    this.#crypto.dispose();
     this.#entries.stop();
     clearInterval(this.#wallSweep);
     this.#wallSweep = undefined;

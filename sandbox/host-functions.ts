@@ -6,6 +6,7 @@ import {
   MAX_DIGEST_BYTES,
   MAX_RANDOM_BYTES,
   SYNC_DIGEST_MAX_BYTES,
+  type CryptoOperation,
   type FlatHeaders,
   type HandlerFailure,
   type HostCallRefusal,
@@ -53,6 +54,8 @@ export interface HostCallHandlers {
   timerStart(timerId: number, requestId: string, delayMs: number): void;
   timerClear(timerId: number): void;
   digestStart(callId: number, requestId: string, algorithm: string, data: ArrayBuffer): void;
+  // WebCrypto
+  cryptoStart(callId: number, requestId: string, operation: CryptoOperation, args: unknown[]): void;
 }
 
 /** `byteLength` random bytes, or why not. Never throws for any input. */
@@ -121,6 +124,8 @@ export function createHostCallbacks(handlers: HostCallHandlers, onInternalError:
     timerStart: new ivm.Callback(guard(handlers.timerStart.bind(handlers)), ignored),
     timerClear: new ivm.Callback(guard(handlers.timerClear.bind(handlers)), ignored),
     digestStart: new ivm.Callback(guard(handlers.digestStart.bind(handlers)), ignored),
+    // WebCrypto
+    cryptoStart: new ivm.Callback(guard(handlers.cryptoStart.bind(handlers)), ignored),
     randomBytes: new ivm.Callback(answer(randomBytesOrRefusal)),
     digest: new ivm.Callback(answer(digestOrRefusal)),
     // streams: sources of lazily loaded prelude modules.

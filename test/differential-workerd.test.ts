@@ -20,6 +20,7 @@ const APPS = {
   streams: join(REPO_ROOT, "test/fixtures/differential-streams/app.ts"),
   // Blob, File, multipart FormData, structuredClone, HEAD and reason phrases (blobs).
   webPlatform: join(REPO_ROOT, "test/fixtures/web-platform/app.ts"),
+  webcrypto: join(REPO_ROOT, "test/fixtures/webcrypto/app.ts"),
 } as const;
 type AppName = keyof typeof APPS;
 
@@ -199,3 +200,6 @@ const sameHead = test.macro({
 test(sameHead, "HEAD", "/");
 test(sameHead, "HEAD", "/no-body");
 test(sameHead, "GET", "/teapot");
+// WebCrypto: JWTs (HS256, ES256, EdDSA) signed and verified, an AES-GCM round trip.
+for (const kind of ["hs256", "es256", "eddsa"]) test(sameResponse, "webcrypto", `/jwt/${kind}`);
+test(sameResponse, "webcrypto", "/aes-gcm");

@@ -19,6 +19,7 @@ test("host functions: sync calls answer refusal codes for any input and a throwi
     timerClear: throwing,
     digestStart: throwing,
     bodyChunk: throwing,
+    cryptoStart: throwing,
   };
   const callbacks = createHostCallbacks(handlers, (error) => internalErrors.push(error));
   const isolate = new ivm.Isolate({ memoryLimit: 32 });

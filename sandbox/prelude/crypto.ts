@@ -1,6 +1,6 @@
 /**
- * crypto.getRandomValues, crypto.randomUUID and crypto.subtle.digest, backed
- * by the host's CSPRNG and hash functions (the isolate has neither).
+ * crypto.getRandomValues, crypto.randomUUID and crypto.subtle, backed by the
+ * host's CSPRNG, hash functions and Node's webcrypto (the isolate has none).
  *
  * Sizes and buffers are read through intrinsics (tenant code may have
  * patched the typed-array getters), and host calls answer with a result or a
@@ -15,6 +15,7 @@ import { host } from "./host.js";
 import { IntrinsicUint8Array, isArrayBuffer, typedArrayBuffer, typedArrayByteLength, typedArrayByteOffset, typedArrayName, typedArraySet } from "./intrinsics.js";
 import { MAX_DIGEST_BYTES, MAX_DIGESTS_IN_FLIGHT, MAX_RANDOM_BYTES, SYNC_DIGEST_MAX_BYTES, type HostCallRefusal } from "./protocol.js";
 import { currentRequestId, enterRequest } from "./request-context.js";
+import * as subtle from "./subtle/methods.js";
 
 /** randomUUID draws from a pool of this many bytes, refilled by one host call. */
 const UUID_POOL_BYTES = 4096;
@@ -33,10 +34,6 @@ function hexTable(): string[] {
     for (let i = 0; i < 256; i++) hex.push((i + 0x100).toString(16).slice(1));
   }
   return hex;
-}
-
-function notSupported(operation: string): Promise<never> {
-  return Promise.reject(new DOMException(`SubtleCrypto.${operation} is not supported`, "NotSupportedError"));
 }
 
 /** The Web error for a host refusal (see protocol.ts HostCallRefusal). */
@@ -115,7 +112,7 @@ export function deliverDigestResult(callId: number, code: string, digest: ArrayB
 /** Constructs once; tenants cannot make more. */
 const CONSTRUCT_KEY = Symbol("crypto");
 
-/** The Web Crypto `SubtleCrypto`; only digest is implemented. */
+/** The Web Crypto `SubtleCrypto`: digest here, every other method on the host (subtle/methods.ts). */
 export class SubtleCrypto {
   constructor(key?: unknown) {
     if (key !== CONSTRUCT_KEY) throw new TypeError("Illegal constructor");
@@ -139,38 +136,46 @@ export class SubtleCrypto {
     }
   }
 
-  encrypt(): Promise<never> {
-    return notSupported("encrypt");
+  generateKey(algorithm: unknown, extractable: unknown, keyUsages: unknown): Promise<unknown> {
+    return subtle.generateKey(algorithm, extractable, keyUsages);
   }
-  decrypt(): Promise<never> {
-    return notSupported("decrypt");
+  importKey(format: unknown, keyData: unknown, algorithm: unknown, extractable: unknown, keyUsages: unknown): Promise<unknown> {
+    return subtle.importKey(format, keyData, algorithm, extractable, keyUsages);
   }
-  sign(): Promise<never> {
-    return notSupported("sign");
+  exportKey(format: unknown, key: unknown): Promise<unknown> {
+    return subtle.exportKey(format, key);
   }
-  verify(): Promise<never> {
-    return notSupported("verify");
+  sign(algorithm: unknown, key: unknown, data: unknown): Promise<unknown> {
+    return subtle.sign(algorithm, key, data);
   }
-  generateKey(): Promise<never> {
-    return notSupported("generateKey");
+  verify(algorithm: unknown, key: unknown, signature: unknown, data: unknown): Promise<unknown> {
+    return subtle.verify(algorithm, key, signature, data);
   }
-  deriveKey(): Promise<never> {
-    return notSupported("deriveKey");
+  encrypt(algorithm: unknown, key: unknown, data: unknown): Promise<unknown> {
+    return subtle.encrypt(algorithm, key, data);
   }
-  deriveBits(): Promise<never> {
-    return notSupported("deriveBits");
+  decrypt(algorithm: unknown, key: unknown, data: unknown): Promise<unknown> {
+    return subtle.decrypt(algorithm, key, data);
   }
-  importKey(): Promise<never> {
-    return notSupported("importKey");
+  deriveBits(algorithm: unknown, baseKey: unknown, length?: unknown): Promise<unknown> {
+    return subtle.deriveBits(algorithm, baseKey, length);
   }
-  exportKey(): Promise<never> {
-    return notSupported("exportKey");
+  deriveKey(algorithm: unknown, baseKey: unknown, derivedKeyType: unknown, extractable: unknown, keyUsages: unknown): Promise<unknown> {
+    return subtle.deriveKey(algorithm, baseKey, derivedKeyType, extractable, keyUsages);
   }
-  wrapKey(): Promise<never> {
-    return notSupported("wrapKey");
+  wrapKey(format: unknown, key: unknown, wrappingKey: unknown, wrapAlgorithm: unknown): Promise<unknown> {
+    return subtle.wrapKey(format, key, wrappingKey, wrapAlgorithm);
   }
-  unwrapKey(): Promise<never> {
-    return notSupported("unwrapKey");
+  unwrapKey(
+    format: unknown,
+    wrappedKey: unknown,
+    unwrappingKey: unknown,
+    unwrapAlgorithm: unknown,
+    unwrappedKeyAlgorithm: unknown,
+    extractable: unknown,
+    keyUsages: unknown,
+  ): Promise<unknown> {
+    return subtle.unwrapKey(format, wrappedKey, unwrappingKey, unwrapAlgorithm, unwrappedKeyAlgorithm, extractable, keyUsages);
   }
 
   get [Symbol.toStringTag](): string {

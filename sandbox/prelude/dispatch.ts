@@ -8,6 +8,7 @@ import { AbortController } from "./abort.js";
 import { toWireBody, takeBody, type BodySource } from "./body.js";
 import { deliverDigestResult } from "./crypto.js";
 import { DOMException } from "./dom-exception.js";
+import { deliverCryptoResult } from "./subtle/calls.js";
 import { deliverFetchError, deliverFetchResult, headerChars } from "./fetch.js";
 import { host } from "./host.js";
 import { cancelOutgoing, isPulledBody, pullOutgoing, startOutgoing, startOutgoingStream } from "./outgoing-body.js";
@@ -284,6 +285,10 @@ export const dispatch = function dispatch(kind: string, ...args: unknown[]): unk
         break;
       case "body-cancel":
         cancelOutgoing(args[0] as string);
+        break;
+      // WebCrypto
+      case "crypto-result":
+        deliverCryptoResult(args[0] as number, args[1] as string, args[2] as string, args[3]);
         break;
       default:
         reportException(new TypeError(`edgehost prelude: unknown dispatch kind "${kind}"`), "");

@@ -8,6 +8,7 @@ import { atob, btoa } from "./base64.js";
 import { Blob, setReadableStreamClass } from "./blob.js";
 import { createConsole } from "./console.js";
 import { createCrypto, Crypto, SubtleCrypto } from "./crypto.js";
+import { CryptoKey } from "./crypto-key.js";
 import { DOMException } from "./dom-exception.js";
 import { Event, EventTarget } from "./event-target.js";
 import { fetch } from "./fetch.js";
@@ -52,6 +53,8 @@ export function installGlobals(): void {
     Blob,
     File,
     Crypto,
+    // WebCrypto
+    CryptoKey,
     DOMException,
     Event,
     EventTarget,

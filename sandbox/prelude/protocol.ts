@@ -86,6 +86,70 @@ export const MAX_DIGEST_BYTES = 128 * 1024 * 1024;
 /** Asynchronous digests one isolate may have on the host at once; the prelude queues the rest. */
 export const MAX_DIGESTS_IN_FLIGHT = 4;
 
+// ---- WebCrypto (crypto.subtle beyond digest) ----
+
+/** The SubtleCrypto methods that run on the host (digest has its own calls above). */
+export type CryptoOperation =
+  | "generateKey"
+  | "importKey"
+  | "exportKey"
+  | "sign"
+  | "verify"
+  | "encrypt"
+  | "decrypt"
+  | "deriveBits"
+  | "deriveKey"
+  | "wrapKey"
+  | "unwrapKey";
+
+/**
+ * The error a host crypto operation ended with, as the spec names it; the
+ * prelude makes a TypeError for "TypeError" and a DOMException of that name
+ * for the rest. QuotaExceededError is edgehost's: a bound below was hit.
+ */
+export type CryptoErrorName =
+  | "TypeError"
+  | "DataError"
+  | "InvalidAccessError"
+  | "NotSupportedError"
+  | "OperationError"
+  | "SyntaxError"
+  | "InvalidStateError"
+  | "QuotaExceededError";
+
+/** Every {@link CryptoErrorName}, for checks on both sides. */
+export const CRYPTO_ERROR_NAMES: ReadonlyArray<CryptoErrorName> = [
+  "TypeError",
+  "DataError",
+  "InvalidAccessError",
+  "NotSupportedError",
+  "OperationError",
+  "SyntaxError",
+  "InvalidStateError",
+  "QuotaExceededError",
+];
+
+/** A key as the host describes it to the prelude: `id` names the host's key in this isolate's table. */
+export interface WireCryptoKey {
+  readonly id: number;
+  readonly type: "secret" | "public" | "private";
+  readonly extractable: boolean;
+  /** The KeyAlgorithm dictionary; `publicExponent` travels as an ArrayBuffer. */
+  readonly algorithm: Record<string, unknown>;
+  readonly usages: string[];
+}
+
+/** Crypto operations one isolate may have on the host at once; the prelude queues the rest. */
+export const MAX_CRYPTO_IN_FLIGHT = 2;
+/** Keys one isolate may hold on the host (imports of identical key material share one). */
+export const MAX_CRYPTO_KEYS = 10_000;
+/** Largest data, signature, key or wrapped-key input of one crypto operation, bytes. */
+export const MAX_CRYPTO_INPUT_BYTES = 64 * 1024 * 1024;
+/** Largest RSA modulus generateKey makes, bits (generation time grows with its fourth power). */
+export const MAX_RSA_MODULUS_BITS = 4096;
+/** Most PBKDF2 iterations one deriveBits may ask for (as workerd). */
+export const MAX_PBKDF2_ITERATIONS = 100_000;
+
 /** Console levels forwarded to the host log. */
 export type LogLevel = "debug" | "log" | "info" | "warn" | "error";
 
@@ -106,6 +170,13 @@ export interface HostFunctions {
    * dispatch("digest-result", callId, "" | refusal, digest | null).
    */
   digestStart(callId: number, requestId: string, algorithm: string, data: ArrayBuffer): void;
+  /**
+   * (ignored) WebCrypto: start `operation` with `args` (plain data: keys as
+   * their {@link WireCryptoKey} ids, BufferSources as ArrayBuffers) for
+   * request `requestId` ("" outside a request); the outcome arrives as
+   * dispatch("crypto-result", callId, ...). Every call gets its result.
+   */
+  cryptoStart(callId: number, requestId: string, operation: CryptoOperation, args: unknown[]): void;
   /**
    * (ignored) The response to request `requestId`. `finished` is true when
    * no ctx.waitUntil work is pending: the request is over and no
@@ -175,6 +246,12 @@ export interface Dispatch {
   (kind: "body-pull", requestId: string): void;
   /** The client is gone: drop `requestId`'s pulled response body. */
   (kind: "body-cancel", requestId: string): void;
+  /**
+   * Outcome of cryptoStart `callId`: error "" and the result (ArrayBuffer,
+   * boolean, JWK object, WireCryptoKey or { publicKey, privateKey }), or an
+   * error name, its message and null.
+   */
+  (kind: "crypto-result", callId: number, error: "" | CryptoErrorName, message: string, result: unknown): void;
 }
 
 /** Names of the host functions, in the order the host installs them. */
@@ -183,6 +260,8 @@ export const HOST_FUNCTION_NAMES: ReadonlyArray<keyof HostFunctions> = [
   "randomBytes",
   "digest",
   "digestStart",
+  // WebCrypto
+  "cryptoStart",
   "respond",
   "bodyChunk",
   "fail",

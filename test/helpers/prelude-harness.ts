@@ -13,7 +13,8 @@ import ivm from "isolated-vm";
 import { lazyModuleSource } from "../../sandbox/prelude-lazy-modules.js";
 // structuredClone transfer (blobs): the same V8 flags as production isolates.
 import "../../sandbox/v8-flags.js";
-import type { FlatHeaders, HandlerFailure, LogLevel, WireBody } from "../../sandbox/prelude/protocol.js";
+import { MAX_CRYPTO_IN_FLIGHT, MAX_CRYPTO_KEYS, type FlatHeaders, type HandlerFailure, type LogLevel, type WireBody } from "../../sandbox/prelude/protocol.js";
+import { CryptoJobs } from "../../sandbox/webcrypto/crypto-jobs.js";
 
 /** dist/ is two levels above this compiled file (dist/test/helpers). */
 const distRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
@@ -104,6 +105,8 @@ export class PreludeHarness {
   /** Errors from dispatch calls the harness made on its own (timers, fetch results). */
   readonly backgroundErrors: unknown[] = [];
   initResult = "";
+  /** The isolate's WebCrypto keys and operations (sandbox/webcrypto). */
+  readonly crypto = new CryptoJobs({ maxInFlight: MAX_CRYPTO_IN_FLIGHT, maxBytesHeld: 256 * 1024 * 1024, maxKeys: MAX_CRYPTO_KEYS });
 
   readonly #isolate: ivm.Isolate;
   readonly #context: ivm.Context;
@@ -157,6 +160,13 @@ export class PreludeHarness {
       digestStart: new ivm.Callback((callId: number, _requestId: string, algorithm: string, data: ArrayBuffer) => {
         const hash = createHash(algorithm.replace("-", "").toLowerCase()).update(new Uint8Array(data)).digest();
         this.#dispatchInBackground("digest-result", callId, "", hash.buffer.slice(hash.byteOffset, hash.byteOffset + hash.byteLength));
+      }, ignored),
+      // WebCrypto: the production host implementation, one key table per harness isolate.
+      cryptoStart: new ivm.Callback((callId: number, _requestId: string, operation: string, args: unknown[]) => {
+        void this.crypto.start(operation, args).then((outcome) => {
+          if ("result" in outcome) this.#dispatchInBackground("crypto-result", callId, "", "", outcome.result);
+          else this.#dispatchInBackground("crypto-result", callId, outcome.error, outcome.message, null);
+        });
       }, ignored),
       respond: new ivm.Callback(
         (requestId: string, status: number, statusText: string, headers: FlatHeaders, body: WireBody, finished: boolean, pulledLength: number | null) => {
