@@ -174,7 +174,7 @@ export class AppIsolate implements HostCallHandlers {
       inlineEntryGuard: options.inlineEntryGuard,
       appKey: options.appName,
       mayRunInline: policy ? () => policy.isAllowed(options.appName) : () => this.#ownInlineVerdict,
-      onLongInlineEntry: (entryMs) => this.#onLongInlineEntry(entryMs),
+      onInlineOverrun: (entryMs) => this.#onInlineOverrun(entryMs),
       isCatastrophic: () => this.#catastrophic,
       onBreach: (owner, code, terminated) => this.#breach(owner, code, terminated),
       onInternalError: (error) => this.#internalError(error),
@@ -363,12 +363,13 @@ export class AppIsolate implements HostCallHandlers {
     this.#entries.submit(this.#background, args);
   }
 
-  #onLongInlineEntry(entryMs: number): void {
+  /** An inline entry ran to or past its CPU budget: this app never runs inline again (InlinePolicy). */
+  #onInlineOverrun(entryMs: number): void {
     this.#ownInlineVerdict = false;
     const policy = this.#options.inlinePolicy;
     if (policy === undefined || !policy.isAllowed(this.appName)) return;
     policy.demote(this.appName, entryMs);
-    this.#log("warn", "", `an entry ran ${entryMs.toFixed(0)} ms on the front end's thread; this app's entries run on the isolate thread pool from now on`);
+    this.#log("warn", "", `an entry ran ${entryMs.toFixed(0)} ms, to or past its CPU budget, on the front end's thread; this app's entries run on the isolate thread pool from now on`);
   }
 
   /**

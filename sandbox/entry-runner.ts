@@ -24,7 +24,7 @@ export interface EntryRunnerOptions<Owner extends EntryOwner> {
   /** Asked before every inline entry: false once the app lost inline entries (InlinePolicy). */
   readonly mayRunInline: () => boolean;
   /** An inline entry ran clearly long (`entryMs`); the app should lose inline entries. */
-  readonly onLongInlineEntry: (entryMs: number) => void;
+  readonly onInlineOverrun: (entryMs: number) => void;
   /** True once isolated-vm reported a catastrophic error for this isolate. */
   readonly isCatastrophic: () => boolean;
   /**
@@ -213,7 +213,9 @@ export class EntryRunner<Owner extends EntryOwner> {
     guard?.enter(Date.now() + timeoutMs, this.#options.appKey);
     try {
       dispatch.applySync(undefined, entry.args, { arguments: { copy: true }, timeout: timeoutMs });
-      this.#charge(entry, true);
+      const spentMs = this.#charge(entry);
+      // Past its own timeout: something `timeout` could not interrupt held this thread.
+      if (spentMs > timeoutMs) this.#options.onInlineOverrun(spentMs);
     } catch (error) {
       // Failpoint (tests only): an inline memory breach never returns, as V8's fatal OOM on this thread would not.
       if (isFailpointOn("oom-catastrophic") && classifyIsolateFailure(error) === "EDGE_SANDBOX_MEMORY_LIMIT") freezeThisThread();
@@ -230,7 +232,7 @@ export class EntryRunner<Owner extends EntryOwner> {
       const dispatch = this.#dispatch;
       if (dispatch === undefined) return;
       await dispatch.apply(undefined, entry.args, { arguments: { copy: true }, timeout: this.#timeoutFor(entry) });
-      this.#charge(entry, false);
+      this.#charge(entry);
     } catch (error) {
       this.#failed(entry, error);
     } finally {
@@ -244,8 +246,12 @@ export class EntryRunner<Owner extends EntryOwner> {
     const code = classifyIsolateFailure(error);
     if (this.#options.isCatastrophic()) this.#options.onBreach(entry.owner, "EDGE_SANDBOX_CATASTROPHIC", true);
     else if (code === "EDGE_SANDBOX_CPU_LIMIT" || code === "EDGE_SANDBOX_MEMORY_LIMIT") {
-      // A CPU kill of an inline entry held this thread for its whole budget: that is a long entry too.
-      if (this.#inInlineEntry) this.#noteDuration(this.#chargeElapsed(entry), true);
+      // An inline entry cut off at its budget held this thread for all of it: an overrun too.
+      if (this.#inInlineEntry) {
+        const spentMs = this.#chargeElapsed(entry);
+        this.#noteDuration(spentMs);
+        this.#options.onInlineOverrun(spentMs);
+      }
       this.#options.onBreach(entry.owner, code, true);
     } else if (code !== "EDGE_SANDBOX_DISPOSED") this.#options.onInternalError(error);
   }
@@ -256,10 +262,12 @@ export class EntryRunner<Owner extends EntryOwner> {
    * to this entry. (A pooled next entry may have started a few microseconds
    * before we read the clock; that sliver is charged one entry early.)
    */
-  #charge(entry: Entry<Owner>, inline: boolean): void {
-    if (this.#stopped) return;
-    this.#noteDuration(this.#chargeElapsed(entry), inline);
+  #charge(entry: Entry<Owner>): number {
+    if (this.#stopped) return 0;
+    const spentMs = this.#chargeElapsed(entry);
+    this.#noteDuration(spentMs);
     if (entry.owner.cpuRemainingMs <= 0) this.#options.onBreach(entry.owner, "EDGE_SANDBOX_CPU_LIMIT", false);
+    return spentMs;
   }
 
   /** Charge the CPU since the last completion to `entry`'s owner; returns it in ms. */
@@ -271,11 +279,11 @@ export class EntryRunner<Owner extends EntryOwner> {
     return Number(spentNs) / 1e6;
   }
 
-  #noteDuration(spentMs: number, inline: boolean): void {
-    // A clearly long entry sends the isolate to the thread pool at once; an
-    // occasional slow one (a GC, a preempted thread) only nudges the average.
+  #noteDuration(spentMs: number): void {
+    // A clearly long entry sends the isolate to the thread pool at once (it
+    // earns inline entries back by being fast again); an occasional slow one
+    // (a GC, a preempted thread) only nudges the average.
     const long = spentMs > this.#options.inlineThresholdMs * LONG_ENTRY_FACTOR;
-    if (long && inline) this.#options.onLongInlineEntry(spentMs);
     this.#recentEntryMs = long || !Number.isFinite(this.#recentEntryMs) ? spentMs : this.#recentEntryMs * 0.8 + spentMs * 0.2;
   }
 

@@ -7,8 +7,9 @@
  * C++), and while an inline entry runs, the whole front end waits.
  *
  * So an app earns inline entries by being fast, and loses them for good the
- * first time one of its inline entries runs long: one stall per app, no
- * more. "For good" outlives the isolate (recycles keep the verdict, it is
+ * first time one of its inline entries runs to or past its CPU budget: one
+ * stall per app, no more. (Merely slow entries only move an isolate to the
+ * pool until it is fast again: see EntryRunner.) "For good" outlives the isolate (recycles keep the verdict, it is
  * keyed by app) and the process: the front end reports the demotion to the
  * supervisor, which hands it to the standby and to every later front end.
  */
