@@ -27,6 +27,7 @@ const SANDBOX_REPLIES: Record<SandboxErrorCode, ErrorReply> = {
   EDGE_SANDBOX_ABORTED: { status: 499, error: "client_closed_request" },
   EDGE_SANDBOX_TOO_MANY_REQUESTS: { status: 503, error: "concurrency_limit" },
   EDGE_SANDBOX_RESTART_BACKOFF: { status: 503, error: "restart_backoff" },
+  EDGE_SANDBOX_BODY_TOO_LARGE: { status: 413, error: "body_size_limit" },
   EDGE_SANDBOX_FETCH_REFUSED: { status: 500, error: "app_exception" },
   EDGE_SANDBOX_SUBREQUEST_LIMIT: { status: 500, error: "app_exception" },
   EDGE_SANDBOX_FETCH_FAILED: { status: 500, error: "app_exception" },

@@ -6,6 +6,7 @@ import { RuntimeError } from "./errors.js";
 import type { LogSink } from "./logger.js";
 import { checkRequestHead } from "./request-head.js";
 import { ResponseWriter } from "./response-writer.js";
+import { StreamedRequestBody } from "./streamed-request-body.js";
 import { loadUws, type HttpRequest, type HttpResponse, type TemplatedApp, type Uws, type us_listen_socket } from "./uws.js";
 
 /** Where requests go once read; implemented by AppHost (embedded) and later by group proxies. */
@@ -17,6 +18,9 @@ export interface RequestHandler {
   /** The app's host-memory account; request bodies being read are counted in it. Default: uncounted. */
   readonly hostMemory?: HostMemoryBudget;
 }
+
+/** Request bodies with a declared length up to this are read whole before the app runs; larger ones stream. */
+const WHOLE_BODY_MAX_BYTES = 1024 * 1024;
 
 /** For handlers without an account of their own. */
 const UNCOUNTED = new HostMemoryBudget(Number.MAX_SAFE_INTEGER);
@@ -186,6 +190,13 @@ export class HttpServer {
     // The body's bytes stay counted until the answer is out (the isolate has its own copy by then).
     const reservation = (this.#options.handler.hostMemory ?? UNCOUNTED).open();
     writer.onFinish(() => reservation.releaseAll());
+    // Large or unknown-length bodies are streamed to the app as it reads
+    // them; a declared length over the limit still gets its 413 from readBody.
+    const limit = this.#options.bodyLimitBytes;
+    if (contentLength === undefined || (contentLength > WHOLE_BODY_MAX_BYTES && contentLength <= limit)) {
+      this.#dispatch(writer, { id: requestId, method, url, headers, body: new StreamedRequestBody(writer, limit, reservation) });
+      return;
+    }
     readBody(writer, contentLength, this.#options.bodyLimitBytes, reservation).then(
       (result) => {
         if (result.kind === "too-large") this.#replyError(writer, BODY_TOO_LARGE, requestId, true);
@@ -222,7 +233,8 @@ export class HttpServer {
       }
       const { retryAfterMs } = error.details;
       const extra = retryAfterMs === undefined ? [] : ["retry-after", String(Math.max(1, Math.ceil(retryAfterMs / 1000)))];
-      this.#replyError(writer, reply, requestId, false, extra);
+      // A body refused half-way is not read further: the connection cannot be reused.
+      this.#replyError(writer, reply, requestId, error.code === "EDGE_SANDBOX_BODY_TOO_LARGE", extra);
       return;
     }
     this.#options.log({ level: "error", requestId, message: `internal error: ${describe(error)}` });

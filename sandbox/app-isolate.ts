@@ -33,6 +33,7 @@ import {
   type WireBody,
 } from "./prelude/protocol.js";
 import { PulledBody } from "./pulled-body.js";
+import { isRequestBodyStream, type RequestBodyStream } from "./request-body-stream.js";
 import { RequestRecord } from "./request-record.js";
 import type { SandboxLimits } from "./limits.js";
 import { validateWireResponse, type SandboxResponse } from "./wire-response.js";
@@ -46,8 +47,11 @@ export interface SandboxRequest {
   readonly url: string;
   /** Flat name/value list. */
   readonly headers: FlatHeaders;
-  /** Whole body, or null for none. The sandbox takes ownership of the buffer. */
-  readonly body: Uint8Array | null;
+  /**
+   * Whole body, or null for none (the sandbox takes ownership of the
+   * buffer), or a stream the app's `request.body` reads as it goes.
+   */
+  readonly body: Uint8Array | RequestBodyStream | null;
 }
 
 /** One console line or sandbox notice. */
@@ -147,6 +151,8 @@ export class AppIsolate implements HostCallHandlers {
   #bootCpuMs = 0;
   #ownInlineVerdict = true;
   readonly #requests = new Map<string, RequestRecord>();
+  /** Streamed request bodies the app may still read, by request id. */
+  readonly #incomingBodies = new Map<string, RequestBodyStream>();
   /** Pulled response bodies still being read, by request id. */
   readonly #pulledBodies = new Map<string, PulledBody>();
   readonly #timers = new OwnedResources<RequestRecord>();
@@ -323,8 +329,13 @@ export class AppIsolate implements HostCallHandlers {
         });
       }
     }
+    if (isRequestBodyStream(request.body)) {
+      this.#incomingBodies.set(request.id, request.body);
+      this.#enter(record, ["request", request.id, request.method, request.url, request.headers, null, true]);
+      return record.response;
+    }
     const body = request.body === null ? null : bodyArgument(exactArrayBuffer(request.body));
-    this.#enter(record, ["request", request.id, request.method, request.url, request.headers, body]);
+    this.#enter(record, ["request", request.id, request.method, request.url, request.headers, body, false]);
     return record.response;
   }
 
@@ -483,6 +494,36 @@ export class AppIsolate implements HostCallHandlers {
 
   bodyChunk(requestId: string, chunk: unknown, done: unknown): void {
     this.#pulledBodies.get(String(requestId))?.deliver(chunk, done);
+  }
+
+  requestBodyPull(requestId: string): void {
+    const id = String(requestId);
+    const body = this.#incomingBodies.get(id);
+    const record = this.#requests.get(id);
+    if (body === undefined || record === undefined) return;
+    body.read().then(
+      (chunk) => {
+        if (record.isDropped) return;
+        if (chunk === null) {
+          this.#incomingBodies.delete(id);
+          this.#enter(record, ["body-data", id, null, "end", ""]);
+        } else this.#enter(record, ["body-data", id, exactArrayBuffer(chunk), "data", ""]);
+      },
+      (error: unknown) => {
+        this.#incomingBodies.delete(id);
+        if (record.isDropped) return;
+        const failure = error instanceof SandboxError ? error : new SandboxError("EDGE_SANDBOX_ABORTED");
+        this.#enter(record, ["body-data", id, null, "error", failure.message]);
+        // Past the body limit the client gets 413 (unless the app has answered already).
+        if (failure.code === "EDGE_SANDBOX_BODY_TOO_LARGE") record.fail(failure);
+      },
+    );
+  }
+
+  requestBodyCancel(requestId: string): void {
+    const id = String(requestId);
+    this.#incomingBodies.get(id)?.cancel();
+    this.#incomingBodies.delete(id);
   }
 
   fail(requestId: string, code: HandlerFailure, name: string, message: string, stack: string, finished: boolean): void {
@@ -644,6 +685,9 @@ export class AppIsolate implements HostCallHandlers {
   /** A request's work is over (done, aborted or timed out): release what it holds. */
   #drop(record: RequestRecord): void {
     this.#requests.delete(record.id);
+    // A body the app never read to its end: the rest is discarded.
+    this.#incomingBodies.get(record.id)?.cancel();
+    this.#incomingBodies.delete(record.id);
     this.#timers.cancelOwnedBy(record);
     this.#fetches.cancelOwnedBy(record);
   }

@@ -29,6 +29,8 @@ export const SANDBOX_ERRORS = {
   EDGE_SANDBOX_DISPOSED: "isolate was disposed while the request was running",
   /** No response within the wall-time limit. */
   EDGE_SANDBOX_WALL_LIMIT: "wall time limit exceeded",
+  /** A streamed request body went past the body size limit. */
+  EDGE_SANDBOX_BODY_TOO_LARGE: "request body exceeds the body size limit",
   /** The caller aborted the request. */
   EDGE_SANDBOX_ABORTED: "request aborted",
   /** Outbound fetch to a loopback, private or link-local address without --allow-private-fetch. */

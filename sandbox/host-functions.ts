@@ -47,6 +47,8 @@ export interface HostCallHandlers {
   log(level: LogLevel, requestId: string, message: string): void;
   respond(requestId: string, status: number, statusText: string, headers: FlatHeaders, body: WireBody, finished: boolean, pulledLength: unknown): void;
   bodyChunk(requestId: string, chunk: unknown, done: unknown): void;
+  requestBodyPull(requestId: string): void;
+  requestBodyCancel(requestId: string): void;
   fail(requestId: string, code: HandlerFailure, name: string, message: string, stack: string, finished: boolean): void;
   waitUntilDone(requestId: string): void;
   fetchStart(callId: number, requestId: string, method: string, url: string, headers: FlatHeaders, body: ArrayBuffer | null, redirect: RequestRedirect): void;
@@ -117,6 +119,8 @@ export function createHostCallbacks(handlers: HostCallHandlers, onInternalError:
     log: new ivm.Callback(guard(handlers.log.bind(handlers)), ignored),
     respond: new ivm.Callback(guard(handlers.respond.bind(handlers)), ignored),
     bodyChunk: new ivm.Callback(guard(handlers.bodyChunk.bind(handlers)), ignored),
+    requestBodyPull: new ivm.Callback(guard(handlers.requestBodyPull.bind(handlers)), ignored),
+    requestBodyCancel: new ivm.Callback(guard(handlers.requestBodyCancel.bind(handlers)), ignored),
     fail: new ivm.Callback(guard(handlers.fail.bind(handlers)), ignored),
     waitUntilDone: new ivm.Callback(guard(handlers.waitUntilDone.bind(handlers)), ignored),
     fetchStart: new ivm.Callback(guard(handlers.fetchStart.bind(handlers)), ignored),

@@ -12,5 +12,6 @@ export type { SandboxLimits } from "./limits.js";
 export { HOST_MANAGED_RESPONSE_HEADERS } from "./wire-response.js";
 export type { SandboxResponse } from "./wire-response.js";
 export type { SandboxBodyStream } from "./pulled-body.js";
+export type { RequestBodyStream } from "./request-body-stream.js";
 export type { CancelSignal } from "./cancel-signal.js";
 export type { InlineEntryGuard } from "./inline-entry-guard.js";

@@ -164,6 +164,7 @@ test.serial(sameResponse, "streams", "/round-trip/deflate-raw", { method: "POST"
 test.serial(sameResponse, "streams", "/gunzip", { method: "POST", body: new Uint8Array(gzipSync(Buffer.from(streamsText))) });
 test.serial(sameResponse, "streams", "/text-streams", { method: "POST", body: streamsText });
 test.serial(sameResponse, "streams", "/body-used", { method: "POST", body: "some bytes" });
+test.serial(sameResponse, "streams", "/upload-stream", { method: "POST", body: binaryBody(8 * 1024 * 1024) });
 /** A multipart upload as Node's own FormData encodes it: a binary file and text fields. */
 function uploadForm(): FormData {
   const form = new FormData();

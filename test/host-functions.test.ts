@@ -19,6 +19,8 @@ test("host functions: sync calls answer refusal codes for any input and a throwi
     timerClear: throwing,
     digestStart: throwing,
     bodyChunk: throwing,
+    requestBodyPull: throwing,
+    requestBodyCancel: throwing,
     cryptoStart: throwing,
   };
   const callbacks = createHostCallbacks(handlers, (error) => internalErrors.push(error));

@@ -301,27 +301,33 @@ export default {
 `;
 
 test("isolation: request bodies being read count against the app's host memory (its memory limit)", async (t) => {
-  await withApp(t, echoLengthApp, ["--memory-mb", "16"], async (server) => {
+  // An 8 MB app: its host-memory account holds 8 MB of bodies being read.
+  await withApp(t, echoLengthApp, ["--memory-mb", "8"], async (server) => {
     const mb = 1024 * 1024;
-    // Upload A: 10 MB declared, 9 MB sent, then held open.
-    const first = connect(server.port, "127.0.0.1");
-    first.on("error", () => undefined);
-    await new Promise<void>((resolve) => first.once("connect", () => resolve()));
-    let firstAnswer = "";
-    first.on("data", (chunk: Buffer) => (firstAnswer += chunk.toString("latin1")));
-    first.write(`POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: ${10 * mb}\r\n\r\n`);
-    await new Promise<void>((resolve) => first.write(Buffer.alloc(9 * mb, 1), () => resolve()));
-    // A plain request behind it is answered once the front end has read what was sent.
-    t.is(await (await fetch(server.url, { method: "POST", body: "x" })).text(), "1");
-    // Upload B needs 10 MB more: over the app's 16 MB account while A holds 9-10 MB.
-    const second = await fetch(server.url, { method: "POST", body: Buffer.alloc(10 * mb, 2) }).then(errorOf, (error: unknown) => String(error));
-    t.is(second, "503 memory_limit");
-    // A finishes and is answered in full.
-    const answered = new Promise<void>((resolve) => first.on("data", () => firstAnswer.includes("\r\n\r\n") && resolve()));
-    first.write(Buffer.alloc(mb, 1));
+    // Eight uploads of 1 MB (read whole: not over the streaming threshold), each one byte short, held open.
+    const held: Array<{ socket: ReturnType<typeof connect>; answer: () => string }> = [];
+    for (let i = 0; i < 8; i++) {
+      const socket = connect(server.port, "127.0.0.1");
+      socket.on("error", () => undefined);
+      await new Promise<void>((resolve) => socket.once("connect", () => resolve()));
+      let answer = "";
+      socket.on("data", (chunk: Buffer) => (answer += chunk.toString("latin1")));
+      socket.write(`POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: ${mb}\r\n\r\n`);
+      await new Promise<void>((resolve) => socket.write(Buffer.alloc(mb - 1, 1), () => resolve()));
+      held.push({ socket, answer: () => answer });
+    }
+    // A plain request behind them is answered once the front end has read what was sent.
+    t.is(await (await fetch(server.url)).text(), "0");
+    // One more body does not fit the account while the eight are held.
+    const refused = await fetch(server.url, { method: "POST", body: Buffer.alloc(64 * 1024, 2) }).then(errorOf, (error: unknown) => String(error));
+    t.is(refused, "503 memory_limit");
+    // The held ones finish and are answered in full.
+    const first = held[0] as (typeof held)[number];
+    const answered = new Promise<void>((resolve) => first.socket.on("data", () => first.answer().includes("\r\n\r\n") && resolve()));
+    first.socket.write(Buffer.alloc(1, 1));
     await answered;
-    t.regex(firstAnswer, /^HTTP\/1\.1 200 OK/);
-    t.regex(firstAnswer, /\r\n\r\n10485760$/);
-    first.destroy();
+    t.regex(first.answer(), /^HTTP\/1\.1 200 OK/);
+    t.regex(first.answer(), /\r\n\r\n1048576$/);
+    for (const { socket } of held) socket.destroy();
   });
 });

@@ -153,8 +153,11 @@ function streamingGet(url: string): Promise<{ status: number | undefined; header
   });
 }
 
+// Streams load on first use (a few ms of the request's CPU): room for a loaded machine.
+const STREAM_APP_ARGS = ["--cpu-ms", "1000"];
+
 test("pulled body: a stream response reaches the client as the app produces it (Server-Sent Events)", async (t) => {
-  await withApp(t, streamingApp, [], async (server) => {
+  await withApp(t, streamingApp, STREAM_APP_ARGS, async (server) => {
     const events = await streamingGet(`${server.url}/events`);
     t.is(events.status, 200);
     t.is(events.headers["content-type"], "text/event-stream");
@@ -168,7 +171,7 @@ test("pulled body: a stream response reaches the client as the app produces it (
 });
 
 test("pulled body: a client that leaves mid-stream cancels the app's stream", async (t) => {
-  await withApp(t, streamingApp, [], async (server) => {
+  await withApp(t, streamingApp, STREAM_APP_ARGS, async (server) => {
     const events = await streamingGet(`${server.url}/events`);
     t.is(await events.next(), "data: one\n\n");
     events.destroy();

@@ -11,6 +11,7 @@ import { DOMException } from "./dom-exception.js";
 import { deliverCryptoResult } from "./subtle/calls.js";
 import { deliverFetchError, deliverFetchResult, headerChars } from "./fetch.js";
 import { host } from "./host.js";
+import { deliverBodyData, incomingBodyStream } from "./incoming-body.js";
 import { cancelOutgoing, isPulledBody, pullOutgoing, startOutgoing, startOutgoingStream } from "./outgoing-body.js";
 import { clipString, getOwnPropertyDescriptor, getPrototypeOf, RangeErrorPrototype, typedArrayByteLength } from "./intrinsics.js";
 import { APP_GLOBAL, type Dispatch, type FlatHeaders, type HandlerFailure, type InitFailure } from "./protocol.js";
@@ -218,14 +219,14 @@ function createContext(requestId: string, state: RequestState): object {
   };
 }
 
-function handleRequest(requestId: string, method: string, url: string, headers: FlatHeaders, body: ArrayBuffer | null): void {
+function handleRequest(requestId: string, method: string, url: string, headers: FlatHeaders, body: ArrayBuffer | null, bodyStreamed: boolean): void {
   enterRequest(requestId);
   const state: RequestState = { controller: new AbortController(), pending: 0, answered: false, done: false };
   requests.set(requestId, state);
   let result: unknown;
   try {
     if (app === null) throw new Error("The app was not initialised");
-    const request = createIncomingRequest(method, url, headers, body, state.controller.signal);
+    const request = createIncomingRequest(method, url, headers, body, state.controller.signal, bodyStreamed ? incomingBodyStream(requestId) : null);
     result = app.handler.fetch(request, app.env, createContext(requestId, state));
   } catch (error) {
     sendFailure(requestId, state, "exception", error);
@@ -263,7 +264,7 @@ export const dispatch = function dispatch(kind: string, ...args: unknown[]): unk
   try {
     switch (kind) {
       case "request":
-        handleRequest(args[0] as string, args[1] as string, args[2] as string, args[3] as FlatHeaders, args[4] as ArrayBuffer | null);
+        handleRequest(args[0] as string, args[1] as string, args[2] as string, args[3] as FlatHeaders, args[4] as ArrayBuffer | null, args[5] === true);
         break;
       case "abort":
         abortRequest(args[0] as string);
@@ -285,6 +286,9 @@ export const dispatch = function dispatch(kind: string, ...args: unknown[]): unk
         break;
       case "body-cancel":
         cancelOutgoing(args[0] as string);
+        break;
+      case "body-data":
+        deliverBodyData(args[0] as string, args[1] as ArrayBuffer | null, args[2] as string, args[3] as string);
         break;
       // WebCrypto
       case "crypto-result":

@@ -200,6 +200,10 @@ export interface HostFunctions {
    * null with `done` at its end.
    */
   bodyChunk(requestId: string, chunk: ArrayBuffer | string | null, done: boolean): void;
+  /** (ignored) The app wants more of the streamed request body of `requestId`; answered by dispatch("body-data"). */
+  requestBodyPull(requestId: string): void;
+  /** (ignored) The app cancelled the streamed request body of `requestId`. */
+  requestBodyCancel(requestId: string): void;
   /** (ignored) The handler of `requestId` failed. `stack` is the raw V8 stack (bundle positions). `finished` as for respond. */
   fail(requestId: string, code: HandlerFailure, name: string, message: string, stack: string, finished: boolean): void;
   /** (ignored) Every promise passed to ctx.waitUntil for `requestId` has settled (sent only if respond/fail said `finished: false`). */
@@ -234,7 +238,10 @@ export const LAZY_MODULE_MARKER = "/*edgehost-lazy-module*/";
 /** Entries into the isolate. Each returns synchronously. */
 export interface Dispatch {
   (kind: "init", env: Record<string, string>, limits: PreludeLimits): "" | InitFailure;
-  (kind: "request", requestId: string, method: string, url: string, headers: FlatHeaders, body: ArrayBuffer | null): void;
+  /** With `bodyStreamed`, `body` is null and the body arrives through requestBodyPull / "body-data". */
+  (kind: "request", requestId: string, method: string, url: string, headers: FlatHeaders, body: ArrayBuffer | null, bodyStreamed: boolean): void;
+  /** Answer to requestBodyPull: "data" with a chunk, "end", or "error" with a message. */
+  (kind: "body-data", requestId: string, chunk: ArrayBuffer | null, state: "data" | "end" | "error", message: string): void;
   /** The client went away or the host gave up: abort `request.signal`. */
   (kind: "abort", requestId: string): void;
   (kind: "fetch-result", callId: number, status: number, statusText: string, headers: FlatHeaders, body: ArrayBuffer | null, url: string): void;
@@ -264,6 +271,8 @@ export const HOST_FUNCTION_NAMES: ReadonlyArray<keyof HostFunctions> = [
   "cryptoStart",
   "respond",
   "bodyChunk",
+  "requestBodyPull",
+  "requestBodyCancel",
   "fail",
   "waitUntilDone",
   "fetchStart",

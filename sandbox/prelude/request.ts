@@ -40,7 +40,8 @@ const REDIRECT_MODES = new Set(["follow", "error", "manual"]);
 
 /** Accessors for dispatch and fetch; assigned in the class's static block. */
 export let requestParts: (request: Request) => RequestParts;
-export let createIncomingRequest: (method: string, url: string, headers: FlatHeaders, body: ArrayBuffer | null, signal: AbortSignal) => Request;
+/** The request as the host hands it in; `streamedBody` means the host streams the body (see incoming-body.ts). */
+export let createIncomingRequest: (method: string, url: string, headers: FlatHeaders, body: ArrayBuffer | null, signal: AbortSignal, streamedBody: ReadableStream | null) => Request;
 
 function normaliseMethod(value: unknown): string {
   const method = String(value);
@@ -72,7 +73,7 @@ export class Request extends Body {
       redirect: request.#redirect,
       signal: request.#signal,
     });
-    createIncomingRequest = (method, url, headers, body, signal) => {
+    createIncomingRequest = (method, url, headers, body, signal, streamedBody) => {
       const request = new Request(INTERNAL as unknown as string);
       request.#method = method;
       request.#url = url;
@@ -80,7 +81,8 @@ export class Request extends Body {
       request.#signal = signal;
       // As in workerd: a proxying app that passes the request to fetch() gets a redirect back rather than following it.
       request.#redirect = "manual";
-      if (body !== null && method !== "GET" && method !== "HEAD") setBodySource(request, new Uint8Array(body));
+      if (streamedBody !== null) setBodyStream(request, streamedBody);
+      else if (body !== null && method !== "GET" && method !== "HEAD") setBodySource(request, new Uint8Array(body));
       return request;
     };
   }

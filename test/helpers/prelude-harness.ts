@@ -186,6 +186,9 @@ export class PreludeHarness {
         },
         ignored,
       ),
+      // The harness hands bodies in whole; streamed request bodies are tested end to end.
+      requestBodyPull: new ivm.Callback(() => undefined, ignored),
+      requestBodyCancel: new ivm.Callback(() => undefined, ignored),
       bodyChunk: new ivm.Callback((requestId: string, chunk: ArrayBuffer | string | null, done: boolean) => {
         const pull = this.#pulling.get(requestId);
         if (pull === undefined) return;
