@@ -15,7 +15,6 @@ import { bundleApp } from "../loader/index.js";
 import { AppHost } from "../runtime/app-host.js";
 import { HangWatchdog } from "../runtime/hang-watchdog.js";
 import { HttpServer, type RequestHandler } from "../runtime/http-server.js";
-import { deprioritiseBackgroundThreads } from "../runtime/thread-priority.js";
 import type { LogSink } from "../runtime/logger.js";
 import { DEFAULT_SANDBOX_LIMITS, EntryScheduler, InlinePolicy, type CancelSignal, type SandboxRequest, type SandboxResponse } from "../sandbox/index.js";
 import { ATTACKER_APPS, IDLE_ATTACKER_APP, isAttackName, VICTIM_APP } from "./noisy-apps.js";
@@ -76,8 +75,6 @@ async function main(): Promise<void> {
     mapStack: (stack) => stack,
   };
   const server = new HttpServer({ host: "127.0.0.1", port: 0, bodyLimitBytes: 1024 * 1024, handler, log });
-  // As front-end-main does: the event loop ahead of isolate and pool threads.
-  deprioritiseBackgroundThreads();
   const port = await server.listen();
   process.stdout.write(`noisy-server: listening on ${port}\n`);
   process.once("SIGTERM", () => {

@@ -12,7 +12,6 @@ import { HangWatchdog } from "./hang-watchdog.js";
 import { HttpServer } from "./http-server.js";
 import { isSupervisorMessage, type FrontEndMessage } from "./ipc-messages.js";
 import { RssBackstop } from "./rss-backstop.js";
-import { deprioritiseBackgroundThreads } from "./thread-priority.js";
 import { consoleSink } from "./logger.js";
 import type { RunConfig } from "./run-config.js";
 import { startupFailureLine } from "./startup-failure.js";
@@ -92,7 +91,6 @@ async function start(config: RunConfig, port: number, listenNow: boolean, demote
   const appHost = host;
   const rssLimitMb = config.rssLimitMb > 0 ? config.rssLimitMb : 4 * config.memoryLimitMb + 512;
   new RssBackstop({ limitBytes: rssLimitMb * 1024 * 1024, isolates: () => appHost.isolates, log }).start();
-  deprioritiseBackgroundThreads();
   server = new HttpServer({
     host: config.host,
     port,
