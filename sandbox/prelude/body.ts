@@ -45,6 +45,8 @@ export let takeBody: (target: Body) => BodySource | null;
 export let bodyStream: (target: Body) => ReadableStream | null;
 /** Makes `stream` the body (replacing any whole source). */
 export let setBodyStream: (target: Body, stream: ReadableStream) => void;
+/** Makes the stream `factory` makes, when first needed, the body. */
+export let setLazyBodyStream: (target: Body, factory: () => ReadableStream) => void;
 /** True if the body is not null (whole or a stream). */
 export let hasBody: (target: Body) => boolean;
 /** The spec's "unusable": the body was read, or its stream is locked to a reader (clone and re-use refuse it). */
@@ -137,7 +139,27 @@ function consumedBodyStream(): ReadableStream<Uint8Array> {
 export abstract class Body {
   #source: BodySource | null = null;
   #used = false;
-  #stream: ReadableStream | null = null;
+  #streamValue: ReadableStream | null = null;
+  /**
+   * A stream body not made yet: an incoming body the host streams is a
+   * ReadableStream only once the app touches it, so a request whose body
+   * the app ignores never loads the stream classes.
+   */
+  #streamFactory: (() => ReadableStream) | null = null;
+
+  get #stream(): ReadableStream | null {
+    const factory = this.#streamFactory;
+    if (factory !== null) {
+      this.#streamFactory = null;
+      this.#streamValue = factory();
+    }
+    return this.#streamValue;
+  }
+
+  set #stream(stream: ReadableStream | null) {
+    this.#streamFactory = null;
+    this.#streamValue = stream;
+  }
 
   static {
     bodySource = (target) => target.#source;
@@ -157,6 +179,11 @@ export abstract class Body {
     setBodyStream = (target, stream) => {
       target.#source = null;
       target.#stream = stream;
+    };
+    setLazyBodyStream = (target, factory) => {
+      target.#source = null;
+      target.#stream = null;
+      target.#streamFactory = factory;
     };
     hasBody = (target) => target.#source !== null || target.#stream !== null;
     isBodyUnusable = (target) => target.#used || (target.#stream !== null && isStreamLocked(target.#stream));

@@ -226,7 +226,7 @@ function handleRequest(requestId: string, method: string, url: string, headers: 
   let result: unknown;
   try {
     if (app === null) throw new Error("The app was not initialised");
-    const request = createIncomingRequest(method, url, headers, body, state.controller.signal, bodyStreamed ? incomingBodyStream(requestId) : null);
+    const request = createIncomingRequest(method, url, headers, body, state.controller.signal, bodyStreamed ? () => incomingBodyStream(requestId) : null);
     result = app.handler.fetch(request, app.env, createContext(requestId, state));
   } catch (error) {
     sendFailure(requestId, state, "exception", error);

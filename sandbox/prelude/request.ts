@@ -1,6 +1,21 @@
 /** Request per the Fetch Standard (bodies whole or streams; see body.ts). */
 import { AbortSignal, createAbortSignal } from "./abort.js";
-import { Body, type BodyInit, type BodySource, bodySource, bodyStream, cloneBodyInto, extractBody, hasBody, isBodyUsed, setBodySource, setBodyStream, setExtractedBody, takeBody } from "./body.js";
+import {
+  Body,
+  type BodyInit,
+  type BodySource,
+  bodySource,
+  bodyStream,
+  cloneBodyInto,
+  extractBody,
+  hasBody,
+  isBodyUsed,
+  setBodySource,
+  setBodyStream,
+  setExtractedBody,
+  setLazyBodyStream,
+  takeBody,
+} from "./body.js";
 import { appendHeaderUnchecked, flattenHeaders, Headers, type HeadersInit, headersFromFlat, headersGuard, setHeadersGuard } from "./headers.js";
 import type { FlatHeaders } from "./protocol.js";
 import { isStreamLocked, type ReadableStream, streamClasses } from "./streams.js";
@@ -41,7 +56,14 @@ const REDIRECT_MODES = new Set(["follow", "error", "manual"]);
 /** Accessors for dispatch and fetch; assigned in the class's static block. */
 export let requestParts: (request: Request) => RequestParts;
 /** The request as the host hands it in; `streamedBody` means the host streams the body (see incoming-body.ts). */
-export let createIncomingRequest: (method: string, url: string, headers: FlatHeaders, body: ArrayBuffer | null, signal: AbortSignal, streamedBody: ReadableStream | null) => Request;
+export let createIncomingRequest: (
+  method: string,
+  url: string,
+  headers: FlatHeaders,
+  body: ArrayBuffer | null,
+  signal: AbortSignal,
+  streamedBody: (() => ReadableStream) | null,
+) => Request;
 
 function normaliseMethod(value: unknown): string {
   const method = String(value);
@@ -81,7 +103,7 @@ export class Request extends Body {
       request.#signal = signal;
       // As in workerd: a proxying app that passes the request to fetch() gets a redirect back rather than following it.
       request.#redirect = "manual";
-      if (streamedBody !== null) setBodyStream(request, streamedBody);
+      if (streamedBody !== null) setLazyBodyStream(request, streamedBody);
       else if (body !== null && method !== "GET" && method !== "HEAD") setBodySource(request, new Uint8Array(body));
       return request;
     };
