@@ -67,11 +67,6 @@ export function rememberCompiled(cacheKey: string, cachedData: ivm.ExternalCopy<
   remember(cacheKey, cachedData, sourceChars);
 }
 
-/** Entries and budget used by the code cache (for tests and stats). */
-export function codeCacheStats(): { readonly entries: number; readonly sourceChars: number } {
-  return { entries: codeCache.size, sourceChars: codeCache.calculatedSize };
-}
-
 
 /** Drop stack frames of the prelude: they are edgehost's plumbing, not the app's code. */
 export function withoutPreludeFrames(stack: string): string {

@@ -49,8 +49,6 @@ export let setBodyStream: (target: Body, stream: ReadableStream) => void;
 export let setLazyBodyStream: (target: Body, factory: () => ReadableStream) => void;
 /** True if the body is not null (whole or a stream). */
 export let hasBody: (target: Body) => boolean;
-/** The spec's "unusable": the body was read, or its stream is locked to a reader (clone and re-use refuse it). */
-export let isBodyUnusable: (target: Body) => boolean;
 
 function bodyUsedError(): TypeError {
   return new TypeError("Body has already been used. It can only be read once; use tee() first if you need to read it twice.");
@@ -186,7 +184,6 @@ export abstract class Body {
       target.#streamFactory = factory;
     };
     hasBody = (target) => target.#source !== null || target.#stream !== null;
-    isBodyUnusable = (target) => target.#used || (target.#stream !== null && isStreamLocked(target.#stream));
   }
 
   abstract get headers(): Headers;

@@ -1,7 +1,9 @@
 /**
  * Reading a body stream to its end: the Fetch Standard's "fully read body"
- * for `text()`/`arrayBuffer()`/... of a stream body, and the step that
- * turns a stream response body into bytes for the host. Reads go through
+ * for `text()`/`arrayBuffer()`/... of a stream body, and for a stream
+ * request body of an outbound `fetch` (read whole before the fetch starts).
+ * Response bodies are not collected: the host pulls them (outgoing-body.ts).
+ * Reads go through
  * the operations streams.ts captured at load, and chunk types and sizes
  * through intrinsics.ts, so a patched prototype or typed-array getter
  * cannot change what is counted or copied.
@@ -64,15 +66,4 @@ export async function readAllBytes(stream: ReadableStream, limitBytes = Infinity
     chunks.push(bytes);
   }
   return concat(chunks, total);
-}
-
-/**
- * The bytes of a stream response body for host.respond, read here to the
- * end (within the request's CPU budget: the loop runs on the stream's own
- * promise jobs) and bounded by the response limit. This is the one place
- * that stands in for streaming to the client: replace it, not its callers.
- * Rejects as readAllBytes does.
- */
-export function collectStreamBody(stream: ReadableStream, responseLimitBytes: number): Promise<Uint8Array> {
-  return readAllBytes(stream, responseLimitBytes);
 }
