@@ -7,7 +7,7 @@
  * RSS (VmHWM). Writes its section of bench/RESULTS.md, keeping the others.
  * 127.0.0.1 only; every step is bounded; kills only what it started.
  */
-import { execFileSync } from "node:child_process";
+import { execFile, execFileSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
@@ -18,8 +18,9 @@ import { gzipSync } from "node:zlib";
 import { REPO_ROOT } from "./contenders.js";
 import { hasCommand, machineInfo } from "./machine-info.js";
 import { ATTACK_NAMES, isAttackName, type AttackName } from "./noisy-apps.js";
-import { startServerProcess, type ServerProcess } from "./server-process.js";
-import { runWrk, type WrkResult } from "./wrk.js";
+import type { PacedLoadResult } from "./paced-load.js";
+import { killOnExit, pinnedCommand, startServerProcess, type ServerProcess } from "./server-process.js";
+import { runWrk } from "./wrk.js";
 
 /** The app memory limit the RSS target is stated in (DEFAULT_SANDBOX_LIMITS.memoryLimitMb). */
 const APP_MEMORY_LIMIT_MB = 128;
@@ -31,28 +32,54 @@ const ATTACKER_CONCURRENCY = 2;
 const ATTACKER_REQUEST_TIMEOUT_MS = 35_000;
 /** The background-loop attacker needs no load (its loop runs by itself): one request a second keeps it fed. */
 const BACKGROUND_PACE_MS = 1000;
+/**
+ * Default attacker request rate (all loops together). The attacks are what
+ * one request makes the server do; an attacker answered by fast 503s would
+ * otherwise turn into a flood of cheap requests, which measures the harness's
+ * HTTP client (on the load generator's core) more than the server.
+ */
+const DEFAULT_ATTACKER_RATE = 100;
 /** Where this run's section goes in RESULTS.md. */
-const SECTION_START = "<!-- noisy-neighbour:start -->";
-const SECTION_END = "<!-- noisy-neighbour:end -->";
+/** One section per load kind and server CPU set, so that runs of different set-ups sit side by side. */
+function sectionMarkers(options: NoisyOptions): { start: string; end: string } {
+  const tag = options.load === "paced" && options.serverCpus === "0" ? "noisy-neighbour" : `noisy-neighbour ${options.load} cpus=${options.serverCpus}`;
+  return { start: `<!-- ${tag}:start -->`, end: `<!-- ${tag}:end -->` };
+}
 
 export const NOISY_USAGE = `Usage: npm run bench -- --noisy [options]
   --duration S      seconds of victim load per scenario (default 10)
-  --connections N   wrk connections on the victim (default 10)
+  --load KIND       paced (default): the victim gets --rate requests/s, open loop, latency
+                    counted from when each request was due; saturated: wrk keeps
+                    --connections busy (closed loop; p99 then measures the share of the core)
+  --rate N          victim requests per second under paced load (default 5000)
+  --connections N   connections on the victim (default 32 paced, 10 saturated)
+  --attacker-rate N attacker requests per second at most (default ${DEFAULT_ATTACKER_RATE})
+  --server-cpus L   CPUs the server may use, as taskset -c takes them (default 0; the load
+                    generator and the attacker get the other CPU)
   --attacks LIST    comma-separated: ${ATTACK_NAMES.join(",")} (default all)
   --out PATH        report file whose noisy-neighbour section is replaced (default bench/RESULTS.md)`;
 
+type LoadKind = "paced" | "saturated";
+
 interface NoisyOptions {
   readonly durationS: number;
+  readonly load: LoadKind;
+  readonly rate: number;
   readonly connections: number;
+  readonly attackerRate: number;
+  readonly serverCpus: string;
   readonly attacks: readonly AttackName[];
   readonly outPath: string;
 }
 
 type Scenario = AttackName | "none";
 
+/** What both load generators report about the victim. */
+type VictimResult = Pick<PacedLoadResult, "requestsPerSec" | "latencyP50Ms" | "latencyP99Ms" | "socketErrors" | "non2xx">;
+
 interface ScenarioResult {
   readonly scenario: Scenario;
-  readonly victim?: WrkResult;
+  readonly victim?: VictimResult;
   readonly idleRssMb: number;
   readonly peakRssMb: number | undefined;
   /** Attacker outcomes: status code or error name -> count. */
@@ -71,7 +98,11 @@ function parseNoisyOptions(argv: readonly string[]): NoisyOptions | null {
     args: [...argv],
     options: {
       duration: { type: "string" },
+      load: { type: "string" },
+      rate: { type: "string" },
       connections: { type: "string" },
+      "attacker-rate": { type: "string" },
+      "server-cpus": { type: "string" },
       attacks: { type: "string" },
       out: { type: "string" },
       help: { type: "boolean" },
@@ -88,9 +119,17 @@ function parseNoisyOptions(argv: readonly string[]): NoisyOptions | null {
   const attacks = values.attacks === undefined ? [...ATTACK_NAMES] : values.attacks.split(",").map((name) => name.trim());
   const unknown = attacks.filter((name) => !isAttackName(name));
   if (unknown.length > 0) throw new Error(`unknown attack(s): ${unknown.join(", ")}`);
+  const load = values.load ?? "paced";
+  if (load !== "paced" && load !== "saturated") throw new Error(`--load expects paced or saturated, got ${JSON.stringify(load)}`);
+  const serverCpus = values["server-cpus"] ?? "0";
+  if (!/^\d+(-\d+)?(,\d+(-\d+)?)*$/.test(serverCpus)) throw new Error(`--server-cpus expects a CPU list such as 0 or 0,1, got ${JSON.stringify(serverCpus)}`);
   return {
     durationS: whole("duration", values.duration, 10),
-    connections: whole("connections", values.connections, 10),
+    load,
+    rate: whole("rate", values.rate, 5000),
+    connections: whole("connections", values.connections, load === "paced" ? 32 : 10),
+    attackerRate: whole("attacker-rate", values["attacker-rate"], DEFAULT_ATTACKER_RATE),
+    serverCpus,
     attacks: attacks.filter(isAttackName),
     outPath: values.out ?? join(REPO_ROOT, "bench", "RESULTS.md"),
   };
@@ -132,17 +171,21 @@ async function get(url: string, signal: AbortSignal): Promise<string> {
 }
 
 /** Attacker requests until `stop` aborts; resolves with the outcome counts. */
-async function driveAttacker(origin: string, scenario: Scenario, stop: AbortSignal): Promise<Record<string, number>> {
+async function driveAttacker(origin: string, scenario: Scenario, attackerRate: number, stop: AbortSignal): Promise<Record<string, number>> {
   const outcomes: Record<string, number> = {};
+  // Each loop sends at most its share of the rate: a request that came back sooner waits out the rest of its gap.
+  const gapMs = (1000 * ATTACKER_CONCURRENCY) / attackerRate;
   const loop = async (): Promise<void> => {
     for (let i = 0; !stop.aborted; i++) {
+      const sentAt = performance.now();
       // The sort attacker: five fast requests put its isolate inline, then the sort.
       const path = scenario === "sort" && i % 6 !== 5 ? "/attacker/fast" : "/attacker/";
       const outcome = await get(`${origin}${path}`, AbortSignal.any([stop, AbortSignal.timeout(ATTACKER_REQUEST_TIMEOUT_MS)]));
       // Cut short by the end of the scenario: not an outcome of the attack.
       if (stop.aborted) break;
       outcomes[outcome] = (outcomes[outcome] ?? 0) + 1;
-      if (scenario === "background-loop") await new Promise((resolve) => setTimeout(resolve, BACKGROUND_PACE_MS));
+      const waitMs = scenario === "background-loop" ? BACKGROUND_PACE_MS : gapMs - (performance.now() - sentAt);
+      if (waitMs > 0) await new Promise((resolve) => setTimeout(resolve, waitMs));
     }
   };
   if (scenario === "none") return outcomes;
@@ -150,7 +193,27 @@ async function driveAttacker(origin: string, scenario: Scenario, stop: AbortSign
   return outcomes;
 }
 
-async function runScenario(scenario: Scenario, options: NoisyOptions, bombUrl: string, pins: { server?: number; client?: number }): Promise<ScenarioResult> {
+/** The paced load generator (bench/paced-load.ts) as a child process on the client CPU, so the harness's attacker loop cannot delay it. */
+function runPacedLoad(url: string, options: NoisyOptions, clientCpu: number | undefined): Promise<VictimResult> {
+  const script = join(REPO_ROOT, "dist", "bench", "paced-load.js");
+  const [command, args] = pinnedCommand(process.execPath, [script, url, String(options.rate), String(options.durationS), String(options.connections)], clientCpu);
+  return new Promise((resolve, reject) => {
+    const child = execFile(command, args, { timeout: (options.durationS + 30) * 1000, killSignal: "SIGKILL" }, (error, stdout, stderr) => {
+      if (error) {
+        reject(new Error(`paced load failed: ${error.message}\n${stdout}${stderr}`));
+        return;
+      }
+      try {
+        resolve(JSON.parse(stdout) as PacedLoadResult);
+      } catch {
+        reject(new Error(`paced load printed no result: ${stdout}${stderr}`));
+      }
+    });
+    killOnExit(child);
+  });
+}
+
+async function runScenario(scenario: Scenario, options: NoisyOptions, bombUrl: string, pins: { server?: string; client?: number }): Promise<ScenarioResult> {
   progress(`${scenario}: starting`);
   let server: ServerProcess | undefined;
   try {
@@ -168,8 +231,12 @@ async function runScenario(scenario: Scenario, options: NoisyOptions, bombUrl: s
     if (warm.some((status) => status !== "200")) throw new Error(`warm-up answered ${warm.join(",")}`);
     const idleRssMb = procStatusMb(server.pid, "VmRSS") ?? 0;
     const stop = new AbortController();
-    const attacker = driveAttacker(server.origin, scenario, stop.signal);
-    const victim = await runWrk({ url: `${server.origin}/victim/`, connections: options.connections, threads: 1, durationS: options.durationS, pinCpu: pins.client });
+    const attacker = driveAttacker(server.origin, scenario, options.attackerRate, stop.signal);
+    const url = `${server.origin}/victim/`;
+    const victim =
+      options.load === "paced"
+        ? await runPacedLoad(url, options, pins.client)
+        : await runWrk({ url, connections: options.connections, threads: 1, durationS: options.durationS, pinCpu: pins.client });
     stop.abort();
     const attackerOutcomes = await attacker;
     const peakRssMb = procStatusMb(server.pid, "VmHWM");
@@ -187,16 +254,21 @@ function mb(value: number | undefined): string {
   return value === undefined ? "n/a" : value.toFixed(0);
 }
 
-function renderSection(results: readonly ScenarioResult[], options: NoisyOptions, command: string, pinned: boolean): string {
+function renderSection(results: readonly ScenarioResult[], options: NoisyOptions, command: string, pins: { server?: string; client?: number }): string {
+  const markers = sectionMarkers(options);
+  const load =
+    options.load === "paced"
+      ? `paced, open loop: ${options.rate} requests/s over ${options.connections} connections for ${options.durationS}s, latency counted from when each request was due (bench/paced-load.ts)`
+      : `saturated: wrk -t 1 -c ${options.connections} -d ${options.durationS}s`;
   const machine = machineInfo();
   const alone = results.find((result) => result.scenario === "none")?.victim;
   const lines = [
-    SECTION_START,
+    markers.start,
     "## Noisy neighbour (issue 5)",
     "",
     `Command: \`${command}\`; ${new Date().toISOString()}; Node ${process.version}; ${machine.cpuModel} x ${cpus().length}; ` +
-      `${pinned ? "server pinned to CPU 0, wrk and attacker to CPU 1" : "unpinned"}; victim load: wrk -t 1 -c ${options.connections} -d ${options.durationS}s; ` +
-      `attacker: ${ATTACKER_CONCURRENCY} requests in flight; default limits (${APP_MEMORY_LIMIT_MB} MB, 50 ms CPU).`,
+      `${pins.server === undefined ? "unpinned" : `server on CPU ${pins.server}, load generator and attacker on CPU ${String(pins.client)}`}; victim load ${load}; ` +
+      `attacker: ${ATTACKER_CONCURRENCY} requests in flight, at most ${options.attackerRate}/s; default limits (${APP_MEMORY_LIMIT_MB} MB, 50 ms CPU).`,
     "",
     `Targets: victim errors 0, victim p99 under 2x alone, peak RSS (VmHWM) under 2 x ${APP_MEMORY_LIMIT_MB} MB + the idle process (its RSS after boot and warm-up).`,
     "",
@@ -220,20 +292,28 @@ function renderSection(results: readonly ScenarioResult[], options: NoisyOptions
       `| ${name} | ${victim.requestsPerSec.toFixed(0)} | ${victim.latencyP99Ms.toFixed(2)} | ${ratio === undefined ? "n/a" : `${ratio.toFixed(2)}x`} | ${errorText} | ${mb(result.peakRssMb)} | ${mb(rssTarget)} | ${outcomes} | ${result.died === undefined ? "up" : `died (${result.died})`} | ${met ? "met" : "no"} |`,
     );
   }
-  lines.push("", "Victim errors are wrk's socket errors plus non-2xx answers. A server that died has no peak RSS to read (n/a).", SECTION_END);
+  lines.push("", "Victim errors are socket errors (and, paced, requests unanswered at the end) plus non-2xx answers. A server that died has no peak RSS to read (n/a).", markers.end);
   return lines.join("\n");
 }
 
 /** Replace the noisy-neighbour section of `path` (or append one), keeping everything else. */
-async function writeSection(path: string, section: string): Promise<void> {
+async function writeSection(path: string, section: string, markers: { start: string; end: string }): Promise<void> {
   const existing = existsSync(path) ? readFileSync(path, "utf8") : "";
-  const start = existing.indexOf(SECTION_START);
-  const end = existing.indexOf(SECTION_END);
+  const start = existing.indexOf(markers.start);
+  const end = existing.indexOf(markers.end);
   const next =
     start !== -1 && end > start
-      ? `${existing.slice(0, start)}${section}${existing.slice(end + SECTION_END.length)}`
+      ? `${existing.slice(0, start)}${section}${existing.slice(end + markers.end.length)}`
       : `${existing.trimEnd()}${existing === "" ? "" : "\n\n"}${section}\n`;
   await writeFile(path, next);
+}
+
+/** "0,2-3" -> [0, 2, 3]. */
+function expandCpuList(list: string): number[] {
+  return list.split(",").flatMap((part) => {
+    const [from, to] = part.split("-").map(Number) as [number, number | undefined];
+    return Array.from({ length: (to ?? from) - from + 1 }, (_, index) => from + index);
+  });
 }
 
 /** Entry of `npm run bench -- --noisy ...`; resolves with the exit code. */
@@ -258,9 +338,11 @@ export async function runNoisyNeighbour(argv: readonly string[]): Promise<number
     return 1;
   }
   const pinned = hasCommand("taskset") && cpus().length >= 2;
-  const pins = pinned ? { server: 0, client: 1 } : {};
-  // The harness drives the attacker: it stays off the server's CPU, beside wrk.
-  if (pinned) execFileSync("taskset", ["-a", "-pc", "1", String(process.pid)], { stdio: "ignore" });
+  // The load generator and the attacker get the first CPU the server may not use (the last CPU if it may use all).
+  const serverCpus = expandCpuList(options.serverCpus);
+  const clientCpu = [...Array(cpus().length).keys()].find((cpu) => !serverCpus.includes(cpu)) ?? cpus().length - 1;
+  const pins = pinned ? { server: options.serverCpus, client: clientCpu } : {};
+  if (pinned) execFileSync("taskset", ["-a", "-pc", String(clientCpu), String(process.pid)], { stdio: "ignore" });
   const bomb = await startBombServer();
   const results: ScenarioResult[] = [];
   try {
@@ -273,9 +355,9 @@ export async function runNoisyNeighbour(argv: readonly string[]): Promise<number
     bomb.server.closeAllConnections();
     bomb.server.close();
   }
-  const section = renderSection(results, options, `npm run bench -- --noisy${argv.length > 0 ? ` ${argv.join(" ")}` : ""}`, pinned);
+  const section = renderSection(results, options, `npm run bench -- --noisy${argv.length > 0 ? ` ${argv.join(" ")}` : ""}`, pins);
   process.stdout.write(`${section}\n`);
-  await writeSection(options.outPath, section);
+  await writeSection(options.outPath, section, sectionMarkers(options));
   progress(`wrote the noisy-neighbour section of ${options.outPath}`);
   return results.some((result) => result.failure !== undefined) ? 1 : 0;
 }

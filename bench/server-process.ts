@@ -20,7 +20,8 @@ export interface LaunchSpec {
 /** Options of {@link startServerProcess}. */
 export interface StartOptions {
   /** Pin the process (and every thread and child it starts) to this CPU with `taskset`. */
-  readonly pinCpu?: number | undefined;
+  /** A CPU number or a taskset -c list ("0,1"). */
+  readonly pinCpu?: number | string | undefined;
   /** Give up (and kill the process) if it has not announced readiness by then. Default 30 000 ms. */
   readonly readyTimeoutMs?: number;
 }
@@ -95,7 +96,7 @@ function exitOf(child: ChildProcess): Promise<ExitStatus> {
 }
 
 /** Command and arguments, prefixed with `taskset -c CPU` when pinned (taskset execs, so the PID stays the server's). */
-export function pinnedCommand(command: string, args: readonly string[], pinCpu: number | undefined): [string, string[]] {
+export function pinnedCommand(command: string, args: readonly string[], pinCpu: number | string | undefined): [string, string[]] {
   if (pinCpu === undefined) return [command, [...args]];
   return ["taskset", ["-c", String(pinCpu), command, ...args]];
 }
@@ -118,7 +119,7 @@ export interface SpawnedServer {
  * killed with all its children, and nothing else) without waiting for it.
  * Rejects only if the command cannot be started at all.
  */
-export async function spawnServer(spec: LaunchSpec, pinCpu?: number): Promise<SpawnedServer> {
+export async function spawnServer(spec: LaunchSpec, pinCpu?: number | string): Promise<SpawnedServer> {
   installExitHook();
   const [command, args] = pinnedCommand(spec.command, spec.args, pinCpu);
   const controlFd = spec.ready.kind === "control-fd";
