@@ -51,7 +51,7 @@ function limitsOf(config: RunConfig): SandboxLimits {
   };
 }
 
-async function start(config: RunConfig, port: number, listenNow: boolean, demotedApps: readonly string[]): Promise<void> {
+async function start(config: RunConfig, port: number, listenNow: boolean, demotedApps: readonly string[], recentStallsAt: readonly number[]): Promise<void> {
   const entryName = relative(process.cwd(), config.entry) || config.entry;
   let bundle: AppBundle;
   try {
@@ -60,7 +60,7 @@ async function start(config: RunConfig, port: number, listenNow: boolean, demote
     if (isLoaderError(error)) fatal(error.code, error.message);
     throw error;
   }
-  inlinePolicy = new InlinePolicy(demotedApps, (app, entryMs) => send({ type: "inline-demoted", app, entryMs }));
+  inlinePolicy = new InlinePolicy(demotedApps, (app, entryMs) => send({ type: "inline-demoted", app, entryMs }), { recentStallsAt });
   const hangWatchdog =
     config.inlineThresholdMs > 0
       ? new HangWatchdog({
@@ -182,7 +182,7 @@ process.on("message", (message: unknown) => {
   if (!isSupervisorMessage(message)) return;
   if (message.type === "start" && config === undefined) {
     config = message.config;
-    start(message.config, message.port, message.listen, message.demotedApps).catch((error: unknown) => {
+    start(message.config, message.port, message.listen, message.demotedApps, message.recentStallsAt).catch((error: unknown) => {
       fatal("EDGE_RUNTIME_APP_FAILED", error instanceof Error ? (error.stack ?? error.message) : String(error));
     });
   } else if (message.type === "listen") {

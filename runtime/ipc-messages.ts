@@ -13,6 +13,8 @@ export type SupervisorMessage =
       readonly listen: boolean;
       /** Apps that lost inline entries in earlier front ends (see InlinePolicy). */
       readonly demotedApps: readonly string[];
+      /** When recent inline stalls happened (epoch ms), so that a new front end keeps the lockdown (see InlinePolicy). */
+      readonly recentStallsAt: readonly number[];
     }
   /** Another front end demoted `app`: never run its entries inline here either. */
   | { readonly type: "demote-inline"; readonly app: string }

@@ -3,6 +3,7 @@ import { createServer } from "node:net";
 import { createInterface } from "node:readline";
 import type { Readable } from "node:stream";
 import { fileURLToPath } from "node:url";
+import { LOCKDOWN_STALLS } from "../sandbox/inline-policy.js";
 import { RuntimeError } from "./errors.js";
 import { isFrontEndMessage, type SupervisorMessage } from "./ipc-messages.js";
 import type { LogSink } from "./logger.js";
@@ -58,6 +59,8 @@ export class Supervisor {
   #spawnTimer: NodeJS.Timeout | undefined;
   /** Apps that lost inline entries; every front end, present and future, is told. */
   readonly #demotedApps = new Set<string>();
+  /** When the latest inline stalls were reported (epoch ms); InlinePolicy keeps only the recent ones. */
+  #recentStallsAt: number[] = [];
 
   constructor(config: RunConfig, log: LogSink, options: { standby?: boolean } = {}) {
     this.#config = config;
@@ -142,6 +145,7 @@ export class Supervisor {
       port: this.#port,
       listen: role === "active",
       demotedApps: [...this.#demotedApps],
+      recentStallsAt: this.#recentStallsAt,
     };
     child.send(message);
   }
@@ -189,6 +193,7 @@ export class Supervisor {
   #demote(app: string, from: FrontEnd): void {
     if (this.#demotedApps.has(app)) return;
     this.#demotedApps.add(app);
+    this.#recentStallsAt = [...this.#recentStallsAt, Date.now()].slice(-LOCKDOWN_STALLS);
     for (const frontEnd of this.#frontEnds) {
       if (frontEnd !== from && frontEnd.child.connected) frontEnd.child.send({ type: "demote-inline", app } satisfies SupervisorMessage);
     }

@@ -378,7 +378,7 @@ export class AppIsolate implements HostCallHandlers {
   #onInlineOverrun(entryMs: number): void {
     this.#ownInlineVerdict = false;
     const policy = this.#options.inlinePolicy;
-    if (policy === undefined || !policy.isAllowed(this.appName)) return;
+    if (policy === undefined || policy.isDemoted(this.appName)) return;
     policy.demote(this.appName, entryMs);
     this.#log("warn", "", `an entry ran ${entryMs.toFixed(0)} ms, to or past its CPU budget, on the front end's thread; this app's entries run on the isolate thread pool from now on`);
   }
