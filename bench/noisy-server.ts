@@ -14,7 +14,7 @@ import { join } from "node:path";
 import { bundleApp } from "../loader/index.js";
 import { AppHost } from "../runtime/app-host.js";
 import { HangWatchdog } from "../runtime/hang-watchdog.js";
-import { HttpServer, type RequestHandler } from "../runtime/http-server.js";
+import { HttpServer, singleHandler, type RequestHandler } from "../runtime/http-server.js";
 import type { LogSink } from "../runtime/logger.js";
 import { DEFAULT_SANDBOX_LIMITS, EntryScheduler, InlinePolicy, type CancelSignal, type SandboxRequest, type SandboxResponse } from "../sandbox/index.js";
 import { ATTACKER_APPS, IDLE_ATTACKER_APP, isAttackName, VICTIM_APP } from "./noisy-apps.js";
@@ -74,7 +74,7 @@ async function main(): Promise<void> {
     },
     mapStack: (stack) => stack,
   };
-  const server = new HttpServer({ host: "127.0.0.1", port: 0, bodyLimitBytes: 1024 * 1024, handler, log });
+  const server = new HttpServer({ host: "127.0.0.1", port: 0, bodyLimitBytes: 1024 * 1024, dispatcher: singleHandler(handler), log });
   const port = await server.listen();
   process.stdout.write(`noisy-server: listening on ${port}\n`);
   process.once("SIGTERM", () => {

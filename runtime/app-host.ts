@@ -30,6 +30,8 @@ export interface AppHostOptions {
   readonly inlineEntryGuard?: InlineEntryGuard;
   /** Shared verdicts on which apps may run inline (see InlinePolicy). */
   readonly inlinePolicy?: InlinePolicy;
+  /** The app's host-memory account, if the caller keeps it (it must outlive this host's isolates). Default: a new one as large as the memory limit. */
+  readonly hostMemory?: HostMemoryBudget;
 }
 
 /** How often a draining host looks whether its requests are done. */
@@ -58,7 +60,7 @@ export class AppHost {
   constructor(bundle: AppBundle, options: AppHostOptions) {
     this.#bundle = bundle;
     this.#options = options;
-    this.#hostMemory = new HostMemoryBudget(options.limits.memoryLimitMb * 1024 * 1024);
+    this.#hostMemory = options.hostMemory ?? new HostMemoryBudget(options.limits.memoryLimitMb * 1024 * 1024);
   }
 
   /**
@@ -162,6 +164,23 @@ export class AppHost {
     this.#starting = undefined;
     this.#throttle.bootSucceeded();
     if (previous !== undefined) this.#retire(previous);
+  }
+
+  /**
+   * The warm cache let this app go: the current isolate is disposed once
+   * the requests inside it are done, and the next request starts a new one
+   * (a cold start, not a recycle: the boot throttle does not count it).
+   */
+  evict(): void {
+    const current = this.#current;
+    this.#current = undefined;
+    if (current !== undefined) this.#retire(current);
+  }
+
+  /** Heap bytes of this app's live isolates (see AppIsolate.heapBytes). */
+  async sampleHeapBytes(): Promise<number> {
+    const sizes = await Promise.all(this.isolates.map((isolate) => isolate.heapBytes()));
+    return sizes.reduce((sum, bytes) => sum + bytes, 0);
   }
 
   #retire(isolate: AppIsolate): void {

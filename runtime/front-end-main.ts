@@ -9,7 +9,7 @@ import { DEFAULT_SANDBOX_LIMITS, EntryScheduler, InlinePolicy, isSandboxError, t
 import { AppHost } from "./app-host.js";
 import { isRuntimeError } from "./errors.js";
 import { HangWatchdog } from "./hang-watchdog.js";
-import { HttpServer } from "./http-server.js";
+import { HttpServer, singleHandler } from "./http-server.js";
 import { isSupervisorMessage, type FrontEndMessage } from "./ipc-messages.js";
 import { RssBackstop } from "./rss-backstop.js";
 import { consoleSink } from "./logger.js";
@@ -96,12 +96,12 @@ async function start(config: RunConfig, port: number, listenNow: boolean, demote
     port,
     bodyLimitBytes: config.bodyLimitBytes,
     log,
-    handler: {
+    dispatcher: singleHandler({
       appName: entryName,
       fetch: (request, signal) => appHost.fetch(request, signal),
       mapStack: (stack) => appHost.bundle.mapStack(stack),
       hostMemory: appHost.hostMemory,
-    },
+    }),
     refuseWith: () => (failedCatastrophically ? "restarting" : undefined),
   });
   // Watch before announcing readiness: an edit made right after "ready" must not be missed.

@@ -5,6 +5,7 @@ import { BODY_TOO_LARGE, errorBody, INTERNAL_ERROR, replyForSandboxCode, type Er
 import { RuntimeError } from "./errors.js";
 import type { LogSink } from "./logger.js";
 import { checkRequestHead } from "./request-head.js";
+import type { RequestTarget } from "./request-target.js";
 import { ResponseWriter } from "./response-writer.js";
 import { StreamedRequestBody } from "./streamed-request-body.js";
 import { loadUws, type HttpRequest, type HttpResponse, type TemplatedApp, type Uws, type us_listen_socket } from "./uws.js";
@@ -17,6 +18,22 @@ export interface RequestHandler {
   readonly appName: string;
   /** The app's host-memory account; request bodies being read are counted in it. Default: uncounted. */
   readonly hostMemory?: HostMemoryBudget;
+  /** The app's request body limit. Default: the server's. */
+  readonly bodyLimitBytes?: number;
+}
+
+/**
+ * Finds the handler of each request from its head, before any of its body
+ * is read (the body limit and the host-memory account are the app's), or
+ * the reply that refuses it (404 when no route matches).
+ */
+export interface RequestDispatcher {
+  resolve(target: RequestTarget, method: string, headers: readonly string[]): RequestHandler | ErrorReply;
+}
+
+/** A dispatcher with one handler for every request (`edgehost run`-style, benches, tests). */
+export function singleHandler(handler: RequestHandler): RequestDispatcher {
+  return { resolve: () => handler };
 }
 
 /** Request bodies with a declared length up to this are read whole before the app runs; larger ones stream. */
@@ -28,8 +45,9 @@ const UNCOUNTED = new HostMemoryBudget(Number.MAX_SAFE_INTEGER);
 export interface HttpServerOptions {
   readonly host: string;
   readonly port: number;
+  /** The body limit of handlers that name none. */
   readonly bodyLimitBytes: number;
-  readonly handler: RequestHandler;
+  readonly dispatcher: RequestDispatcher;
   readonly log: LogSink;
   /** When it returns a reason, new requests are refused with 503 and that reason. */
   readonly refuseWith?: () => string | undefined;
@@ -46,7 +64,7 @@ const DRAIN_QUIET_MS = 250;
 const DRAIN_POLL_MS = 25;
 
 /**
- * The uWS front end for one handler: reads each request synchronously in
+ * The uWS front end: reads each request synchronously in
  * the uWS callback (the request object dies when it returns), reads the
  * body with a limit, hands it to the handler and writes the answer. Every
  * failure is answered with a JSON error naming the request id; nothing
@@ -182,49 +200,55 @@ export class HttpServer {
     }
     const { contentLength, hasBody } = head;
     const { url } = head.target;
+    const handler = this.#options.dispatcher.resolve(head.target, method, headers);
+    if (!("fetch" in handler)) {
+      // Refused before the body: the connection closes rather than read a body nobody wants.
+      this.#replyError(writer, handler, requestId, hasBody);
+      return;
+    }
     this.#track(writer);
     if (!hasBody) {
-      this.#dispatch(writer, { id: requestId, method, url, headers, body: null });
+      this.#dispatch(handler, writer, { id: requestId, method, url, headers, body: null });
       return;
     }
     // The body's bytes stay counted until the answer is out (the isolate has its own copy by then).
-    const reservation = (this.#options.handler.hostMemory ?? UNCOUNTED).open();
+    const reservation = (handler.hostMemory ?? UNCOUNTED).open();
     writer.onFinish(() => reservation.releaseAll());
     // Large or unknown-length bodies are streamed to the app as it reads
     // them; a declared length over the limit still gets its 413 from readBody.
-    const limit = this.#options.bodyLimitBytes;
+    const limit = handler.bodyLimitBytes ?? this.#options.bodyLimitBytes;
     if (contentLength === undefined || (contentLength > WHOLE_BODY_MAX_BYTES && contentLength <= limit)) {
-      this.#dispatch(writer, { id: requestId, method, url, headers, body: new StreamedRequestBody(writer, limit, reservation) });
+      this.#dispatch(handler, writer, { id: requestId, method, url, headers, body: new StreamedRequestBody(writer, limit, reservation) });
       return;
     }
-    readBody(writer, contentLength, this.#options.bodyLimitBytes, reservation).then(
+    readBody(writer, contentLength, limit, reservation).then(
       (result) => {
         if (result.kind === "too-large") this.#replyError(writer, BODY_TOO_LARGE, requestId, true);
         else if (result.kind === "no-memory") this.#replyError(writer, replyForSandboxCode("EDGE_SANDBOX_MEMORY_LIMIT"), requestId, true);
-        else if (result.kind === "ok") this.#dispatch(writer, { id: requestId, method, url, headers, body: result.body });
+        else if (result.kind === "ok") this.#dispatch(handler, writer, { id: requestId, method, url, headers, body: result.body });
       },
-      (error: unknown) => this.#fail(writer, requestId, error),
+      (error: unknown) => this.#fail(handler, writer, requestId, error),
     );
   }
 
-  #dispatch(writer: ResponseWriter, request: SandboxRequest): void {
-    this.#options.handler.fetch(request, writer).then(
+  #dispatch(handler: RequestHandler, writer: ResponseWriter, request: SandboxRequest): void {
+    handler.fetch(request, writer).then(
       (response) =>
         writer.write(response.status, response.statusText, response.headers, response.body, {
           omitBody: request.method === "HEAD",
           closeConnection: !this.#accepting,
         }),
-      (error: unknown) => this.#fail(writer, request.id, error),
+      (error: unknown) => this.#fail(handler, writer, request.id, error),
     );
   }
 
-  #fail(writer: ResponseWriter, requestId: string, error: unknown): void {
+  #fail(handler: RequestHandler, writer: ResponseWriter, requestId: string, error: unknown): void {
     if (isSandboxError(error)) {
       if (error.code === "EDGE_SANDBOX_ABORTED") return;
       const reply = replyForSandboxCode(error.code);
-      const { appName } = this.#options.handler;
+      const { appName } = handler;
       if (error.details.appStack !== undefined) {
-        const stack = this.#options.handler.mapStack(error.details.appStack);
+        const stack = handler.mapStack(error.details.appStack);
         // V8 stacks start with "Name: message"; do not print it twice.
         const message = stack.startsWith(error.message) ? stack : `${error.message}\n${stack}`;
         this.#options.log({ level: "error", app: appName, requestId, message });

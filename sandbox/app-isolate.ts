@@ -741,6 +741,18 @@ export class AppIsolate implements HostCallHandlers {
     this.#disposeWith("EDGE_SANDBOX_MEMORY_LIMIT");
   }
 
+  /** Heap bytes in use (V8 heap plus external memory such as ArrayBuffers), read on the isolate's thread; 0 once disposed. */
+  async heapBytes(): Promise<number> {
+    if (this.isDisposed) return 0;
+    try {
+      const heap = await this.#isolate.getHeapStatistics();
+      return heap.used_heap_size + heap.externally_allocated_size;
+    } catch {
+      // Disposed while the statistics were on their way.
+      return 0;
+    }
+  }
+
   /** Heap, CPU and request counters. Zeroes once disposed. */
   stats(): AppIsolateStats {
     const counters = { requestsServed: this.#requestsServed, bootCpuMs: this.#bootCpuMs, backgroundCancelled: this.#background.cancelled };

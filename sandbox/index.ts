@@ -15,3 +15,5 @@ export type { SandboxBodyStream } from "./pulled-body.js";
 export type { RequestBodyStream } from "./request-body-stream.js";
 export type { CancelSignal } from "./cancel-signal.js";
 export type { InlineEntryGuard } from "./inline-entry-guard.js";
+export { WarmIsolates } from "./warm-isolates.js";
+export type { WarmEvictionReason, WarmIsolateOwner, WarmIsolatesOptions } from "./warm-isolates.js";

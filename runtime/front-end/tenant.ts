@@ -1,0 +1,165 @@
+import { bundleApp, isLoaderError, type AppBundle } from "../../loader/index.js";
+import {
+  HostMemoryBudget,
+  SandboxError,
+  type CancelSignal,
+  type EntryScheduler,
+  type InlineEntryGuard,
+  type InlinePolicy,
+  type SandboxLimits,
+  type SandboxRequest,
+  type SandboxResponse,
+  type WarmIsolateOwner,
+  type WarmIsolates,
+} from "../../sandbox/index.js";
+import { AppHost } from "../app-host.js";
+import type { RequestHandler } from "../http-server.js";
+import type { LogSink } from "../logger.js";
+import { ConcurrencyGate } from "./concurrency-gate.js";
+
+/** One hosted app as the front end runs it: everything resolved, nothing built yet. */
+export interface TenantSpec {
+  readonly name: string;
+  /** Absolute path of the app's entry module. */
+  readonly entryPath: string;
+  /** Vars and secrets, as the app's `env`. */
+  readonly env: Readonly<Record<string, string>>;
+  readonly limits: SandboxLimits;
+  readonly bodyLimitBytes: number;
+  /** Requests inside the app at once, and how many more may wait. */
+  readonly concurrency: number;
+  readonly queue: number;
+  readonly allowPrivateFetch: boolean;
+}
+
+/** What every tenant of a front end shares. */
+export interface TenantContext {
+  readonly scheduler: EntryScheduler;
+  readonly warm: WarmIsolates;
+  readonly log: LogSink;
+  readonly onCatastrophicError: (message: string) => void;
+  readonly inlineEntryThresholdMs: number;
+  readonly inlineEntryGuard?: InlineEntryGuard;
+  readonly inlinePolicy?: InlinePolicy;
+}
+
+/** A failed build is retried on a request at most this often. */
+const BUILD_RETRY_MS = 5000;
+
+/**
+ * One app in a multi-tenant front end: its concurrency gate, its bundle
+ * (built on its first request, not at start-up: 10,000 configured apps cost
+ * nothing until they get traffic) and its AppHost, whose isolate the warm
+ * cache may evict between requests.
+ */
+export class Tenant implements RequestHandler, WarmIsolateOwner {
+  readonly spec: TenantSpec;
+  readonly #context: TenantContext;
+  readonly #gate: ConcurrencyGate;
+  readonly hostMemory: HostMemoryBudget;
+  #bundle: Promise<AppBundle> | undefined;
+  #buildFailedAt = 0;
+  #host: AppHost | undefined;
+
+  constructor(spec: TenantSpec, context: TenantContext) {
+    this.spec = spec;
+    this.#context = context;
+    this.#gate = new ConcurrencyGate(spec.concurrency, spec.queue);
+    // One account per app, as large as its memory limit, across every isolate it will ever have.
+    this.hostMemory = new HostMemoryBudget(spec.limits.memoryLimitMb * 1024 * 1024);
+  }
+
+  get appName(): string {
+    return this.spec.name;
+  }
+
+  get bodyLimitBytes(): number {
+    return this.spec.bodyLimitBytes;
+  }
+
+  /** Requests waiting for the concurrency gate. */
+  get queued(): number {
+    return this.#gate.queued;
+  }
+
+  get inFlight(): number {
+    return this.#host?.inFlight ?? 0;
+  }
+
+  /** The app's host, once its first request has built it. */
+  get host(): AppHost | undefined {
+    return this.#host;
+  }
+
+  mapStack(stack: string): string {
+    return this.#host?.bundle.mapStack(stack) ?? stack;
+  }
+
+  async fetch(request: SandboxRequest, signal: CancelSignal): Promise<SandboxResponse> {
+    const leave = await this.#gate.enter(signal);
+    try {
+      const host = this.#host ?? (await this.#createHost());
+      this.#context.warm.touch(this.spec.name, this);
+      return await host.fetch(request, signal);
+    } finally {
+      // A streamed response body may still be flowing; the isolate's own
+      // in-flight count covers it, the gate covers time inside fetch.
+      leave();
+    }
+  }
+
+  sampleHeapBytes(): Promise<number> {
+    return this.#host?.sampleHeapBytes() ?? Promise.resolve(0);
+  }
+
+  evict(): void {
+    this.#host?.evict();
+  }
+
+  /** Wait (bounded) for requests and waitUntil work, then dispose. */
+  async drain(timeoutMs: number): Promise<void> {
+    await this.#host?.drain(timeoutMs);
+  }
+
+  dispose(): void {
+    this.#host?.dispose();
+  }
+
+  async #createHost(): Promise<AppHost> {
+    const bundle = await this.#build();
+    // Another request may have created it while this one waited for the bundle.
+    if (this.#host !== undefined) return this.#host;
+    const context = this.#context;
+    this.#host = new AppHost(bundle, {
+      appName: this.spec.name,
+      env: this.spec.env,
+      limits: this.spec.limits,
+      allowPrivateFetch: this.spec.allowPrivateFetch,
+      scheduler: context.scheduler,
+      log: context.log,
+      onCatastrophicError: context.onCatastrophicError,
+      inlineEntryThresholdMs: context.inlineEntryThresholdMs,
+      hostMemory: this.hostMemory,
+      ...(context.inlineEntryGuard ? { inlineEntryGuard: context.inlineEntryGuard } : {}),
+      ...(context.inlinePolicy ? { inlinePolicy: context.inlinePolicy } : {}),
+    });
+    return this.#host;
+  }
+
+  /** The app's bundle, built once; a failed build answers 500 and is retried after a pause. */
+  #build(): Promise<AppBundle> {
+    if (this.#bundle === undefined) {
+      if (performance.now() - this.#buildFailedAt < BUILD_RETRY_MS && this.#buildFailedAt !== 0) {
+        return Promise.reject(new SandboxError("EDGE_SANDBOX_STARTUP_FAILED", "the app's last build failed; see the log", { retryAfterMs: BUILD_RETRY_MS }));
+      }
+      this.#bundle = bundleApp(this.spec.entryPath).catch((error: unknown) => {
+        this.#bundle = undefined;
+        this.#buildFailedAt = performance.now();
+        const message = isLoaderError(error) ? error.message : error instanceof Error ? error.message : String(error);
+        this.#context.log({ level: "error", app: this.spec.name, message: `build failed: ${message}` });
+        throw new SandboxError("EDGE_SANDBOX_STARTUP_FAILED", "the app could not be built; see the log");
+      });
+    }
+    return this.#bundle;
+  }
+}
