@@ -7,6 +7,7 @@ import { relative } from "node:path";
 import { bundleApp, isLoaderError, watchApp, type AppBundle, type AppWatcher } from "../loader/index.js";
 import { DEFAULT_SANDBOX_LIMITS, EntryScheduler, InlinePolicy, isSandboxError, type SandboxLimits } from "../sandbox/index.js";
 import { AppHost } from "./app-host.js";
+import { RESTARTING } from "./error-response.js";
 import { isRuntimeError } from "./errors.js";
 import { HangWatchdog } from "./hang-watchdog.js";
 import { HttpServer, singleHandler } from "./http-server.js";
@@ -102,7 +103,7 @@ async function start(config: RunConfig, port: number, listenNow: boolean, demote
       mapStack: (stack) => appHost.bundle.mapStack(stack),
       hostMemory: appHost.hostMemory,
     }),
-    refuseWith: () => (failedCatastrophically ? "restarting" : undefined),
+    refuseWith: () => (failedCatastrophically ? RESTARTING : undefined),
   });
   // Watch before announcing readiness: an edit made right after "ready" must not be missed.
   if (config.watch) watch(appHost, entryName);

@@ -49,8 +49,8 @@ export interface HttpServerOptions {
   readonly bodyLimitBytes: number;
   readonly dispatcher: RequestDispatcher;
   readonly log: LogSink;
-  /** When it returns a reason, new requests are refused with 503 and that reason. */
-  readonly refuseWith?: () => string | undefined;
+  /** When it returns a reply, new requests are refused with it. */
+  readonly refuseWith?: () => ErrorReply | undefined;
 }
 
 const JSON_HEADERS = ["content-type", "application/json"];
@@ -190,7 +190,7 @@ export class HttpServer {
     const refusal = this.#options.refuseWith?.();
     this.#lastRequestAt = performance.now();
     if (refusal !== undefined) {
-      this.#replyError(writer, { status: 503, error: refusal }, requestId, true);
+      this.#replyError(writer, refusal, requestId, true);
       return;
     }
     const head = checkRequestHead(method, path, query, headers);

@@ -1,9 +1,6 @@
-import type { ErrorReply } from "../error-response.js";
+import { NO_ROUTE, type ErrorReply } from "../error-response.js";
 import type { RequestDispatcher, RequestHandler } from "../http-server.js";
 import type { RequestTarget } from "../request-target.js";
-
-/** No app claims the request's host and path. */
-export const NO_ROUTE: ErrorReply = { status: 404, error: "no_route" };
 
 /** What the dispatcher needs of a router: the most specific route's target for a host and path. */
 export interface RouteTable<T> {
