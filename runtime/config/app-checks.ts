@@ -1,19 +1,17 @@
 /**
- * Checks that zod cannot express per value: unique names, no route claimed
- * twice, no name both a var and a secret, and (optionally) that entries and asset directories
- * exist. They read the raw input through the same parsers as the schema, so
- * they run, and report, even when another part of the document is invalid.
+ * Checks that zod cannot express per value: unique names, no name both a var
+ * and a secret, and (optionally) that entries and asset directories exist.
+ * They read the raw input, so they run, and report, even when another part
+ * of the document is invalid.
  */
 import { statSync } from "node:fs";
 import { resolve } from "node:path";
-import { formatPath } from "./errors.js";
-import { parseRoute, routeKey } from "./host-pattern.js";
 import type { PathIssue } from "./issues.js";
-import { rawArray, rawObject, rawString, type RawObject } from "./raw-input.js";
+import { rawObject, rawString, type RawObject } from "./raw-input.js";
 import { APP_NAME } from "./schema.js";
 import { preview } from "./schema-helpers.js";
 
-type RawApps = ReadonlyArray<{ readonly index: number; readonly app: RawObject }>;
+export type RawApps = ReadonlyArray<{ readonly index: number; readonly app: RawObject }>;
 
 /** A second app with a name already taken, at the second one's `name`. */
 export function duplicateNameIssues(apps: RawApps): PathIssue[] {
@@ -29,39 +27,6 @@ export function duplicateNameIssues(apps: RawApps): PathIssue[] {
   return issues;
 }
 
-/**
- * A route whose host pattern and path prefix another route already has
- * (after normalising: `Example.com/api/` is `example.com/api`). Overlaps are
- * fine (`*.example.com` and `a.example.com`, `/` and `/api`: the most specific
- * wins); the same route twice has no winner.
- */
-export function duplicateRouteIssues(apps: RawApps): PathIssue[] {
-  const issues: PathIssue[] = [];
-  const claims = new Map<string, { index: number; position: number; name: string | undefined }>();
-  for (const { index, app } of apps) {
-    const routes = rawArray(app, "routes") ?? [];
-    routes.forEach((pattern, position) => {
-      if (typeof pattern !== "string") return;
-      const route = parseRoute(pattern);
-      if (typeof route === "string") return;
-      const key = routeKey(route);
-      const claim = claims.get(key);
-      if (claim === undefined) {
-        claims.set(key, { index, position, name: rawString(app, "name") });
-        return;
-      }
-      const where = formatPath(["apps", claim.index, "routes", claim.position]);
-      const message =
-        claim.index === index
-          ? `route ${preview(pattern)} is listed twice (also ${where})`
-          : `route ${preview(pattern)} is already claimed by ${claim.name === undefined ? "another app" : `app ${preview(claim.name)}`} (${where})`;
-      issues.push({ parts: ["apps", index, "routes", position], message });
-    });
-  }
-  return issues;
-}
-
-/** "file", "directory", "missing", "other", or the errno code that stopped the stat. */
 /** A name both in `vars` and in `secrets`: the app's `env` can hold only one of them. */
 export function bindingClashIssues(apps: RawApps): PathIssue[] {
   const issues: PathIssue[] = [];

@@ -44,18 +44,18 @@ function checkHostName(host: string): string | undefined {
   if (host === "") return "the host is empty";
   if (host.length > 253) return "the host is longer than 253 characters";
   if (/[^\x21-\x7e]/.test(host)) return "the host has spaces or non-ASCII characters (write IDNs in their xn-- form)";
-  if (host.includes(":")) return "ports and IPv6 literals are not part of a pattern (routing ignores the port)";
+  if (host.includes(":")) return "a pattern has no port (ports are not matched) and no IPv6 literal";
   if (host.endsWith(".")) return "the host ends in a dot";
   if (host.includes("*")) return "'*' may only stand alone or open the host as '*.'";
   if (!host.split(".").every((label) => LABEL.test(label))) return "the host is not a valid DNS name (labels of letters, digits and inner hyphens)";
   // Same rule as for Host headers: a name the URL parser would read as an
   // IPv4 address or change (e.g. `1.2.3` or bad xn-- labels) could never match.
-  if (canonicalHost(host) !== host) return "the host is not in the canonical form a request's Host would have";
+  if (canonicalHost(host) !== host) return "no request's Host can match it (URL parsing reads it as a number or changes it)";
   return undefined;
 }
 
 function parseHostPart(text: string, allowAny: boolean): Omit<HostPattern, "pattern"> | string {
-  if (text === "*") return allowAny ? { match: "any", host: "" } : "'*' alone is not allowed here";
+  if (text === "*") return allowAny ? { match: "any", host: "" } : "'*' alone is not allowed (leave out allow to allow any public host)";
   const lower = text.toLowerCase();
   if (lower.startsWith("*.")) {
     const host = lower.slice(2);
@@ -65,16 +65,16 @@ function parseHostPart(text: string, allowAny: boolean): Omit<HostPattern, "patt
   return checkHostName(lower) ?? { match: "exact", host: lower };
 }
 
-/** Parse an outbound allow pattern; a string is the reason it is invalid. */
+/** Parse an outbound allow pattern (frozen); a string is the reason it is invalid. */
 export function parseHostPattern(pattern: string): HostPattern | string {
   if (pattern.length > MAX_PATTERN_LENGTH) return `longer than ${MAX_PATTERN_LENGTH} characters`;
   if (pattern.includes("://")) return "a host pattern has no scheme";
   if (pattern.includes("/")) return "a host pattern has no path";
   const host = parseHostPart(pattern, false);
-  return typeof host === "string" ? host : { pattern, ...host };
+  return typeof host === "string" ? host : Object.freeze({ pattern, ...host });
 }
 
-/** Parse a route; a string is the reason it is invalid. */
+/** Parse a route (frozen); a string is the reason it is invalid. */
 export function parseRoute(pattern: string): Route | string {
   if (pattern.length > MAX_PATTERN_LENGTH) return `longer than ${MAX_PATTERN_LENGTH} characters`;
   if (pattern.includes("://")) return "a route has no scheme: write host or host/path";
@@ -89,7 +89,7 @@ export function parseRoute(pattern: string): Route | string {
   if (segments[segments.length - 1] === "") segments.pop();
   if (segments.some((segment) => segment === "")) return "the path has an empty segment ('//')";
   if (segments.some((segment) => segment === "." || segment === "..")) return "the path has '.' or '..' segments";
-  return { pattern, ...host, pathPrefix: `/${segments.join("/")}` };
+  return Object.freeze({ pattern, ...host, pathPrefix: `/${segments.join("/")}` });
 }
 
 /** The key two routes collide on: same host pattern and same path prefix. */

@@ -150,9 +150,9 @@ export function findJsonSyntaxError(text: string): JsonSyntaxError | undefined {
         continue;
       }
       if (text[i] !== ",") unexpected(`',' or '${close}'`);
-      i++;
+      const comma = i++;
       skipSpace();
-      if (text[i] === close) fail("trailing comma");
+      if (text[i] === close) fail("trailing comma", comma);
       if (container === "{") readMember();
       top = readValue();
       pending = true;

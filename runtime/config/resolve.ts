@@ -4,12 +4,14 @@
  * limits; every problem collected and thrown as one ConfigError.
  */
 import { resolve } from "node:path";
-import { bindingClashIssues, duplicateNameIssues, duplicateRouteIssues, fileIssues } from "./app-checks.js";
+import { bindingClashIssues, duplicateNameIssues, fileIssues } from "./app-checks.js";
 import { deepFreeze } from "./deep-freeze.js";
 import { ConfigError } from "./errors.js";
 import { configErrorMap, toConfigIssues, zodPathIssues, type PathIssue } from "./issues.js";
 import { mergeLimits } from "./limits.js";
+import type { HostPattern, Route } from "./host-pattern.js";
 import { rawApps } from "./raw-input.js";
+import { parsePatterns, type ParsedPatterns } from "./route-checks.js";
 import { serveConfigSchema, type AppFile, type AppLimits, type ServeConfigFile } from "./schema.js";
 import type { Secret } from "./secret.js";
 import { resolveAppSecrets, type Environment } from "./secrets.js";
@@ -29,23 +31,44 @@ export interface ValidateOptions {
   readonly file?: string;
 }
 
-function resolveApp(app: AppFile, defaults: AppLimits, secrets: Readonly<Record<string, Secret>>, baseDir: string): ServeApp {
-  return {
-    name: app.name,
-    entry: resolve(baseDir, app.entry),
-    routes: app.routes,
-    vars: app.vars,
-    secrets,
-    limits: mergeLimits(defaults, app.limits),
-    ...(app.assets === undefined ? {} : { assets: resolve(baseDir, app.assets) }),
-    outbound: { ...(app.outbound.allow === undefined ? {} : { allow: app.outbound.allow }), allowPrivate: app.outbound.allowPrivate },
-    watch: app.watch,
-  };
+const NO_SECRETS: Readonly<Record<string, Secret>> = Object.freeze({});
+
+/** What was read or parsed for one app outside the schema. */
+interface AppExtras {
+  readonly routes: readonly Route[];
+  readonly allow: readonly HostPattern[] | undefined;
+  readonly secrets: Readonly<Record<string, Secret>>;
 }
 
-function build(file: ServeConfigFile, options: ValidateOptions, secrets: ReadonlyMap<number, Record<string, Secret>>, token: Secret | undefined): ServeConfig {
+/**
+ * One app, frozen as it is built (its parts arrive frozen): with 10,000 apps
+ * a deep-freeze walk afterwards costs more than the building.
+ */
+function resolveApp(app: AppFile, defaults: AppLimits, extras: AppExtras, baseDir: string): ServeApp {
+  const outbound = { ...(extras.allow === undefined ? {} : { allow: Object.freeze(extras.allow) }), allowPrivate: app.outbound.allowPrivate };
+  return Object.freeze({
+    name: app.name,
+    entry: resolve(baseDir, app.entry),
+    routes: Object.freeze(extras.routes),
+    vars: Object.freeze(app.vars),
+    secrets: extras.secrets,
+    limits: mergeLimits(defaults, app.limits),
+    ...(app.assets === undefined ? {} : { assets: resolve(baseDir, app.assets) }),
+    outbound: Object.freeze(outbound),
+    watch: app.watch,
+  });
+}
+
+function build(
+  file: ServeConfigFile,
+  options: ValidateOptions,
+  patterns: ParsedPatterns,
+  secrets: ReadonlyMap<number, Record<string, Secret>>,
+  token: Secret | undefined,
+): ServeConfig {
   const defaults = mergeLimits(undefined, file.defaults.limits);
   const admin: AdminConfig | undefined = file.admin === undefined ? undefined : { ...file.admin, ...(token === undefined ? {} : { token }) };
+  // deepFreeze skips what is frozen already: it walks the small sections, not the apps.
   return deepFreeze({
     ...(options.file === undefined ? {} : { file: options.file }),
     listen: file.listen,
@@ -54,7 +77,13 @@ function build(file: ServeConfigFile, options: ValidateOptions, secrets: Readonl
     defaults: { limits: defaults },
     cache: file.cache,
     frontEnd: file.frontEnd,
-    apps: file.apps.map((app, index) => resolveApp(app, defaults, secrets.get(index) ?? {}, options.baseDir)),
+    apps: Object.freeze(file.apps.map((app, index) => {
+      const routes = patterns.routes.get(index);
+      // The schema and parsePatterns read the same input: a valid config has both.
+      if (routes === undefined) throw new Error(`internal: apps[${index}] passed the schema without parsed routes`);
+      const extras = { routes, allow: patterns.allow.get(index), secrets: secrets.get(index) ?? NO_SECRETS };
+      return resolveApp(app, defaults, extras, options.baseDir);
+    })),
   });
 }
 
@@ -69,9 +98,10 @@ function build(file: ServeConfigFile, options: ValidateOptions, secrets: Readonl
  */
 export function validateServeConfig(input: unknown, options: ValidateOptions): ServeConfig {
   const parsed = serveConfigSchema.safeParse(input, { errorMap: configErrorMap });
-  const issues: PathIssue[] = parsed.success ? [] : zodPathIssues(parsed.error, input);
+  const issues: PathIssue[] = parsed.success ? [] : zodPathIssues(parsed.error, input, serveConfigSchema);
   const apps = rawApps(input);
-  issues.push(...duplicateNameIssues(apps), ...duplicateRouteIssues(apps), ...bindingClashIssues(apps));
+  const patterns = parsePatterns(apps);
+  issues.push(...duplicateNameIssues(apps), ...patterns.issues, ...bindingClashIssues(apps));
   if (options.checkFiles ?? true) issues.push(...fileIssues(apps, options.baseDir));
   const secrets = resolveAppSecrets(apps, options.baseDir, options.env);
   issues.push(...secrets.issues);
@@ -81,6 +111,6 @@ export function validateServeConfig(input: unknown, options: ValidateOptions): S
     token = admin.token;
     issues.push(...admin.issues, ...cacheIssues(parsed.data));
   }
-  if (!parsed.success || issues.length > 0) throw new ConfigError("EDGE_CONFIG_INVALID", options.source, toConfigIssues(issues));
-  return build(parsed.data, options, secrets.secrets, token);
+  if (!parsed.success || issues.length > 0) throw new ConfigError("EDGE_CONFIG_INVALID", options.source, toConfigIssues(issues, input));
+  return build(parsed.data, options, patterns, secrets.secrets, token);
 }

@@ -2,18 +2,24 @@
  * The one schema of `edgehost.json`. Every section but `apps` is optional;
  * every object refuses unknown keys. The types of the file's parsed form are
  * derived from it here; the resolved ServeConfig (absolute paths, secrets,
- * effective limits) is in types.ts.
+ * effective limits, parsed routes) is in types.ts.
+ *
+ * Route and host-pattern syntax is the one rule not checked here: it is
+ * checked by `parseRoute`/`parseHostPattern` in the pass that also finds
+ * duplicate routes (route-checks.ts), so each route is parsed once, not once
+ * in a zod transform (slow in zod v3, see schema-helpers.ts) and again there.
  */
 import { isIP } from "node:net";
 import { z } from "zod";
-import { parseHostPattern, parseRoute } from "./host-pattern.js";
-import { array, boolean, integer, matching, NO_VALUE, parsed, path, positiveNumber, strictObject } from "./schema-helpers.js";
+import { array, boolean, integer, matching, NO_VALUE, path, positiveNumber, strictObject } from "./schema-helpers.js";
 
 const MiB = 1024 * 1024;
 
 /** App names: DNS-label-like, so they are safe in paths, URLs, metric labels and log fields. */
 export const APP_NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
-const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+export const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,255}$/;
+/** A var or secret name: any 1 to 256 characters the app can read as `env[name]` (what `run --var` accepts), but not `__proto__`. */
+const BINDING_NAME = /^(?!__proto__$)[\s\S]{1,256}$/;
 const HOST_NAME = /^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$/;
 
 /**
@@ -67,29 +73,25 @@ const listenHost = z
 
 const envName = matching(ENV_NAME, "an environment variable name (letters, digits, '_', not starting with a digit)");
 
-/** A var or secret name: any non-empty string the app can read as `env[name]` (what `run --var` accepts). */
 export function isBindingName(value: string): boolean {
-  return value !== "" && value.length <= 256 && value !== "__proto__";
+  return BINDING_NAME.test(value);
 }
 
-const bindingName = z.string().superRefine((value, ctx) => {
-  if (!isBindingName(value)) {
-    ctx.addIssue({ code: z.ZodIssueCode.custom, message: "a binding name must be 1 to 256 characters and not __proto__", params: NO_VALUE });
-  }
-});
+const bindingName = z.string().regex(BINDING_NAME, "a binding name must be 1 to 256 characters and not __proto__");
 
 const SECRET_REF = 'expected {"env": "NAME"} or {"file": "PATH"} (secret values do not go in the config file)';
 
 export const secretRefSchema = strictObject({ env: envName.optional(), file: path().optional() }, SECRET_REF).superRefine((ref, ctx) => {
-  if ((ref.env === undefined) === (ref.file === undefined)) ctx.addIssue({ code: z.ZodIssueCode.custom, message: SECRET_REF, params: NO_VALUE });
+  if (ref.env !== undefined && ref.file !== undefined) ctx.addIssue({ code: z.ZodIssueCode.custom, message: "give env or file, not both", params: NO_VALUE });
+  else if (ref.env === undefined && ref.file === undefined) ctx.addIssue({ code: z.ZodIssueCode.custom, message: SECRET_REF, params: NO_VALUE });
 });
 
 export const appSchema = strictObject({
-  name: matching(APP_NAME, "a name of 1 to 63 lower-case letters, digits and hyphens, starting with a letter or digit", 63),
+  name: matching(APP_NAME, "a name of 1 to 63 lower-case letters, digits and hyphens, starting with a letter or digit"),
   /** The app's entry module (.ts, .js, .mjs), relative to the config file. */
   entry: path(),
-  /** `host`, `host/path-prefix`, `*.host[/path]` or `*` (any host). */
-  routes: array(parsed(parseRoute, "a route"), 1, 1000, "routes"),
+  /** `host`, `host/path-prefix`, `*.host[/path]` or `*` (any host); syntax: parseRoute. */
+  routes: array(z.string({ invalid_type_error: "expected a route (a string)" }), 1, 1000, "routes"),
   vars: z.record(bindingName, z.string({ invalid_type_error: "expected a string" }), { invalid_type_error: "expected an object of strings" }).default({}),
   secrets: z.record(bindingName, secretRefSchema, { invalid_type_error: "expected an object of secret references" }).default({}),
   limits: limitsSchema.default({}),
@@ -97,7 +99,7 @@ export const appSchema = strictObject({
   assets: path().optional(),
   outbound: strictObject({
     /** Hosts the app may fetch (`api.stripe.com`, `*.example.net`); absent = any public host, [] = none. */
-    allow: array(parsed(parseHostPattern, "a host pattern"), 0, 1000, "host patterns").optional(),
+    allow: array(z.string({ invalid_type_error: "expected a host pattern (a string)" }), 0, 1000, "host patterns").optional(),
     /** Let the app fetch loopback and private addresses (`edgehost run --allow-private-fetch`). */
     allowPrivate: boolean().default(false),
   }).default({}),
@@ -154,7 +156,7 @@ export const serveConfigSchema = strictObject({
   apps: array(appSchema, 0, 100_000, "apps"),
 });
 
-/** `edgehost.json` as parsed by the schema (defaults applied, routes parsed; paths still relative). */
+/** `edgehost.json` as parsed by the schema (defaults applied; routes still strings, paths still relative). */
 export type ServeConfigFile = z.output<typeof serveConfigSchema>;
 export type AppFile = z.output<typeof appSchema>;
 export type LimitsOverride = z.output<typeof limitsSchema>;

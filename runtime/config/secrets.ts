@@ -7,8 +7,8 @@
 import { closeSync, constants, fstatSync, openSync, readSync } from "node:fs";
 import { resolve } from "node:path";
 import type { PathIssue } from "./issues.js";
-import { rawObject, type RawObject } from "./raw-input.js";
-import { isBindingName, secretRefSchema } from "./schema.js";
+import { isRawObject, rawObject, rawString, type RawObject } from "./raw-input.js";
+import { ENV_NAME, isBindingName } from "./schema.js";
 import { Secret } from "./secret.js";
 
 /** The environment secrets are read from (only the config module reads process.env). */
@@ -74,24 +74,36 @@ function readSecretFile(path: string): { value: string } | { problem: string } {
 }
 
 /** Read one secret; a string is the problem. */
-export function readSecret(ref: { env?: string | undefined; file?: string | undefined }, baseDir: string, env: Environment): Secret | string {
-  if (ref.env !== undefined) {
+export function readSecret(ref: { env: string } | { file: string }, baseDir: string, env: Environment): Secret | string {
+  if ("env" in ref) {
     const value = env[ref.env];
     if (value === undefined) return `environment variable ${ref.env} is not set`;
     if (value === "") return `environment variable ${ref.env} is empty`;
     return new Secret(value, `env ${ref.env}`);
   }
-  if (ref.file !== undefined) {
-    const path = resolve(baseDir, ref.file);
-    const result = readSecretFile(path);
-    return "value" in result ? new Secret(result.value, `file ${path}`) : result.problem;
-  }
-  return "no source";
+  const path = resolve(baseDir, ref.file);
+  const result = readSecretFile(path);
+  return "value" in result ? new Secret(result.value, `file ${path}`) : result.problem;
 }
 
 /**
- * Every app's secrets, by app index; refs the schema refuses are skipped
- * (it reports them). Runs on the raw input so that a missing secret is
+ * A reference worth reading: `{env}` or `{file}` with a non-empty string.
+ * Anything else the schema reports; checked by hand because a second zod
+ * parse per secret would cost more than the reading.
+ */
+function wellFormedRef(value: unknown): { env: string } | { file: string } | undefined {
+  if (!isRawObject(value)) return undefined;
+  const keys = Object.keys(value);
+  if (keys.length !== 1) return undefined;
+  const env = rawString(value, "env");
+  if (env !== undefined) return ENV_NAME.test(env) ? { env } : undefined;
+  const file = rawString(value, "file");
+  return file !== undefined && file !== "" && !file.includes("\0") ? { file } : undefined;
+}
+
+/**
+ * Every app's secrets, by app index (frozen); refs the schema refuses are
+ * skipped (it reports them). Runs on the raw input so that a missing secret is
  * reported together with everything else.
  */
 export function resolveAppSecrets(
@@ -106,13 +118,13 @@ export function resolveAppSecrets(
     if (refs === undefined) continue;
     const resolved: Record<string, Secret> = {};
     for (const [key, rawRef] of Object.entries(refs)) {
-      const ref = secretRefSchema.safeParse(rawRef);
-      if (!ref.success || !isBindingName(key)) continue;
-      const secret = readSecret(ref.data, baseDir, env);
+      const ref = wellFormedRef(rawRef);
+      if (ref === undefined || !isBindingName(key)) continue;
+      const secret = readSecret(ref, baseDir, env);
       if (typeof secret === "string") issues.push({ parts: ["apps", index, "secrets", key], message: secret });
       else resolved[key] = secret;
     }
-    secrets.set(index, resolved);
+    secrets.set(index, Object.freeze(resolved));
   }
   return { secrets, issues };
 }
