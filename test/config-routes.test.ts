@@ -1,5 +1,6 @@
 import test from "ava";
 import { parseHostPattern, parseRoute, routeKey } from "../runtime/config/index.js";
+import { canonicalHost } from "../runtime/host-header.js";
 
 test("config routes: host, wildcard host, any host, with and without a path prefix", (t) => {
   t.deepEqual(parseRoute("shop.example.com"), { pattern: "shop.example.com", match: "exact", host: "shop.example.com", pathPrefix: "/" });
@@ -49,4 +50,26 @@ test("config routes: outbound host patterns", (t) => {
   t.is(parseHostPattern("*"), "'*' alone is not allowed (leave out allow to allow any public host)");
   t.is(parseHostPattern("api.stripe.com/v1"), "a host pattern has no path");
   t.is(parseHostPattern("http://x"), "a host pattern has no scheme");
+});
+
+test("config routes: the plain-name fast path agrees with the full check (generated hosts)", (t) => {
+  // Reference: DNS labels, at most 253 characters, and a Host header would canonicalise to exactly this name.
+  const reference = (host: string): boolean =>
+    host.length <= 253 && host.split(".").every((label) => /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/.test(label)) && canonicalHost(host) === host;
+  let seed = 42;
+  const random = (n: number): number => {
+    seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
+    return seed % n;
+  };
+  const pieces = ["a", "z", "0", "9", "-", ".", "x", "n", "xn--", "0x", "1", "ab", "--", "0x7f"];
+  let accepted = 0;
+  for (let i = 0; i < 20_000; i++) {
+    let host = "";
+    const length = 1 + random(8);
+    for (let j = 0; j < length; j++) host += pieces[random(pieces.length)] ?? "";
+    const verdict = typeof parseRoute(host) !== "string";
+    if (verdict) accepted++;
+    if (verdict !== reference(host)) t.fail(`${JSON.stringify(host)}: parseRoute ${verdict}, reference ${reference(host)}`);
+  }
+  t.true(accepted > 1000);
 });

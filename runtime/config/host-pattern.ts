@@ -36,11 +36,17 @@ export interface Route extends HostPattern {
 
 const MAX_PATTERN_LENGTH = 2048;
 const LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+/** A whole plain DNS name (labels as above, at most 253 characters): the common case, one test. */
+const DNS_NAME = /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/;
+/** Names the URL parser treats specially: ending in a number (IPv4 parsing) or holding an IDNA label. */
+const NEEDS_URL_CHECK = /(^|\.)([0-9]+|0x[0-9a-f]*)$|xn--/;
 /** Path characters a route may name: RFC 3986 pchar without percent-encoding. */
 const PATH = /^[A-Za-z0-9\-._~!$&'()*+,;=:@/]*$/;
 
 /** A plain DNS name as the front end canonicalises Host headers; a reason if not. */
 function checkHostName(host: string): string | undefined {
+  // Fast path, the same verdict as below for a plain name (10,000 apps have tens of thousands).
+  if (DNS_NAME.test(host) && !NEEDS_URL_CHECK.test(host)) return undefined;
   if (host === "") return "the host is empty";
   if (host.length > 253) return "the host is longer than 253 characters";
   if (/[^\x21-\x7e]/.test(host)) return "the host has spaces or non-ASCII characters (write IDNs in their xn-- form)";
