@@ -1,6 +1,6 @@
 import { performance } from "node:perf_hooks";
 import test from "ava";
-import { loadServeConfig } from "../runtime/config/index.js";
+import { loadServeConfig, validateServeConfig } from "../runtime/config/index.js";
 import { configDir, writeConfig, writeFixture } from "./helpers/config-fixtures.js";
 
 const APPS = 10_000;
@@ -56,4 +56,13 @@ test("config scale: 10,000 apps with problems report them all without slowing do
   const error = t.throws(() => loadServeConfig(file, { env: {}, checkFiles: false }));
   t.log(`10,000 apps, 20,000 problems: ${(performance.now() - start).toFixed(0)} ms`);
   t.is((error as { issues?: unknown[] } | undefined)?.issues?.length, APPS + 2 * 5000);
+});
+
+test("config scale: 100,000 apps with 200,000 problems still make one ConfigError", (t) => {
+  const apps = Array.from({ length: 100_000 }, (_, i) => ({ name: `t${i % 50_000}`, entry: "a.ts", routes: [`t${i % 50_000}.example.com`], limits: { cpuMs: -1 } }));
+  const start = performance.now();
+  const error = t.throws(() => validateServeConfig({ apps }, { source: "t.json", baseDir: "/", env: {}, checkFiles: false }));
+  t.log(`100,000 apps, 200,000 problems: ${(performance.now() - start).toFixed(0)} ms`);
+  t.is((error as { code?: string } | undefined)?.code, "EDGE_CONFIG_INVALID");
+  t.is((error as { issues?: unknown[] } | undefined)?.issues?.length, 200_000);
 });

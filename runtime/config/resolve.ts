@@ -98,19 +98,25 @@ function build(
  */
 export function validateServeConfig(input: unknown, options: ValidateOptions): ServeConfig {
   const parsed = serveConfigSchema.safeParse(input, { errorMap: configErrorMap });
-  const issues: PathIssue[] = parsed.success ? [] : zodPathIssues(parsed.error, input, serveConfigSchema);
   const apps = rawApps(input);
   const patterns = parsePatterns(apps);
-  issues.push(...duplicateNameIssues(apps), ...patterns.issues, ...bindingClashIssues(apps));
-  if (options.checkFiles ?? true) issues.push(...fileIssues(apps, options.baseDir));
   const secrets = resolveAppSecrets(apps, options.baseDir, options.env);
-  issues.push(...secrets.issues);
+  // Lists, not push(...list): 100,000 broken apps would pass too many arguments.
+  const found: PathIssue[][] = [
+    parsed.success ? [] : zodPathIssues(parsed.error, input, serveConfigSchema),
+    duplicateNameIssues(apps),
+    patterns.issues,
+    bindingClashIssues(apps),
+    options.checkFiles ?? true ? fileIssues(apps, options.baseDir) : [],
+    secrets.issues,
+  ];
   let token: Secret | undefined;
   if (parsed.success) {
     const admin = adminIssues(parsed.data, options.env);
     token = admin.token;
-    issues.push(...admin.issues, ...cacheIssues(parsed.data));
+    found.push(admin.issues, cacheIssues(parsed.data));
   }
+  const issues = found.flat();
   if (!parsed.success || issues.length > 0) throw new ConfigError("EDGE_CONFIG_INVALID", options.source, toConfigIssues(issues, input));
   return build(parsed.data, options, patterns, secrets.secrets, token);
 }
