@@ -1,0 +1,16 @@
+export { loadServeConfig, parseConfigJson } from "./load.js";
+export type { LoadOptions } from "./load.js";
+export { validateServeConfig } from "./resolve.js";
+export type { ValidateOptions } from "./resolve.js";
+export { singleAppServeConfig, appNameFromEntry, RUN_CONCURRENCY, RUN_FIELD_PATHS } from "./single-app.js";
+export type { SingleAppOptions } from "./single-app.js";
+export { CONFIG_ERRORS, ConfigError, isConfigError, formatPath } from "./errors.js";
+export type { ConfigErrorCode, ConfigIssue } from "./errors.js";
+export { Secret } from "./secret.js";
+export { MAX_SECRET_FILE_BYTES } from "./secrets.js";
+export type { Environment } from "./secrets.js";
+export { DEFAULT_APP_LIMITS, APP_NAME, serveConfigSchema } from "./schema.js";
+export type { ServeConfigFile } from "./schema.js";
+export { parseRoute, parseHostPattern, routeKey } from "./host-pattern.js";
+export { isLoopbackHost } from "./section-checks.js";
+export type { AdminConfig, AppLimits, CacheConfig, FrontEndConfig, HostMatch, HostPattern, ListenConfig, OutboundConfig, Route, ServeApp, ServeConfig } from "./types.js";
