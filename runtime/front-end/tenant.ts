@@ -1,5 +1,6 @@
 import { bundleApp, isLoaderError, type AppBundle } from "../../loader/index.js";
 import {
+  type AppIsolate,
   HostMemoryBudget,
   SandboxError,
   type CancelSignal,
@@ -30,6 +31,8 @@ export interface TenantSpec {
   readonly concurrency: number;
   readonly queue: number;
   readonly allowPrivateFetch: boolean;
+  /** Rebuild and swap the isolate when a source file changes (`run --watch`). */
+  readonly watch?: boolean;
 }
 
 /** What every tenant of a front end shares. */
@@ -59,6 +62,8 @@ export class Tenant implements RequestHandler, WarmIsolateOwner {
   readonly hostMemory: HostMemoryBudget;
   #bundle: Promise<AppBundle> | undefined;
   #buildFailedAt = 0;
+  /** The loader's own error from the last failed build (start() reports it as is). */
+  #buildError: unknown;
   #host: AppHost | undefined;
 
   constructor(spec: TenantSpec, context: TenantContext) {
@@ -108,6 +113,28 @@ export class Tenant implements RequestHandler, WarmIsolateOwner {
     }
   }
 
+  /**
+   * Build and boot now rather than on the first request (`run` reports a
+   * broken app at start). Rejects with the LoaderError of a failed build or
+   * the SandboxError of a failed boot.
+   */
+  async start(): Promise<AppHost> {
+    let host: AppHost;
+    try {
+      host = this.#host ?? (await this.#createHost());
+    } catch (error) {
+      throw this.#buildError ?? error;
+    }
+    await host.start();
+    this.#context.warm.touch(this.spec.name, this);
+    return host;
+  }
+
+  /** The app's live isolates (for the memory backstop). */
+  liveIsolates(): AppIsolate[] {
+    return this.#host?.isolates ?? [];
+  }
+
   sampleHeapBytes(): Promise<number> {
     return this.#host?.sampleHeapBytes() ?? Promise.resolve(0);
   }
@@ -155,6 +182,7 @@ export class Tenant implements RequestHandler, WarmIsolateOwner {
       this.#bundle = bundleApp(this.spec.entryPath).catch((error: unknown) => {
         this.#bundle = undefined;
         this.#buildFailedAt = performance.now();
+        this.#buildError = error;
         const message = isLoaderError(error) ? error.message : error instanceof Error ? error.message : String(error);
         this.#context.log({ level: "error", app: this.spec.name, message: `build failed: ${message}` });
         throw new SandboxError("EDGE_SANDBOX_STARTUP_FAILED", "the app could not be built; see the log");
