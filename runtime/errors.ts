@@ -17,6 +17,12 @@ export const RUNTIME_ERRORS = {
   EDGE_RUNTIME_APP_FAILED: "app failed to start",
   /** A child process exited before it became ready. */
   EDGE_RUNTIME_CHILD_FAILED: "child process failed during start-up",
+  /** A route pattern is not `host`, `*.host`, `*` or one of them followed by a path prefix; the message lists every one. */
+  EDGE_RUNTIME_BAD_ROUTE: "invalid route",
+  /** Two routes name the same host and path prefix for different targets; the message lists every pair. */
+  EDGE_RUNTIME_ROUTE_CONFLICT: "conflicting routes",
+  /** An app's assets directory does not exist or is not a directory. */
+  EDGE_RUNTIME_BAD_ASSETS_DIR: "invalid assets directory",
 } as const;
 
 export type RuntimeErrorCode = keyof typeof RUNTIME_ERRORS;
