@@ -3,6 +3,9 @@ import { RuntimeError } from "./errors.js";
 
 export const USAGE = `Usage:
   edgehost run <entry> [options]    serve one Workers-style app (.ts, .js, .mjs)
+  edgehost serve <config> [--port N] [--host ADDR]
+                                    serve every app of an edgehost.json (see runtime/config/README.md);
+                                    the flags override its "listen"
 
 Options for run:
   --port N                 listen port (default 8787; 0 picks a free one)
@@ -29,7 +32,11 @@ Options for run:
 export type CliCommand =
   | { readonly kind: "help" }
   | { readonly kind: "version" }
-  | { readonly kind: "run"; readonly config: Record<string, unknown> };
+  | { readonly kind: "run"; readonly config: Record<string, unknown> }
+  | { readonly kind: "serve"; readonly file: string; readonly port?: number; readonly host?: string };
+
+/** Flags that only run takes (serve reads them from its config file). */
+const RUN_ONLY_FLAGS = ["var", "watch", "cpu-ms", "memory-mb", "wall-ms", "startup-ms", "body-limit-mb", "subrequests", "allow-private-fetch", "max-executing", "inline-ms", "hang-kill-ms", "rss-limit-mb"] as const;
 
 function numberFlag(name: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
@@ -86,7 +93,16 @@ export function parseCli(argv: readonly string[]): CliCommand {
   if (values.version) return { kind: "version" };
   const [command, entry, ...rest] = positionals;
   if (command === undefined) return { kind: "help" };
-  if (command !== "run") throw new RuntimeError("EDGE_RUNTIME_BAD_ARGUMENTS", `unknown command ${JSON.stringify(command)} (try: edgehost run <entry>)`);
+  if (command === "serve") {
+    if (entry === undefined) throw new RuntimeError("EDGE_RUNTIME_BAD_ARGUMENTS", "edgehost serve needs a config file, e.g. edgehost serve edgehost.json");
+    if (rest.length > 0) throw new RuntimeError("EDGE_RUNTIME_BAD_ARGUMENTS", `unexpected argument ${JSON.stringify(rest[0])}`);
+    const runOnly = RUN_ONLY_FLAGS.find((flag) => values[flag] !== undefined);
+    if (runOnly !== undefined) throw new RuntimeError("EDGE_RUNTIME_BAD_ARGUMENTS", `--${runOnly} is a run option; under serve it goes in the config file`);
+    const port = numberFlag("port", values.port);
+    if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) throw new RuntimeError("EDGE_RUNTIME_BAD_ARGUMENTS", `--port expects 0-65535, got ${String(port)}`);
+    return { kind: "serve", file: entry, ...(port !== undefined ? { port } : {}), ...(values.host !== undefined ? { host: values.host } : {}) };
+  }
+  if (command !== "run") throw new RuntimeError("EDGE_RUNTIME_BAD_ARGUMENTS", `unknown command ${JSON.stringify(command)} (try: edgehost run <entry> or edgehost serve <config>)`);
   if (entry === undefined) throw new RuntimeError("EDGE_RUNTIME_BAD_ARGUMENTS", "edgehost run needs an entry file, e.g. edgehost run app.ts");
   if (rest.length > 0) throw new RuntimeError("EDGE_RUNTIME_BAD_ARGUMENTS", `unexpected argument ${JSON.stringify(rest[0])}`);
   const bodyLimitMb = numberFlag("body-limit-mb", values["body-limit-mb"]);

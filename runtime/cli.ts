@@ -5,8 +5,9 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { createServer } from "node:net";
-import { relative } from "node:path";
+import { relative, resolve } from "node:path";
 import { parseCli, USAGE } from "./cli-args.js";
+import { isConfigError, loadServeConfig } from "./config/index.js";
 import { isRuntimeError, RuntimeError } from "./errors.js";
 import { consoleSink } from "./logger.js";
 import { resolveRunConfig, type RunConfig } from "./run-config.js";
@@ -37,7 +38,31 @@ async function run(config: RunConfig): Promise<void> {
     throw new RuntimeError("EDGE_RUNTIME_APP_FAILED", `entry not found: ${relative(process.cwd(), config.entry) || config.entry}`);
   }
   await checkPortFree(config.host, config.port);
-  const supervisor = new Supervisor(config, consoleSink);
+  const supervisor = new Supervisor({ source: { kind: "run", config }, host: config.host, port: config.port, shutdownTimeoutMs: config.shutdownTimeoutMs }, consoleSink);
+  const entry = relative(process.cwd(), config.entry) || config.entry;
+  await superviseUntilSignal(supervisor, config.host, `serving ${entry}`);
+}
+
+/**
+ * `edgehost serve <config>`: the config is validated here first (every
+ * problem at once, one line each, before any process starts); each front
+ * end then loads the same file itself, so secrets never cross IPC.
+ */
+async function serve(file: string, port: number | undefined, host: string | undefined): Promise<void> {
+  const path = resolve(file);
+  const config = loadServeConfig(path);
+  const listenHost = host ?? config.listen.host;
+  const listenPort = port ?? config.listen.port;
+  await checkPortFree(listenHost, listenPort);
+  const supervisor = new Supervisor(
+    { source: { kind: "serve", file: path, ...(host !== undefined ? { host } : {}) }, host: listenHost, port: listenPort, shutdownTimeoutMs: config.frontEnd.shutdownTimeoutMs },
+    consoleSink,
+  );
+  const apps = config.apps.length === 1 ? "1 app" : `${config.apps.length} apps`;
+  await superviseUntilSignal(supervisor, listenHost, `serving ${apps} from ${relative(process.cwd(), path) || path}`);
+}
+
+async function superviseUntilSignal(supervisor: Supervisor, host: string, what: string): Promise<void> {
   let stopping = false;
   const stop = (): void => {
     if (stopping) return;
@@ -53,9 +78,8 @@ async function run(config: RunConfig): Promise<void> {
   process.on("SIGINT", stop);
   process.on("SIGTERM", stop);
   const { port, pid } = await supervisor.start();
-  const shown = config.host.includes(":") ? `[${config.host}]` : config.host;
-  const entry = relative(process.cwd(), config.entry) || config.entry;
-  process.stdout.write(`edgehost: serving ${entry} at http://${shown}:${port}/ (front end pid ${pid})\n`);
+  const shown = host.includes(":") ? `[${host}]` : host;
+  process.stdout.write(`edgehost: ${what} at http://${shown}:${port}/ (front end pid ${pid})\n`);
 }
 
 export async function main(argv: readonly string[]): Promise<void> {
@@ -71,8 +95,15 @@ export async function main(argv: readonly string[]): Promise<void> {
       case "run":
         await run(resolveRunConfig(command.config));
         return;
+      case "serve":
+        await serve(command.file, command.port, command.host);
+        return;
     }
   } catch (error) {
+    if (isConfigError(error)) {
+      process.stderr.write(`edgehost: error: ${error.message}\n`);
+      process.exit(1);
+    }
     if (isRuntimeError(error)) {
       process.stderr.write(`edgehost: error: ${error.message}\n`);
       process.exit(1);

@@ -5,16 +5,16 @@
  */
 import { relative } from "node:path";
 import { bundleApp, isLoaderError, watchApp, type AppBundle, type AppWatcher } from "../loader/index.js";
-import { DEFAULT_SANDBOX_LIMITS, EntryScheduler, InlinePolicy, isSandboxError, type SandboxLimits } from "../sandbox/index.js";
-import { AppHost } from "./app-host.js";
+import { InlinePolicy, isSandboxError } from "../sandbox/index.js";
+import type { AppHost } from "./app-host.js";
+import { isConfigError, loadServeConfig, singleAppServeConfig, type ServeConfig } from "./config/index.js";
 import { RESTARTING } from "./error-response.js";
 import { isRuntimeError } from "./errors.js";
+import { FrontEnd } from "./front-end/front-end.js";
+import type { Tenant } from "./front-end/tenant.js";
 import { HangWatchdog } from "./hang-watchdog.js";
-import { HttpServer, singleHandler } from "./http-server.js";
-import { isSupervisorMessage, type FrontEndMessage } from "./ipc-messages.js";
-import { RssBackstop } from "./rss-backstop.js";
+import { isSupervisorMessage, type FrontEndMessage, type FrontEndSource } from "./ipc-messages.js";
 import { consoleSink } from "./logger.js";
-import type { RunConfig } from "./run-config.js";
 import { startupFailureLine } from "./startup-failure.js";
 
 /** After a catastrophic isolate failure, abort even if no replacement arrives. */
@@ -25,9 +25,9 @@ const STALL_REPORT_FD = 4;
 const CATASTROPHIC_DRAIN_MS = 2_000;
 
 const log = consoleSink;
-let server: HttpServer | undefined;
-let host: AppHost | undefined;
-let watcher: AppWatcher | undefined;
+let frontEnd: FrontEnd | undefined;
+let config: ServeConfig | undefined;
+const watchers: AppWatcher[] = [];
 let failedCatastrophically = false;
 let inlinePolicy: InlinePolicy | undefined;
 let shuttingDown = false;
@@ -41,92 +41,84 @@ function fatal(code: string, message: string): never {
   process.exit(1);
 }
 
-function limitsOf(config: RunConfig): SandboxLimits {
-  return {
-    ...DEFAULT_SANDBOX_LIMITS,
-    cpuLimitMs: config.cpuLimitMs,
-    memoryLimitMb: config.memoryLimitMb,
-    wallLimitMs: config.wallLimitMs,
-    startupLimitMs: config.startupLimitMs,
-    subrequestLimit: config.subrequestLimit,
-  };
+/** The one config both commands come down to. */
+function resolveSource(source: FrontEndSource): ServeConfig {
+  if (source.kind === "run") return singleAppServeConfig(source.config);
+  const loaded = loadServeConfig(source.file);
+  return source.host === undefined ? loaded : { ...loaded, listen: { ...loaded.listen, host: source.host } };
 }
 
-async function start(config: RunConfig, port: number, listenNow: boolean, demotedApps: readonly string[], recentStallsAt: readonly number[]): Promise<void> {
-  const entryName = relative(process.cwd(), config.entry) || config.entry;
-  let bundle: AppBundle;
+async function start(source: FrontEndSource, port: number, listenNow: boolean, demotedApps: readonly string[], recentStallsAt: readonly number[]): Promise<void> {
   try {
-    bundle = await bundleApp(config.entry);
+    config = resolveSource(source);
   } catch (error) {
-    if (isLoaderError(error)) fatal(error.code, error.message);
+    if (isConfigError(error)) fatal(error.code, error.message);
     throw error;
   }
+  // run logs under the entry's path as the user typed it; serve under each app's name.
+  const runEntry = source.kind === "run" ? relative(process.cwd(), source.config.entry) || source.config.entry : undefined;
   inlinePolicy = new InlinePolicy(demotedApps, (app, entryMs) => send({ type: "inline-demoted", app, entryMs }), { recentStallsAt });
   const hangWatchdog =
-    config.inlineThresholdMs > 0
+    config.frontEnd.inlineThresholdMs > 0
       ? new HangWatchdog({
-          stallGraceMs: config.hangStallMs,
-          killGraceMs: config.hangKillMs,
+          stallGraceMs: config.frontEnd.hangStallMs,
+          killGraceMs: config.frontEnd.hangKillMs,
           reportFd: STALL_REPORT_FD,
           onAppId: (appId, app) => send({ type: "inline-app", appId, app }),
         })
       : undefined;
-  host = new AppHost(bundle, {
-    appName: entryName,
-    env: config.vars,
-    limits: limitsOf(config),
-    allowPrivateFetch: config.allowPrivateFetch,
-    scheduler: new EntryScheduler(config.maxExecuting > 0 ? config.maxExecuting : undefined),
+  frontEnd = new FrontEnd({
+    config,
+    port,
     log,
-    onCatastrophicError: (message) => onCatastrophic(message),
-    inlineEntryThresholdMs: config.inlineThresholdMs,
     inlinePolicy,
     ...(hangWatchdog ? { inlineEntryGuard: hangWatchdog } : {}),
-  });
-  try {
-    await host.start();
-  } catch (error) {
-    if (isSandboxError(error)) fatal(error.code, startupFailureLine(entryName, error, bundle));
-    throw error;
-  }
-  const appHost = host;
-  const rssLimitMb = config.rssLimitMb > 0 ? config.rssLimitMb : 4 * config.memoryLimitMb + 512;
-  new RssBackstop({ limitBytes: rssLimitMb * 1024 * 1024, isolates: () => appHost.isolates, log }).start();
-  server = new HttpServer({
-    host: config.host,
-    port,
-    bodyLimitBytes: config.bodyLimitBytes,
-    log,
-    dispatcher: singleHandler({
-      appName: entryName,
-      fetch: (request, signal) => appHost.fetch(request, signal),
-      mapStack: (stack) => appHost.bundle.mapStack(stack),
-      hostMemory: appHost.hostMemory,
-    }),
+    onCatastrophicError: (message) => onCatastrophic(message),
     refuseWith: () => (failedCatastrophically ? RESTARTING : undefined),
+    ...(runEntry !== undefined ? { logName: () => runEntry } : {}),
   });
+  // run reports a broken app at start, as one line; serve builds each app on its first request.
+  if (source.kind === "run") {
+    for (const tenant of frontEnd.tenants.values()) {
+      try {
+        await tenant.start();
+      } catch (error) {
+        if (isLoaderError(error)) fatal(error.code, error.message);
+        if (isSandboxError(error) && tenant.host !== undefined) fatal(error.code, startupFailureLine(tenant.appName, error, tenant.host.bundle));
+        throw error;
+      }
+    }
+  }
+  frontEnd.start();
   // Watch before announcing readiness: an edit made right after "ready" must not be missed.
-  if (config.watch) watch(appHost, entryName);
+  for (const app of config.apps) {
+    const tenant = frontEnd.tenants.get(app.name);
+    if (app.watch && tenant?.host !== undefined) watch(tenant, tenant.host);
+  }
   if (listenNow) await listen();
   else send({ type: "ready", port, listening: false });
 }
 
 /** Bind the port (now, or when a standby is promoted) and say so. */
 async function listen(): Promise<void> {
-  if (server === undefined) return;
+  if (frontEnd === undefined) return;
   try {
-    await server.listen();
+    await frontEnd.server.listen();
   } catch (error) {
     if (isRuntimeError(error)) fatal(error.code, error.message);
     throw error;
   }
-  send({ type: "ready", port: server.port, listening: true });
+  send({ type: "ready", port: frontEnd.server.port, listening: true });
 }
 
-function watch(appHost: AppHost, entryName: string): void {
+/** `--watch`: rebuild on every change and swap the new version in once it boots; a broken edit keeps the last good one. */
+function watch(tenant: Tenant, appHost: AppHost): void {
+  let watcher: AppWatcher | undefined;
   const rewatch = (bundle: AppBundle): void => {
+    if (watcher !== undefined) watchers.splice(watchers.indexOf(watcher), 1);
     watcher?.close();
     watcher = watchApp(bundle, () => void rebuild());
+    watchers.push(watcher);
   };
   const rebuild = async (): Promise<void> => {
     try {
@@ -134,15 +126,14 @@ function watch(appHost: AppHost, entryName: string): void {
       rewatch(bundle);
       if (bundle.hash === appHost.bundle.hash) return;
       await appHost.reload(bundle);
-      log({ level: "info", app: entryName, message: "reloaded" });
+      log({ level: "info", app: tenant.appName, message: "reloaded" });
     } catch (error) {
-      // A broken edit keeps the last good version serving.
       const line = isSandboxError(error)
-        ? startupFailureLine(entryName, error, appHost.bundle)
+        ? startupFailureLine(tenant.appName, error, appHost.bundle)
         : error instanceof Error
           ? error.message
           : String(error);
-      log({ level: "error", app: entryName, message: `reload failed, still serving the previous version: ${line}` });
+      log({ level: "error", app: tenant.appName, message: `reload failed, still serving the previous version: ${line}` });
     }
   };
   rewatch(appHost.bundle);
@@ -161,9 +152,10 @@ function onCatastrophic(message: string): void {
 async function shutdown(): Promise<void> {
   if (shuttingDown) return;
   shuttingDown = true;
-  watcher?.close();
+  for (const watcher of watchers) watcher.close();
+  const server = frontEnd?.server;
   await server?.handOver();
-  const drainMs = failedCatastrophically ? CATASTROPHIC_DRAIN_MS : (config?.shutdownTimeoutMs ?? 10_000);
+  const drainMs = failedCatastrophically ? CATASTROPHIC_DRAIN_MS : (config?.frontEnd.shutdownTimeoutMs ?? 10_000);
   const deadline = performance.now() + drainMs;
   await server?.drain(drainMs);
   server?.close();
@@ -173,17 +165,17 @@ async function shutdown(): Promise<void> {
   }
   // Responses are out; ctx.waitUntil work may still run, within what is
   // left of the same drain time.
-  await host?.drain(Math.max(0, deadline - performance.now()));
+  await frontEnd?.drainApps(Math.max(0, deadline - performance.now()));
   process.exit(0);
 }
 
-let config: RunConfig | undefined;
+let started = false;
 
 process.on("message", (message: unknown) => {
   if (!isSupervisorMessage(message)) return;
-  if (message.type === "start" && config === undefined) {
-    config = message.config;
-    start(message.config, message.port, message.listen, message.demotedApps, message.recentStallsAt).catch((error: unknown) => {
+  if (message.type === "start" && !started) {
+    started = true;
+    start(message.source, message.port, message.listen, message.demotedApps, message.recentStallsAt).catch((error: unknown) => {
       fatal("EDGE_RUNTIME_APP_FAILED", error instanceof Error ? (error.stack ?? error.message) : String(error));
     });
   } else if (message.type === "listen") {

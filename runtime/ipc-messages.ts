@@ -1,14 +1,25 @@
 import type { RunConfig } from "./run-config.js";
 
+/**
+ * What a front end serves. `run` hands over its validated flags (no
+ * secrets in them); `serve` names the config file, which the front end
+ * loads itself, so secrets never travel over IPC (JSON would turn them
+ * into "[secret]" anyway).
+ */
+export type FrontEndSource =
+  | { readonly kind: "run"; readonly config: RunConfig }
+  | { readonly kind: "serve"; readonly file: string; readonly host?: string };
+
 /** Supervisor -> front end. */
 export type SupervisorMessage =
   /**
-   * Load `config`'s app; listen on `port` (which overrides config.port, so a
-   * replacement binds the same port) now if `listen`, else wait as a standby.
+   * Load what `source` names; listen on `port` (which overrides the
+   * configured one, so a replacement binds the same port) now if `listen`,
+   * else wait as a standby.
    */
   | {
       readonly type: "start";
-      readonly config: RunConfig;
+      readonly source: FrontEndSource;
       readonly port: number;
       readonly listen: boolean;
       /** Apps that lost inline entries in earlier front ends (see InlinePolicy). */

@@ -7,7 +7,19 @@ import { LOCKDOWN_STALLS } from "../sandbox/inline-policy.js";
 import { RuntimeError } from "./errors.js";
 import { isFrontEndMessage, type SupervisorMessage } from "./ipc-messages.js";
 import type { LogSink } from "./logger.js";
-import type { RunConfig } from "./run-config.js";
+import type { FrontEndSource } from "./ipc-messages.js";
+
+/** What the supervisor needs to know of the configuration. */
+export interface SupervisorOptions {
+  readonly source: FrontEndSource;
+  readonly host: string;
+  /** 0 = pick a free port once, here. */
+  readonly port: number;
+  /** How long a front end may drain before it is killed. */
+  readonly shutdownTimeoutMs: number;
+  /** Keep a warm standby front end. Default true. */
+  readonly standby?: boolean;
+}
 
 const FRONT_END_MAIN = fileURLToPath(new URL("./front-end-main.js", import.meta.url));
 
@@ -48,7 +60,7 @@ interface FrontEnd {
  * SIGINT/SIGTERM: asks every child to drain, then exits.
  */
 export class Supervisor {
-  readonly #config: RunConfig;
+  readonly #config: SupervisorOptions;
   readonly #log: LogSink;
   readonly #useStandby: boolean;
   readonly #frontEnds = new Set<FrontEnd>();
@@ -62,10 +74,10 @@ export class Supervisor {
   /** When the latest inline stalls were reported (epoch ms); InlinePolicy keeps only the recent ones. */
   #recentStallsAt: number[] = [];
 
-  constructor(config: RunConfig, log: LogSink, options: { standby?: boolean } = {}) {
-    this.#config = config;
+  constructor(options: SupervisorOptions, log: LogSink) {
+    this.#config = options;
     this.#log = log;
-    this.#port = config.port;
+    this.#port = options.port;
     this.#useStandby = options.standby ?? true;
   }
 
@@ -141,7 +153,7 @@ export class Supervisor {
     child.on("exit", (code, signal) => this.#onExit(frontEnd, code, signal, fatalMessage, hooks.onStartFailure));
     const message: SupervisorMessage = {
       type: "start",
-      config: this.#config,
+      source: this.#config.source,
       port: this.#port,
       listen: role === "active",
       demotedApps: [...this.#demotedApps],

@@ -121,7 +121,7 @@ export class Tenant implements RequestHandler, WarmIsolateOwner {
   async start(): Promise<AppHost> {
     let host: AppHost;
     try {
-      host = this.#host ?? (await this.#createHost());
+      host = this.#host ?? (await this.#createHost(false));
     } catch (error) {
       throw this.#buildError ?? error;
     }
@@ -152,8 +152,8 @@ export class Tenant implements RequestHandler, WarmIsolateOwner {
     this.#host?.dispose();
   }
 
-  async #createHost(): Promise<AppHost> {
-    const bundle = await this.#build();
+  async #createHost(logBuildFailure = true): Promise<AppHost> {
+    const bundle = await this.#build(logBuildFailure);
     // Another request may have created it while this one waited for the bundle.
     if (this.#host !== undefined) return this.#host;
     const context = this.#context;
@@ -174,7 +174,7 @@ export class Tenant implements RequestHandler, WarmIsolateOwner {
   }
 
   /** The app's bundle, built once; a failed build answers 500 and is retried after a pause. */
-  #build(): Promise<AppBundle> {
+  #build(logFailure: boolean): Promise<AppBundle> {
     if (this.#bundle === undefined) {
       if (performance.now() - this.#buildFailedAt < BUILD_RETRY_MS && this.#buildFailedAt !== 0) {
         return Promise.reject(new SandboxError("EDGE_SANDBOX_STARTUP_FAILED", "the app's last build failed; see the log", { retryAfterMs: BUILD_RETRY_MS }));
@@ -184,7 +184,8 @@ export class Tenant implements RequestHandler, WarmIsolateOwner {
         this.#buildFailedAt = performance.now();
         this.#buildError = error;
         const message = isLoaderError(error) ? error.message : error instanceof Error ? error.message : String(error);
-        this.#context.log({ level: "error", app: this.spec.name, message: `build failed: ${message}` });
+        // start() hands the loader's error to its caller instead.
+        if (logFailure) this.#context.log({ level: "error", app: this.spec.name, message: `build failed: ${message}` });
         throw new SandboxError("EDGE_SANDBOX_STARTUP_FAILED", "the app could not be built; see the log");
       });
     }
