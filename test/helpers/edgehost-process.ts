@@ -66,13 +66,18 @@ function exitOf(child: ChildProcess): Promise<ExitStatus> {
  * Start `edgehost run <entry> --port 0 ...args` and wait until it prints its URL.
  * `env` replaces the environment (default: this process's), e.g. to enable failpoints.
  */
-export async function startEdgehost(
+export function startEdgehost(
   entry: string,
   args: readonly string[] = [],
   cwd: string = REPO_ROOT,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<RunningEdgehost> {
-  const child = spawn(process.execPath, [EDGEHOST_BIN, "run", entry, "--port", "0", ...args], {
+  return startEdgehostCommand(["run", entry, "--port", "0", ...args], cwd, env);
+}
+
+/** Start `edgehost <args>` (e.g. `serve edgehost.json --port 0`) and wait until it prints its URL. */
+export async function startEdgehostCommand(args: readonly string[], cwd: string = REPO_ROOT, env: NodeJS.ProcessEnv = process.env): Promise<RunningEdgehost> {
+  const child = spawn(process.execPath, [EDGEHOST_BIN, ...args], {
     cwd,
     env,
     stdio: ["ignore", "pipe", "pipe"],

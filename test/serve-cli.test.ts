@@ -1,0 +1,111 @@
+/**
+ * `edgehost serve <config>` end to end: the real CLI, supervisor and front
+ * ends, many apps in one process, spoken to over HTTP on 127.0.0.1.
+ */
+import test from "ava";
+import { request } from "undici";
+import { runEdgehostToExit, startEdgehostCommand, writeApp, type RunningEdgehost } from "./helpers/edgehost-process.js";
+
+const echoApp = (name: string): string => `
+let requests = 0;
+export default {
+  async fetch(request, env) {
+    requests++;
+    const url = new URL(request.url);
+    if (url.pathname.endsWith("/spin")) { for (;;) {} }
+    if (url.pathname.endsWith("/grow")) { const hold = []; for (;;) hold.push(new Array(1e5).fill(1)); }
+    return Response.json({ app: "${name}", path: url.pathname, host: url.host, greeting: env.GREETING ?? null, key: env.KEY ?? null, requests });
+  },
+};
+`;
+
+function config(apps: unknown[], extra: Record<string, unknown> = {}): string {
+  return JSON.stringify({ listen: { host: "127.0.0.1", port: 0 }, apps, ...extra });
+}
+
+async function get(server: RunningEdgehost, host: string, path = "/"): Promise<{ status: number; body: string; headers: Record<string, string | string[] | undefined> }> {
+  const response = await request(`${server.url}${path}`, { headers: { host } });
+  return { status: response.statusCode, body: await response.body.text(), headers: response.headers };
+}
+
+async function withServe(t: { teardown: (fn: () => void) => void }, files: Record<string, string>, env: NodeJS.ProcessEnv = process.env): Promise<RunningEdgehost> {
+  const written = writeApp(files);
+  t.teardown(written.cleanup);
+  const server = await startEdgehostCommand(["serve", "edgehost.json", "--port", "0"], written.dir, env);
+  t.teardown(() => void server.stop());
+  return server;
+}
+
+test("serve: routes by host and path prefix, most specific wins; an unrouted host is 404 JSON", async (t) => {
+  const server = await withServe(t, {
+    "edgehost.json": config([
+      { name: "shop", entry: "shop.ts", routes: ["shop.example.com", "*.shop.example.com"], vars: { GREETING: "shop" } },
+      { name: "api", entry: "api.ts", routes: ["example.com/api"] },
+      { name: "site", entry: "site.ts", routes: ["example.com"] },
+    ]),
+    "shop.ts": echoApp("shop"),
+    "api.ts": echoApp("api"),
+    "site.ts": echoApp("site"),
+  });
+  const app = async (host: string, path = "/"): Promise<string> => (JSON.parse((await get(server, host, path)).body) as { app: string }).app;
+  t.is(await app("shop.example.com"), "shop");
+  t.is(await app("eu.shop.example.com"), "shop");
+  t.is(await app("example.com", "/api/orders"), "api");
+  t.is(await app("example.com", "/api"), "api");
+  t.is(await app("example.com", "/apiary"), "site", "prefixes match at segment boundaries");
+  t.is(await app("example.com", "/"), "site");
+  t.is(await app("EXAMPLE.com:8787", "/api/x"), "api", "host is case-insensitive and the port is not part of the route");
+  const missing = await get(server, "other.example.org");
+  t.is(missing.status, 404);
+  t.is((JSON.parse(missing.body) as { error: string }).error, "no_route");
+});
+
+test("serve: secrets reach only their app's env and never the log; vars stay per app", async (t) => {
+  const server = await withServe(
+    t,
+    {
+      "edgehost.json": config([
+        { name: "a", entry: "a.ts", routes: ["a.test"], vars: { GREETING: "hi-a" }, secrets: { KEY: { env: "A_KEY" } } },
+        { name: "b", entry: "b.ts", routes: ["b.test"] },
+      ]),
+      "a.ts": echoApp("a"),
+      "b.ts": echoApp("b"),
+    },
+    { ...process.env, A_KEY: "s3cr3t-value" },
+  );
+  const a = JSON.parse((await get(server, "a.test")).body) as { greeting: string; key: string };
+  const b = JSON.parse((await get(server, "b.test")).body) as { greeting: string | null; key: string | null };
+  t.deepEqual([a.greeting, a.key], ["hi-a", "s3cr3t-value"]);
+  t.deepEqual([b.greeting, b.key], [null, null]);
+  t.false(server.output().includes("s3cr3t-value"));
+});
+
+test("serve: one tenant spinning or exhausting its memory does not stop another from answering", async (t) => {
+  const server = await withServe(t, {
+    "edgehost.json": config([
+      { name: "bad", entry: "bad.ts", routes: ["bad.test"], limits: { cpuMs: 30, memoryMb: 32 } },
+      { name: "good", entry: "good.ts", routes: ["good.test"] },
+    ]),
+    "bad.ts": echoApp("bad"),
+    "good.ts": echoApp("good"),
+  });
+  t.is((await get(server, "good.test")).status, 200);
+  const [spin, grow] = await Promise.all([get(server, "bad.test", "/spin"), get(server, "bad.test", "/grow")]);
+  t.is(spin.status, 503);
+  t.is(grow.status, 503);
+  const during = await Promise.all(Array.from({ length: 20 }, () => get(server, "good.test")));
+  t.deepEqual([...new Set(during.map((response) => response.status))], [200]);
+});
+
+test("serve: a config with problems is refused before anything starts, every problem with its JSON path", async (t) => {
+  const written = writeApp({
+    "edgehost.json": JSON.stringify({ listen: { port: 70000 }, apps: [{ name: "Bad Name", entry: "missing.ts", routes: ["http://x.com"] }] }),
+  });
+  t.teardown(written.cleanup);
+  const result = await runEdgehostToExit(["serve", "edgehost.json"], written.dir);
+  t.is(result.code, 1);
+  t.regex(result.stderr, /listen\.port/);
+  t.regex(result.stderr, /apps\[0\]\.name/);
+  t.regex(result.stderr, /apps\[0\]\.routes\[0\]/);
+  t.notRegex(result.stderr, /\n\s+at /, "no stack trace");
+});
