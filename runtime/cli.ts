@@ -58,6 +58,8 @@ async function serve(file: string, port: number | undefined, host: string | unde
     { source: { kind: "serve", file: path, ...(host !== undefined ? { host } : {}) }, host: listenHost, port: listenPort, shutdownTimeoutMs: config.frontEnd.shutdownTimeoutMs },
     consoleSink,
   );
+  // nginx's convention: SIGHUP reloads the config without a restart.
+  process.on("SIGHUP", () => supervisor.reload());
   const apps = config.apps.length === 1 ? "1 app" : `${config.apps.length} apps`;
   await superviseUntilSignal(supervisor, listenHost, `serving ${apps} from ${relative(process.cwd(), path) || path}`);
 }

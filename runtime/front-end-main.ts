@@ -169,12 +169,35 @@ async function shutdown(): Promise<void> {
   process.exit(0);
 }
 
+/** Load the config file again and apply it; any problem keeps the running config and is logged, every problem with its path. */
+function reload(): void {
+  if (frontEnd === undefined || source?.kind !== "serve") return;
+  let next: ServeConfig;
+  try {
+    next = resolveSource(source);
+  } catch (error) {
+    const message = isConfigError(error) ? error.message : error instanceof Error ? error.message : String(error);
+    log({ level: "error", message: `config reload failed, still serving the previous config:\n${message}` });
+    return;
+  }
+  try {
+    const { added, changed, removed, needsRestart } = frontEnd.apply(next, next.frontEnd.shutdownTimeoutMs);
+    const list = (names: string[]): string => (names.length === 0 ? "none" : names.join(", "));
+    log({ level: "info", message: `config reloaded: added ${list(added)}; changed ${list(changed)}; removed ${list(removed)}` });
+    if (needsRestart.length > 0) log({ level: "warn", message: `config reload: changes to ${needsRestart.join(", ")} take effect after a restart` });
+  } catch (error) {
+    log({ level: "error", message: `config reload failed, still serving the previous config: ${error instanceof Error ? error.message : String(error)}` });
+  }
+}
+
 let started = false;
+let source: FrontEndSource | undefined;
 
 process.on("message", (message: unknown) => {
   if (!isSupervisorMessage(message)) return;
   if (message.type === "start" && !started) {
     started = true;
+    source = message.source;
     start(message.source, message.port, message.listen, message.demotedApps, message.recentStallsAt).catch((error: unknown) => {
       fatal("EDGE_RUNTIME_APP_FAILED", error instanceof Error ? (error.stack ?? error.message) : String(error));
     });
@@ -186,6 +209,8 @@ process.on("message", (message: unknown) => {
     inlinePolicy?.adopt(message.app);
   } else if (message.type === "shutdown") {
     void shutdown();
+  } else if (message.type === "reload") {
+    reload();
   }
 });
 

@@ -32,7 +32,9 @@ export type SupervisorMessage =
   /** Standby: start listening now (the active front end is gone). */
   | { readonly type: "listen" }
   /** Stop accepting, drain, exit 0. */
-  | { readonly type: "shutdown" };
+  | { readonly type: "shutdown" }
+  /** Load the config file again and serve what it says (SIGHUP; serve only). */
+  | { readonly type: "reload" };
 
 /** Front end -> supervisor. */
 export type FrontEndMessage =
@@ -56,5 +58,5 @@ export function isFrontEndMessage(value: unknown): value is FrontEndMessage {
 export function isSupervisorMessage(value: unknown): value is SupervisorMessage {
   if (typeof value !== "object" || value === null) return false;
   const type = (value as { type?: unknown }).type;
-  return type === "start" || type === "listen" || type === "shutdown" || type === "demote-inline";
+  return type === "start" || type === "listen" || type === "shutdown" || type === "demote-inline" || type === "reload";
 }

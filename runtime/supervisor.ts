@@ -273,6 +273,15 @@ export class Supervisor {
   }
 
   /** Ask every front end to drain and exit; resolves when all have exited. */
+  /** Tell every front end to load the config again (SIGHUP, as nginx does). */
+  reload(): void {
+    if (this.#config.source.kind !== "serve") return;
+    this.#log({ level: "info", message: "reloading the configuration" });
+    for (const frontEnd of this.#frontEnds) {
+      if (frontEnd.child.connected) this.#send(frontEnd, { type: "reload" });
+    }
+  }
+
   async shutdown(): Promise<void> {
     this.#stopping = true;
     clearTimeout(this.#spawnTimer);

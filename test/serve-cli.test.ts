@@ -3,6 +3,8 @@
  * ends, many apps in one process, spoken to over HTTP on 127.0.0.1.
  */
 import test from "ava";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { request } from "undici";
 import { runEdgehostToExit, startEdgehostCommand, writeApp, type RunningEdgehost } from "./helpers/edgehost-process.js";
 
@@ -108,4 +110,41 @@ test("serve: a config with problems is refused before anything starts, every pro
   t.regex(result.stderr, /apps\[0\]\.name/);
   t.regex(result.stderr, /apps\[0\]\.routes\[0\]/);
   t.notRegex(result.stderr, /\n\s+at /, "no stack trace");
+});
+
+test("serve: SIGHUP reloads the config: apps added, changed and removed without a restart; a broken config keeps the old one", async (t) => {
+  const written = writeApp({
+    "edgehost.json": config([
+      { name: "keep", entry: "keep.ts", routes: ["keep.test"], vars: { GREETING: "v1" } },
+      { name: "gone", entry: "gone.ts", routes: ["gone.test"] },
+    ]),
+    "keep.ts": echoApp("keep"),
+    "gone.ts": echoApp("gone"),
+    "fresh.ts": echoApp("fresh"),
+  });
+  t.teardown(written.cleanup);
+  const server = await startEdgehostCommand(["serve", "edgehost.json", "--port", "0"], written.dir);
+  t.teardown(() => void server.stop());
+  const greeting = async (host: string): Promise<string | number> => {
+    const response = await get(server, host);
+    return response.status === 200 ? (JSON.parse(response.body) as { greeting: string }).greeting : response.status;
+  };
+  t.is(await greeting("keep.test"), "v1");
+  t.is((await get(server, "gone.test")).status, 200);
+  writeFileSync(
+    join(written.dir, "edgehost.json"),
+    config([
+      { name: "keep", entry: "keep.ts", routes: ["keep.test"], vars: { GREETING: "v2" } },
+      { name: "fresh", entry: "fresh.ts", routes: ["fresh.test"], vars: { GREETING: "new" } },
+    ]),
+  );
+  server.child.kill("SIGHUP");
+  await server.waitForOutput(/config reloaded: added fresh; changed keep; removed gone/);
+  t.is(await greeting("keep.test"), "v2");
+  t.is(await greeting("fresh.test"), "new");
+  t.is((await get(server, "gone.test")).status, 404);
+  writeFileSync(join(written.dir, "edgehost.json"), "{ \"apps\": [ { \"name\": 1 } ] }");
+  server.child.kill("SIGHUP");
+  await server.waitForOutput(/config reload failed, still serving the previous config/);
+  t.is(await greeting("keep.test"), "v2");
 });

@@ -59,14 +59,27 @@ function tenantSpec(app: ServeApp, name: string): TenantSpec {
   };
 }
 
+/** True if a reload must replace the app's tenant (anything it was built from changed). */
+function appChanged(before: ServeApp, after: ServeApp): boolean {
+  // Secrets print as "[secret]" in JSON; compare their values on purpose.
+  const secrets = (app: ServeApp): string[] => Object.entries(app.secrets).map(([key, secret]) => `${key}=${secret.reveal()}`);
+  return JSON.stringify({ ...before, secrets: undefined }) !== JSON.stringify({ ...after, secrets: undefined }) || secrets(before).join("\0") !== secrets(after).join("\0");
+}
+
 export class FrontEnd {
   readonly server: HttpServer;
-  readonly tenants: ReadonlyMap<string, Tenant>;
+  readonly #tenants = new Map<string, Tenant>();
   readonly warm: WarmIsolates;
   readonly #backstop: RssBackstop;
+  readonly #context: TenantContext;
+  readonly #dispatcher: Dispatcher;
+  readonly #options: FrontEndOptions;
+  #config: ServeConfig;
 
   constructor(options: FrontEndOptions) {
     const { config, log } = options;
+    this.#options = options;
+    this.#config = config;
     const frontEnd = config.frontEnd;
     this.warm = new WarmIsolates({
       maxIsolates: config.cache.maxIsolates,
@@ -74,7 +87,7 @@ export class FrontEnd {
       // 0 in the schema means no idle expiry (run's one app).
       idleTtlMs: config.cache.idleTtlSeconds > 0 ? config.cache.idleTtlSeconds * 1000 : Number.POSITIVE_INFINITY,
     });
-    const context: TenantContext = {
+    this.#context = {
       scheduler: new EntryScheduler(frontEnd.maxExecuting > 0 ? frontEnd.maxExecuting : undefined),
       warm: this.warm,
       log,
@@ -83,14 +96,8 @@ export class FrontEnd {
       ...(options.inlineEntryGuard ? { inlineEntryGuard: options.inlineEntryGuard } : {}),
       ...(options.inlinePolicy ? { inlinePolicy: options.inlinePolicy } : {}),
     };
-    const tenants = new Map<string, Tenant>();
-    const routes: Array<{ pattern: string; target: RequestHandler }> = [];
-    for (const app of config.apps) {
-      const tenant = new Tenant(tenantSpec(app, options.logName?.(app) ?? app.name), context);
-      tenants.set(app.name, tenant);
-      for (const route of app.routes) routes.push({ pattern: route.pattern, target: tenant });
-    }
-    this.tenants = tenants;
+    for (const app of config.apps) this.#tenants.set(app.name, this.#tenantFor(app));
+    this.#dispatcher = new Dispatcher(this.#router());
     const largestMemoryMb = Math.max(128, ...config.apps.map((app) => app.limits.memoryMb));
     const rssLimitMb = frontEnd.rssLimitMb > 0 ? frontEnd.rssLimitMb : 4 * largestMemoryMb + 512;
     this.#backstop = new RssBackstop({ limitBytes: rssLimitMb * MB, isolates: () => this.#liveIsolates(), log });
@@ -98,10 +105,86 @@ export class FrontEnd {
       host: config.listen.host,
       port: options.port,
       bodyLimitBytes: config.defaults.limits.bodyBytes,
-      dispatcher: new Dispatcher(Router.build(routes)),
+      dispatcher: this.#dispatcher,
       log,
       ...(options.refuseWith ? { refuseWith: options.refuseWith } : {}),
     });
+  }
+
+  get tenants(): ReadonlyMap<string, Tenant> {
+    return this.#tenants;
+  }
+
+  get config(): ServeConfig {
+    return this.#config;
+  }
+
+  #tenantFor(app: ServeApp): Tenant {
+    return new Tenant(tenantSpec(app, this.#options.logName?.(app) ?? app.name), this.#context);
+  }
+
+  #router(): Router<RequestHandler> {
+    const routes: Array<{ pattern: string; target: RequestHandler }> = [];
+    for (const app of this.#config.apps) {
+      const tenant = this.#tenants.get(app.name) as Tenant;
+      for (const route of app.routes) routes.push({ pattern: route.pattern, target: tenant });
+    }
+    return Router.build(routes);
+  }
+
+  /**
+   * Serve `next` from now on (config reload, SIGHUP): new apps are added,
+   * removed ones stop taking requests, changed ones get a fresh tenant; the
+   * routes are swapped in one step, and requests already inside an old
+   * tenant finish there before it is drained and disposed. Listener, cache
+   * and front-end settings need a restart; a change to them is reported.
+   * Returns what changed, for the log.
+   */
+  apply(next: ServeConfig, drainMs: number): { added: string[]; changed: string[]; removed: string[]; needsRestart: string[] } {
+    const before = new Map(this.#config.apps.map((app) => [app.name, app]));
+    const added: string[] = [];
+    const changed: string[] = [];
+    const retired: Tenant[] = [];
+    const nextTenants = new Map<string, Tenant>();
+    for (const app of next.apps) {
+      const previous = before.get(app.name);
+      const current = this.#tenants.get(app.name);
+      if (previous === undefined || current === undefined) {
+        added.push(app.name);
+        nextTenants.set(app.name, this.#tenantFor(app));
+      } else if (appChanged(previous, app)) {
+        changed.push(app.name);
+        retired.push(current);
+        nextTenants.set(app.name, this.#tenantFor(app));
+      } else {
+        nextTenants.set(app.name, current);
+      }
+    }
+    const removed = [...this.#tenants.keys()].filter((name) => !nextTenants.has(name));
+    for (const name of removed) retired.push(this.#tenants.get(name) as Tenant);
+    // Build the new table before touching anything: a bad one leaves the old config serving.
+    const previousConfig = this.#config;
+    const previousTenants = new Map(this.#tenants);
+    this.#config = next;
+    this.#tenants.clear();
+    for (const [name, tenant] of nextTenants) this.#tenants.set(name, tenant);
+    try {
+      this.#dispatcher.replaceRoutes(this.#router());
+    } catch (error) {
+      this.#config = previousConfig;
+      this.#tenants.clear();
+      for (const [name, tenant] of previousTenants) this.#tenants.set(name, tenant);
+      throw error;
+    }
+    for (const tenant of retired) {
+      tenant.retire();
+      this.warm.remove(tenant.spec.name);
+      void tenant.drain(drainMs);
+    }
+    const needsRestart = (["listen", "cache", "frontEnd", "admin", "dataDir"] as const).filter(
+      (key) => JSON.stringify(previousConfig[key]) !== JSON.stringify(next[key]),
+    );
+    return { added, changed, removed, needsRestart };
   }
 
   /** Start the sweeps (warm cache, memory backstop). */
@@ -112,16 +195,16 @@ export class FrontEnd {
 
   /** Build and boot every app now (`run` reports a broken app at start); rejects with the first failure. */
   async bootAll(): Promise<void> {
-    for (const tenant of this.tenants.values()) await tenant.start();
+    for (const tenant of this.#tenants.values()) await tenant.start();
   }
 
   *#liveIsolates(): Generator<ReturnType<Tenant["liveIsolates"]>[number]> {
-    for (const tenant of this.tenants.values()) yield* tenant.liveIsolates();
+    for (const tenant of this.#tenants.values()) yield* tenant.liveIsolates();
   }
 
   /** Wait (bounded) for every app's requests and waitUntil work, then dispose all isolates. */
   async drainApps(timeoutMs: number): Promise<void> {
     this.warm.stop();
-    await Promise.all([...this.tenants.values()].map((tenant) => tenant.drain(timeoutMs)));
+    await Promise.all([...this.#tenants.values()].map((tenant) => tenant.drain(timeoutMs)));
   }
 }

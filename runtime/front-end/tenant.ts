@@ -65,6 +65,8 @@ export class Tenant implements RequestHandler, WarmIsolateOwner {
   /** The loader's own error from the last failed build (start() reports it as is). */
   #buildError: unknown;
   #host: AppHost | undefined;
+  /** Replaced or removed by a config reload: finishes what it has, joins the warm cache no more. */
+  #retired = false;
 
   constructor(spec: TenantSpec, context: TenantContext) {
     this.spec = spec;
@@ -104,7 +106,7 @@ export class Tenant implements RequestHandler, WarmIsolateOwner {
     const leave = await this.#gate.enter(signal);
     try {
       const host = this.#host ?? (await this.#createHost());
-      this.#context.warm.touch(this.spec.name, this);
+      if (!this.#retired) this.#context.warm.touch(this.spec.name, this);
       return await host.fetch(request, signal);
     } finally {
       // A streamed response body may still be flowing; the isolate's own
@@ -141,6 +143,11 @@ export class Tenant implements RequestHandler, WarmIsolateOwner {
 
   evict(): void {
     this.#host?.evict();
+  }
+
+  /** A reload replaced or removed this app: requests already here finish, nothing new arrives (see FrontEnd.apply). */
+  retire(): void {
+    this.#retired = true;
   }
 
   /** Wait (bounded) for requests and waitUntil work, then dispose. */
