@@ -161,6 +161,8 @@ test("router: invalid patterns are one error listing each with its reason", (t) 
   const error = t.throws(() => Router.build(patterns.map((pattern) => ({ pattern, target: 0 }))));
   t.true(isRuntimeError(error, "EDGE_RUNTIME_BAD_ROUTE"));
   for (const pattern of patterns) t.true(error.message.includes(`"${pattern}": `), pattern);
+  t.true(error.message.includes('"example.com/api/*": a path is a prefix already'));
+  t.true(error.message.includes('"example.com:8080": a route names no port'));
 });
 
 test("router: bad patterns are reported before conflicts", (t) => {
