@@ -4,6 +4,7 @@ import { readBody } from "./body-reader.js";
 import { BODY_TOO_LARGE, errorBody, INTERNAL_ERROR, replyForSandboxCode, type ErrorReply } from "./error-response.js";
 import { RuntimeError } from "./errors.js";
 import type { LogSink } from "./logger.js";
+import type { AssetSource } from "./front-end/static-assets.js";
 import { checkRequestHead } from "./request-head.js";
 import { ResponseWriter } from "./response-writer.js";
 import { StreamedRequestBody } from "./streamed-request-body.js";
@@ -33,6 +34,8 @@ export interface HttpServerOptions {
   readonly log: LogSink;
   /** When it returns a reason, new requests are refused with 503 and that reason. */
   readonly refuseWith?: () => string | undefined;
+  /** Static files asked before the handler for GET and HEAD requests without a body. Default: none. */
+  readonly assets?: AssetSource;
 }
 
 const JSON_HEADERS = ["content-type", "application/json"];
@@ -183,6 +186,11 @@ export class HttpServer {
     const { contentLength, hasBody } = head;
     const { url } = head.target;
     this.#track(writer);
+    const { assets } = this.#options;
+    if (assets !== undefined && !hasBody && (method === "GET" || method === "HEAD")) {
+      this.#serveAsset(assets, writer, { id: requestId, method, url, headers, body: null }, head.target.pathname);
+      return;
+    }
     if (!hasBody) {
       this.#dispatch(writer, { id: requestId, method, url, headers, body: null });
       return;
@@ -214,6 +222,24 @@ export class HttpServer {
           omitBody: request.method === "HEAD",
           closeConnection: !this.#accepting,
         }),
+      (error: unknown) => this.#fail(writer, request.id, error),
+    );
+  }
+
+  /**
+   * A static file when one answers, else the handler. The file goes out as
+   * a pulled body: read a chunk at a time as the client takes them, and
+   * closed on abort (the writer cancels it).
+   */
+  #serveAsset(assets: AssetSource, writer: ResponseWriter, request: SandboxRequest, pathname: string): void {
+    assets.lookup(request.method, pathname, request.headers).then(
+      (asset) => {
+        if (asset !== undefined) {
+          writer.write(asset.status, "", asset.headers, asset.body, { omitBody: request.method === "HEAD", closeConnection: !this.#accepting });
+        } else if (writer.isOpen) {
+          this.#dispatch(writer, request);
+        }
+      },
       (error: unknown) => this.#fail(writer, request.id, error),
     );
   }
