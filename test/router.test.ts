@@ -76,7 +76,10 @@ test("router: a prefix without a trailing slash matches at segment boundaries on
 });
 
 test("router: prefixes are case-sensitive and compared with the pathname as sent", (t) => {
-  const route = routerOf({ "example.com/API/": "api" });
+  const route = routerOf({ "example.com/API/": "api", "example.com/v1.0/": "v1", "example.com/~me/a%20b": "me" });
+  t.is(route("example.com", "/v1.0/items"), "v1");
+  t.is(route("example.com", "/~me/a%20b/c"), "me");
+  t.is(route("example.com", "/~me/a b/c"), "none");
   t.is(route("example.com", "/API/x"), "api");
   t.is(route("example.com", "/api/x"), "none");
   t.is(route("example.com", "/%41PI/x"), "none");
