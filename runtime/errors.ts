@@ -23,6 +23,8 @@ export const RUNTIME_ERRORS = {
   EDGE_RUNTIME_ROUTE_CONFLICT: "conflicting routes",
   /** An app's assets directory does not exist or is not a directory. */
   EDGE_RUNTIME_BAD_ASSETS_DIR: "invalid assets directory",
+  /** A static file could not be read to the end (it shrank or failed while being sent); the response is cut. */
+  EDGE_RUNTIME_ASSET_READ_FAILED: "static asset read failed",
 } as const;
 
 export type RuntimeErrorCode = keyof typeof RUNTIME_ERRORS;

@@ -4,6 +4,7 @@ import { readBody } from "./body-reader.js";
 import { BODY_TOO_LARGE, errorBody, INTERNAL_ERROR, replyForSandboxCode, type ErrorReply } from "./error-response.js";
 import { RuntimeError } from "./errors.js";
 import type { LogSink } from "./logger.js";
+import type { AssetSource } from "./front-end/static-assets.js";
 import { checkRequestHead } from "./request-head.js";
 import type { RequestTarget } from "./request-target.js";
 import { ResponseWriter } from "./response-writer.js";
@@ -20,6 +21,8 @@ export interface RequestHandler {
   readonly hostMemory?: HostMemoryBudget;
   /** The app's request body limit. Default: the server's. */
   readonly bodyLimitBytes?: number;
+  /** The app's static files, asked before `fetch` for GET and HEAD requests without a body. Default: none. */
+  readonly assets?: AssetSource | undefined;
 }
 
 /**
@@ -207,6 +210,11 @@ export class HttpServer {
       return;
     }
     this.#track(writer);
+    const { assets } = handler;
+    if (assets !== undefined && !hasBody && (method === "GET" || method === "HEAD")) {
+      this.#serveAsset(handler, assets, writer, { id: requestId, method, url, headers, body: null }, head.target.pathname);
+      return;
+    }
     if (!hasBody) {
       this.#dispatch(handler, writer, { id: requestId, method, url, headers, body: null });
       return;
@@ -238,6 +246,24 @@ export class HttpServer {
           omitBody: request.method === "HEAD",
           closeConnection: !this.#accepting,
         }),
+      (error: unknown) => this.#fail(handler, writer, request.id, error),
+    );
+  }
+
+  /**
+   * A static file when one answers, else the handler. The file goes out as
+   * a pulled body: read a chunk at a time as the client takes them, and
+   * closed on abort (the writer cancels it).
+   */
+  #serveAsset(handler: RequestHandler, assets: AssetSource, writer: ResponseWriter, request: SandboxRequest, pathname: string): void {
+    assets.lookup(request.method, pathname, request.headers).then(
+      (asset) => {
+        if (asset !== undefined) {
+          writer.write(asset.status, "", asset.headers, asset.body, { omitBody: request.method === "HEAD", closeConnection: !this.#accepting });
+        } else if (writer.isOpen) {
+          this.#dispatch(handler, writer, request);
+        }
+      },
       (error: unknown) => this.#fail(handler, writer, request.id, error),
     );
   }

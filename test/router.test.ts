@@ -76,7 +76,10 @@ test("router: a prefix without a trailing slash matches at segment boundaries on
 });
 
 test("router: prefixes are case-sensitive and compared with the pathname as sent", (t) => {
-  const route = routerOf({ "example.com/API/": "api" });
+  const route = routerOf({ "example.com/API/": "api", "example.com/v1.0/": "v1", "example.com/~me/a%20b": "me" });
+  t.is(route("example.com", "/v1.0/items"), "v1");
+  t.is(route("example.com", "/~me/a%20b/c"), "me");
+  t.is(route("example.com", "/~me/a b/c"), "none");
   t.is(route("example.com", "/API/x"), "api");
   t.is(route("example.com", "/api/x"), "none");
   t.is(route("example.com", "/%41PI/x"), "none");
@@ -161,6 +164,8 @@ test("router: invalid patterns are one error listing each with its reason", (t) 
   const error = t.throws(() => Router.build(patterns.map((pattern) => ({ pattern, target: 0 }))));
   t.true(isRuntimeError(error, "EDGE_RUNTIME_BAD_ROUTE"));
   for (const pattern of patterns) t.true(error.message.includes(`"${pattern}": `), pattern);
+  t.true(error.message.includes('"example.com/api/*": a path is a prefix already'));
+  t.true(error.message.includes('"example.com:8080": a route names no port'));
 });
 
 test("router: bad patterns are reported before conflicts", (t) => {

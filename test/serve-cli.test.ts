@@ -148,3 +148,29 @@ test("serve: SIGHUP reloads the config: apps added, changed and removed without 
   await server.waitForOutput(/config reload failed, still serving the previous config/);
   t.is(await greeting("keep.test"), "v2");
 });
+
+test("serve: an app's assets dir is served by the front end before its fetch, with no way out of the dir", async (t) => {
+  const server = await withServe(t, {
+    "edgehost.json": config([{ name: "site", entry: "site.ts", routes: ["site.test"], assets: "public" }]),
+    "site.ts": echoApp("site"),
+    "public/index.html": "<h1>home</h1>",
+    "public/style.css": "body { color: red }",
+    "secret.txt": "outside the assets dir",
+  });
+  const index = await get(server, "site.test", "/");
+  t.is(index.status, 200);
+  t.is(index.body, "<h1>home</h1>");
+  t.regex(String(index.headers["content-type"]), /^text\/html/);
+  const css = await get(server, "site.test", "/style.css");
+  t.regex(String(css.headers["content-type"]), /^text\/css/);
+  t.truthy(css.headers.etag);
+  const cached = await request(`${server.url}/style.css`, { headers: { host: "site.test", "if-none-match": String(css.headers.etag) } });
+  t.is(cached.statusCode, 304);
+  await cached.body.dump();
+  const fallback = JSON.parse((await get(server, "site.test", "/api/x")).body) as { app: string };
+  t.is(fallback.app, "site", "no file: the app answers");
+  for (const path of ["/../secret.txt", "/%2e%2e/secret.txt", "/..%2fsecret.txt"]) {
+    const response = await get(server, "site.test", path);
+    t.false(response.body.includes("outside the assets dir"), path);
+  }
+});

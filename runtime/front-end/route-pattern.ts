@@ -25,8 +25,8 @@ export interface RoutePattern {
 /** The pattern, or a one-line reason why it is not one. */
 export type ParsedRoutePattern = { readonly ok: true; readonly pattern: RoutePattern } | { readonly ok: false; readonly reason: string };
 
-/** Characters a path prefix may hold: those a request pathname can hold unchanged (see request-target.ts). */
-const PREFIX_CHARS = /^\/[A-Za-z0-9\-_~!$&'()+,;=:@/%]*$/;
+/** Characters a path prefix may hold: those a request pathname holds unchanged (pchar and "/"), less "*". */
+const PREFIX_CHARS = /^\/[A-Za-z0-9\-._~!$&'()+,;=:@/%]*$/;
 const DOT_SEGMENT = /\/(\.|%2e)(\.|%2e)?(\/|$)/i;
 
 /** Parse one route pattern; never throws. */

@@ -17,6 +17,7 @@ import { AppHost } from "../app-host.js";
 import type { RequestHandler } from "../http-server.js";
 import type { LogSink } from "../logger.js";
 import { ConcurrencyGate } from "./concurrency-gate.js";
+import { StaticAssets, type AssetResponse, type AssetSource } from "./static-assets.js";
 
 /** One hosted app as the front end runs it: everything resolved, nothing built yet. */
 export interface TenantSpec {
@@ -33,6 +34,8 @@ export interface TenantSpec {
   readonly allowPrivateFetch: boolean;
   /** Rebuild and swap the isolate when a source file changes (`run --watch`). */
   readonly watch?: boolean;
+  /** Absolute path of the app's static files, served by the front end before `fetch`. */
+  readonly assetsDir?: string;
 }
 
 /** What every tenant of a front end shares. */
@@ -60,6 +63,9 @@ export class Tenant implements RequestHandler, WarmIsolateOwner {
   readonly #context: TenantContext;
   readonly #gate: ConcurrencyGate;
   readonly hostMemory: HostMemoryBudget;
+  /** The app's static files, if it has an assets dir: opened on the first lookup, not at start-up. */
+  readonly assets: AssetSource | undefined;
+  #openedAssets: Promise<StaticAssets> | undefined;
   #bundle: Promise<AppBundle> | undefined;
   #buildFailedAt = 0;
   /** The loader's own error from the last failed build (start() reports it as is). */
@@ -74,6 +80,16 @@ export class Tenant implements RequestHandler, WarmIsolateOwner {
     this.#gate = new ConcurrencyGate(spec.concurrency, spec.queue);
     // One account per app, as large as its memory limit, across every isolate it will ever have.
     this.hostMemory = new HostMemoryBudget(spec.limits.memoryLimitMb * 1024 * 1024);
+    const dir = spec.assetsDir;
+    this.assets =
+      dir === undefined
+        ? undefined
+        : {
+            lookup: async (method: string, pathname: string, headers: readonly string[]): Promise<AssetResponse | undefined> => {
+              this.#openedAssets ??= StaticAssets.open(dir);
+              return (await this.#openedAssets).lookup(method, pathname, headers);
+            },
+          };
   }
 
   get appName(): string {
