@@ -157,6 +157,7 @@ export class AppIsolate implements HostCallHandlers {
   readonly #pulledBodies = new Map<string, PulledBody>();
   readonly #timers = new OwnedResources<RequestRecord>();
   readonly #fetches = new OwnedResources<RequestRecord>();
+  readonly #hostMemory: HostMemoryBudget;
   readonly #digests: DigestJobs;
   readonly #crypto: CryptoJobs;
   #wallSweep: NodeJS.Timeout | undefined;
@@ -192,6 +193,7 @@ export class AppIsolate implements HostCallHandlers {
       },
     });
     const hostMemory = options.hostMemory ?? new HostMemoryBudget(options.limits.memoryLimitMb * 1024 * 1024);
+    this.#hostMemory = hostMemory;
     this.#fetchBodyLimitBytes = Math.min(DEFAULT_SUBREQUEST_BODY_LIMIT_BYTES, hostMemory.limitBytes);
     this.#fetcher = new OutboundFetcher({
       allowPrivate: options.allowPrivateFetch,
@@ -690,6 +692,10 @@ export class AppIsolate implements HostCallHandlers {
     this.#incomingBodies.delete(record.id);
     this.#timers.cancelOwnedBy(record);
     this.#fetches.cancelOwnedBy(record);
+    // Failpoint (tests only): the probe of the app's host-memory account.
+    if (isFailpointOn("host-memory-report")) {
+      this.#log("info", record.id, `host memory: ${this.#hostMemory.usedBytes} bytes held, peak ${this.#hostMemory.peakBytes} bytes`);
+    }
   }
 
   #disposedError(): SandboxError {
