@@ -11,6 +11,8 @@ import { DigestJobs } from "./digest-jobs.js";
 import { CryptoJobs } from "./webcrypto/crypto-jobs.js";
 import type { CryptoOutcome } from "./webcrypto/operations.js";
 import { isFailpointOn } from "./failpoints.js";
+import { bodyArgument, exactArrayBuffer } from "./entry-body.js";
+import { FetchedBodies } from "./fetched-bodies.js";
 import { createHostCallbacks, HOST_FUNCTION_NAMES, type HostCallHandlers } from "./host-functions.js";
 import { escapeLogText } from "./log-text.js";
 import { inboundHopCount, MAX_FETCH_DEPTH, withLoopMarker } from "./cdn-loop.js";
@@ -157,6 +159,8 @@ export class AppIsolate implements HostCallHandlers {
   readonly #pulledBodies = new Map<string, PulledBody>();
   readonly #timers = new OwnedResources<RequestRecord>();
   readonly #fetches = new OwnedResources<RequestRecord>();
+  /** Response bodies of finished fetches that stream, by call id. */
+  readonly #fetchedBodies: FetchedBodies<RequestRecord>;
   readonly #hostMemory: HostMemoryBudget;
   readonly #digests: DigestJobs;
   readonly #crypto: CryptoJobs;
@@ -194,6 +198,10 @@ export class AppIsolate implements HostCallHandlers {
     });
     const hostMemory = options.hostMemory ?? new HostMemoryBudget(options.limits.memoryLimitMb * 1024 * 1024);
     this.#hostMemory = hostMemory;
+    this.#fetchedBodies = new FetchedBodies<RequestRecord>({
+      enter: (owner, args, onDone) => this.#enter(owner, args, onDone),
+      enterBackground: (args) => this.#enterBackground(args),
+    });
     this.#fetchBodyLimitBytes = Math.min(DEFAULT_SUBREQUEST_BODY_LIMIT_BYTES, hostMemory.limitBytes);
     this.#fetcher = new OutboundFetcher({
       allowPrivate: options.allowPrivateFetch,
@@ -577,11 +585,19 @@ export class AppIsolate implements HostCallHandlers {
       (response) => {
         const release = (): void => response.reservation.releaseAll();
         if (!this.#fetches.settle(id) || owner.isDropped) {
+          response.stream?.cancel();
           release();
           return;
         }
+        const head = ["fetch-result", id, response.status, response.statusText, response.headers] as const;
+        if (response.stream !== null) {
+          // streams: the body follows as the app pulls it (host fetchBodyPull / dispatch "fetch-body").
+          this.#fetchedBodies.add(id, owner, response.stream);
+          this.#enter(owner, [...head, null, response.url, true]);
+          return;
+        }
         // The body stays reserved until the entry has copied it into the isolate.
-        this.#enter(owner, ["fetch-result", id, response.status, response.statusText, response.headers, response.body, response.url], release);
+        this.#enter(owner, [...head, response.body, response.url, false], release);
       },
       (error: unknown) => {
         if (!this.#fetches.settle(id) || owner.isDropped) return;
@@ -601,6 +617,14 @@ export class AppIsolate implements HostCallHandlers {
 
   fetchAbort(callId: number): void {
     this.#fetches.cancel(Number(callId));
+  }
+
+  fetchBodyPull(callId: number): void {
+    this.#fetchedBodies.pull(callId);
+  }
+
+  fetchBodyCancel(callId: number): void {
+    this.#fetchedBodies.cancel(callId);
   }
 
   timerStart(timerId: number, requestId: string, delayMs: number): void {
@@ -692,6 +716,7 @@ export class AppIsolate implements HostCallHandlers {
     this.#incomingBodies.delete(record.id);
     this.#timers.cancelOwnedBy(record);
     this.#fetches.cancelOwnedBy(record);
+    this.#fetchedBodies.cancelOwnedBy(record);
     // Failpoint (tests only): the probe of the app's host-memory account.
     if (isFailpointOn("host-memory-report")) {
       this.#log("info", record.id, `host memory: ${this.#hostMemory.usedBytes} bytes held, peak ${this.#hostMemory.peakBytes} bytes`);
@@ -713,6 +738,7 @@ export class AppIsolate implements HostCallHandlers {
     }
     this.#timers.cancelAll();
     this.#fetches.cancelAll();
+    this.#fetchedBodies.cancelAll();
     this.#crypto.dispose();
     this.#entries.stop();
     clearInterval(this.#wallSweep);
@@ -786,26 +812,4 @@ function handlerFailureCode(code: unknown): SandboxErrorCode {
 
 function SandboxErrorCodeText(code: SandboxErrorCode): string {
   return new SandboxError(code).message;
-}
-
-/** Bodies up to this size are copied into the isolate with the entry's other arguments. */
-const COPIED_BODY_MAX_BYTES = 64 * 1024;
-
-/**
- * A request body as an entry argument. Copying arguments happens on the
- * host's event loop (about 0.5 ms per MB); a larger body's memory is moved
- * into the isolate instead (transferOut detaches the host's buffer, and the
- * isolate receives the same backing store), which costs nothing per byte.
- */
-function bodyArgument(buffer: ArrayBuffer): ArrayBuffer | ivm.Copy<ArrayBuffer> {
-  if (buffer.byteLength <= COPIED_BODY_MAX_BYTES) return buffer;
-  return new ivm.ExternalCopy(buffer, { transferOut: true }).copyInto({ release: true, transferIn: true });
-}
-
-/** An ArrayBuffer holding exactly `bytes` (no copy when it already does). */
-function exactArrayBuffer(bytes: Uint8Array): ArrayBuffer {
-  if (bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer) {
-    return bytes.buffer;
-  }
-  return bytes.slice().buffer;
 }

@@ -53,6 +53,8 @@ export interface HostCallHandlers {
   waitUntilDone(requestId: string): void;
   fetchStart(callId: number, requestId: string, method: string, url: string, headers: FlatHeaders, body: ArrayBuffer | null, redirect: RequestRedirect): void;
   fetchAbort(callId: number): void;
+  fetchBodyPull(callId: number): void;
+  fetchBodyCancel(callId: number): void;
   timerStart(timerId: number, requestId: string, delayMs: number): void;
   timerClear(timerId: number): void;
   digestStart(callId: number, requestId: string, algorithm: string, data: ArrayBuffer): void;
@@ -125,6 +127,8 @@ export function createHostCallbacks(handlers: HostCallHandlers, onInternalError:
     waitUntilDone: new ivm.Callback(guard(handlers.waitUntilDone.bind(handlers)), ignored),
     fetchStart: new ivm.Callback(guard(handlers.fetchStart.bind(handlers)), ignored),
     fetchAbort: new ivm.Callback(guard(handlers.fetchAbort.bind(handlers)), ignored),
+    fetchBodyPull: new ivm.Callback(guard(handlers.fetchBodyPull.bind(handlers)), ignored),
+    fetchBodyCancel: new ivm.Callback(guard(handlers.fetchBodyCancel.bind(handlers)), ignored),
     timerStart: new ivm.Callback(guard(handlers.timerStart.bind(handlers)), ignored),
     timerClear: new ivm.Callback(guard(handlers.timerClear.bind(handlers)), ignored),
     digestStart: new ivm.Callback(guard(handlers.digestStart.bind(handlers)), ignored),

@@ -15,6 +15,8 @@ test("host functions: sync calls answer refusal codes for any input and a throwi
     waitUntilDone: throwing,
     fetchStart: throwing,
     fetchAbort: throwing,
+    fetchBodyPull: throwing,
+    fetchBodyCancel: throwing,
     timerStart: throwing,
     timerClear: throwing,
     digestStart: throwing,

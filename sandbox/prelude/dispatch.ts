@@ -10,6 +10,7 @@ import { deliverDigestResult } from "./crypto.js";
 import { DOMException } from "./dom-exception.js";
 import { deliverCryptoResult } from "./subtle/calls.js";
 import { deliverFetchError, deliverFetchResult, headerChars } from "./fetch.js";
+import { deliverFetchBody } from "./fetched-body.js";
 import { host } from "./host.js";
 import { deliverBodyData, incomingBodyStream } from "./incoming-body.js";
 import { cancelOutgoing, isPulledBody, pullOutgoing, startOutgoing, startOutgoingStream } from "./outgoing-body.js";
@@ -273,7 +274,10 @@ export const dispatch = function dispatch(kind: string, ...args: unknown[]): unk
         fireTimer(args[0] as number);
         break;
       case "fetch-result":
-        deliverFetchResult(args[0] as number, args[1] as number, args[2] as string, args[3] as FlatHeaders, args[4] as ArrayBuffer | null, args[5] as string);
+        deliverFetchResult(args[0] as number, args[1] as number, args[2] as string, args[3] as FlatHeaders, args[4] as ArrayBuffer | null, args[5] as string, args[6] === true);
+        break;
+      case "fetch-body":
+        deliverFetchBody(args[0] as number, args[1] as ArrayBuffer | null, args[2] as string, args[3] as string);
         break;
       case "fetch-error":
         deliverFetchError(args[0] as number, args[1] as string, args[2] as string);
@@ -282,9 +286,12 @@ export const dispatch = function dispatch(kind: string, ...args: unknown[]): unk
         deliverDigestResult(args[0] as number, args[1] as string, args[2] as ArrayBuffer | null);
         break;
       case "body-pull":
+        // The app's stream may run code (and fetch) as it is read: as part of its request.
+        enterRequest(args[0] as string);
         pullOutgoing(args[0] as string);
         break;
       case "body-cancel":
+        enterRequest(args[0] as string);
         cancelOutgoing(args[0] as string);
         break;
       case "body-data":
