@@ -12,6 +12,7 @@ import { CryptoJobs } from "./webcrypto/crypto-jobs.js";
 import type { CryptoOutcome } from "./webcrypto/operations.js";
 import { isFailpointOn } from "./failpoints.js";
 import { bodyArgument, exactArrayBuffer } from "./entry-body.js";
+import { DirectFetchedBody } from "./direct-fetched-body.js";
 import { FetchedBodies } from "./fetched-bodies.js";
 import { createHostCallbacks, HOST_FUNCTION_NAMES, type HostCallHandlers } from "./host-functions.js";
 import { escapeLogText } from "./log-text.js";
@@ -471,6 +472,32 @@ export class AppIsolate implements HostCallHandlers {
       } catch (error) {
         record.fail(error as SandboxError);
       }
+    }
+  }
+
+  respondWithFetchedBody(requestId: string, status: number, statusText: string, headers: FlatHeaders, finished: boolean, callId: unknown): void {
+    const record = this.#requests.get(String(requestId));
+    if (!record) return;
+    if (finished === true) record.markWaitUntilDone();
+    if (record.isSettled) return;
+    const id = Number(callId);
+    try {
+      const response = validateWireResponse(status, statusText, headers, null, this.#options.limits.responseLimitBytes);
+      const fetched = this.#fetchedBodies.takeForResponse(id, record);
+      if (fetched === undefined) throw new SandboxError("EDGE_SANDBOX_BAD_RESPONSE", "app returned an invalid response: its body, a fetched body, is no longer available");
+      const body = new DirectFetchedBody(fetched, {
+        limitBytes: this.#options.limits.responseLimitBytes,
+        onClose: () => {
+          this.#fetchedBodies.forget(id, fetched);
+          record.closeBody();
+        },
+        onFail: (error) => this.#log("warn", record.id, `response cut after its status was sent: ${error.message}`),
+      });
+      record.openBody();
+      record.succeed({ ...response, body });
+      this.#requestsServed++;
+    } catch (error) {
+      record.fail(error as SandboxError);
     }
   }
 

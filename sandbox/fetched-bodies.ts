@@ -10,9 +10,11 @@ export interface FetchedBodiesHost<Owner> {
 }
 
 interface Entry<Owner> {
-  readonly owner: Owner;
+  owner: Owner;
   readonly body: FetchedBody;
   pulling: boolean;
+  /** The app returned the body as its response's: the response writer reads it, the prelude no longer does. */
+  direct: boolean;
 }
 
 /** What the prelude is told when it pulls a body the host no longer has. */
@@ -41,7 +43,27 @@ export class FetchedBodies<Owner> {
 
   add(callId: number, owner: Owner, body: FetchedBody): void {
     this.#bodies.get(callId)?.body.cancel();
-    this.#bodies.set(callId, { owner, body, pulling: false });
+    this.#bodies.set(callId, { owner, body, pulling: false, direct: false });
+  }
+
+  /**
+   * The app answers request `owner` with fetch `callId`'s body untouched:
+   * hand the body to the response writer (see DirectFetchedBody). It stays
+   * here, owned by `owner`, so that fetchBodyCancel (an abort of the fetch's
+   * signal), the owner's end and the isolate's disposal still cancel it.
+   * undefined if the body is gone, or the prelude already reads it.
+   */
+  takeForResponse(callId: unknown, owner: Owner): FetchedBody | undefined {
+    const entry = this.#bodies.get(Number(callId));
+    if (entry === undefined || entry.pulling || entry.direct) return undefined;
+    entry.direct = true;
+    entry.owner = owner;
+    return entry.body;
+  }
+
+  /** The response writer is done with fetch `callId`'s body (ended, failed or cancelled). */
+  forget(callId: number, body: FetchedBody): void {
+    if (this.#bodies.get(callId)?.body === body) this.#bodies.delete(callId);
   }
 
   /** host.fetchBodyPull(callId): hand the next chunk over once there is one. */
@@ -52,8 +74,9 @@ export class FetchedBodies<Owner> {
       this.#host.enterBackground(["fetch-body", id, null, "error", GONE]);
       return;
     }
-    // The prelude pulls one at a time; a second pull while one waits is ignored.
-    if (entry.pulling) return;
+    // The prelude pulls one at a time (a second pull while one waits is
+    // ignored), and not at all once the response writer reads the body.
+    if (entry.pulling || entry.direct) return;
     entry.pulling = true;
     entry.body.pull().then(
       (chunk) => {

@@ -46,6 +46,7 @@ export function nodeHashName(algorithm: unknown): NodeHashName | undefined {
 export interface HostCallHandlers {
   log(level: LogLevel, requestId: string, message: string): void;
   respond(requestId: string, status: number, statusText: string, headers: FlatHeaders, body: WireBody, finished: boolean, pulledLength: unknown): void;
+  respondWithFetchedBody(requestId: string, status: number, statusText: string, headers: FlatHeaders, finished: boolean, callId: unknown): void;
   bodyChunk(requestId: string, chunk: unknown, done: unknown): void;
   requestBodyPull(requestId: string): void;
   requestBodyCancel(requestId: string): void;
@@ -120,6 +121,7 @@ export function createHostCallbacks(handlers: HostCallHandlers, onInternalError:
   return {
     log: new ivm.Callback(guard(handlers.log.bind(handlers)), ignored),
     respond: new ivm.Callback(guard(handlers.respond.bind(handlers)), ignored),
+    respondWithFetchedBody: new ivm.Callback(guard(handlers.respondWithFetchedBody.bind(handlers)), ignored),
     bodyChunk: new ivm.Callback(guard(handlers.bodyChunk.bind(handlers)), ignored),
     requestBodyPull: new ivm.Callback(guard(handlers.requestBodyPull.bind(handlers)), ignored),
     requestBodyCancel: new ivm.Callback(guard(handlers.requestBodyCancel.bind(handlers)), ignored),

@@ -11,6 +11,7 @@ test("host functions: sync calls answer refusal codes for any input and a throwi
   const handlers: HostCallHandlers = {
     log: throwing,
     respond: throwing,
+    respondWithFetchedBody: throwing,
     fail: throwing,
     waitUntilDone: throwing,
     fetchStart: throwing,

@@ -154,3 +154,36 @@ test("fetch streams: a host error mid-body errors the stream with a TypeError, a
     t.is(bodyText(await harness.request("GET", "https://app.example/")), "TypeError: fetch failed: the response body: terminated");
   });
 });
+
+test("fetch streams: a fetched body returned untouched is handed to the host to pass on, and locked; a touched one is read here", async (t) => {
+  const app = appWithFetch(`async (request, env, ctx) => {
+    const path = new URL(request.url).pathname;
+    const r = await fetch("https://upstream.example" + path);
+    if (path === "/as-is") return r;
+    if (path === "/wrapped") {
+      const body = r.body;
+      // After the response has gone: the body is the host's now.
+      ctx.waitUntil(new Promise((resolve) => setTimeout(() => {
+        try { body.getReader(); console.log("readable"); } catch (error) { console.log(error.name); }
+        resolve();
+      }, 0)));
+      return new Response(body, { status: 201 });
+    }
+    return new Response(r.body.pipeThrough(new TransformStream()));
+  }`);
+  const reply = () => ({ status: 200, chunks: [bufferOf("one "), bufferOf("two")] });
+  await withPrelude({ appSource: app, fetch: reply }, async (harness) => {
+    const asIs = await harness.request("GET", "https://app.example/as-is");
+    t.like(asIs, { kind: "respond", status: 200, body: null, fetchedBody: 1 });
+    const wrapped = await harness.request("GET", "https://app.example/wrapped");
+    t.like(wrapped, { kind: "respond", status: 201, body: null, fetchedBody: 2 });
+    t.deepEqual(harness.fetchBodyPulls, []);
+    await harness.waitForLog((line) => line.requestId === wrapped.requestId);
+    t.deepEqual(harness.logs.map((line) => line.message), ["TypeError"]);
+    // Piped through a transform: read here, and sent as a pulled stream body.
+    const touched = await harness.request("GET", "https://app.example/touched");
+    t.is(touched.kind === "respond" ? touched.fetchedBody : "fail", undefined);
+    t.is(bodyText(touched), "one two");
+    t.deepEqual(harness.fetchBodyPulls, [3, 3, 3]);
+  });
+});

@@ -77,7 +77,7 @@ function within<T>(promise: Promise<T>, ms: number, message: string): Promise<T>
 
 const BIG_BYTES = 50 * 1000 * 1000;
 
-test("fetch stream: a 50 MB upstream body streams through the app to the client while the host holds one window of it", async (t) => {
+test("fetch stream: a 50 MB upstream body streams through the app to the client while the host holds one window of it (passed on as it is, or read by the app)", async (t) => {
   await withUpstream(
     (_req, res) => {
       res.writeHead(200, { "content-type": "application/octet-stream" });
@@ -87,14 +87,17 @@ test("fetch stream: a 50 MB upstream body streams through the app to the client 
       const app = `
 export default {
   async fetch(request: Request, env: { UPSTREAM: string }) {
-    if (new URL(request.url).pathname === "/wrap") return new Response((await fetch(env.UPSTREAM)).body, { headers: { "x-wrapped": "yes" } });
+    const path = new URL(request.url).pathname;
+    // Untouched bodies go from upstream to the client on the host; a transformed one is read by the app.
+    if (path === "/wrap") return new Response((await fetch(env.UPSTREAM)).body, { headers: { "x-wrapped": "yes" } });
+    if (path === "/through") return new Response((await fetch(env.UPSTREAM)).body!.pipeThrough(new TransformStream()));
     return fetch(env.UPSTREAM);
   },
 };
 `;
       await withApp(t, app, [...ARGS, "--var", `UPSTREAM=${upstream}`], async (server) => {
         const expected = patternHash(BIG_BYTES);
-        for (const [index, path] of ["/", "/wrap"].entries()) {
+        for (const [index, path] of ["/", "/wrap", "/through"].entries()) {
           const response = await fetch(server.url + path);
           t.is(response.status, 200);
           const hash = createHash("sha256");

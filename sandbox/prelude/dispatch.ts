@@ -10,7 +10,7 @@ import { deliverDigestResult } from "./crypto.js";
 import { DOMException } from "./dom-exception.js";
 import { deliverCryptoResult } from "./subtle/calls.js";
 import { deliverFetchError, deliverFetchResult, headerChars } from "./fetch.js";
-import { deliverFetchBody } from "./fetched-body.js";
+import { deliverFetchBody, takeUntouchedFetchedBody } from "./fetched-body.js";
 import { host } from "./host.js";
 import { deliverBodyData, incomingBodyStream } from "./incoming-body.js";
 import { cancelOutgoing, isPulledBody, pullOutgoing, startOutgoing, startOutgoingStream } from "./outgoing-body.js";
@@ -181,8 +181,14 @@ function sendResult(requestId: string, state: RequestState, result: unknown): vo
     sendFailure(requestId, state, "bad_response", new TypeError(`The response headers are larger than ${MAX_RESPONSE_HEADER_CHARS} characters`));
     return;
   }
-  // streams: the host pulls a stream body chunk by chunk, as the client reads it (outgoing-body.ts).
   if (parts.stream !== null) {
+    // streams: an untouched fetched body goes from upstream to the client on the host.
+    const fetchedCallId = takeUntouchedFetchedBody(parts.stream);
+    if (fetchedCallId !== undefined) {
+      host.respondWithFetchedBody(requestId, parts.status, parts.statusText, parts.headers, answer(requestId, state), fetchedCallId);
+      return;
+    }
+    // streams: the host pulls a stream body chunk by chunk, as the client reads it (outgoing-body.ts).
     startOutgoingStream(requestId, parts.stream);
     host.respond(requestId, parts.status, parts.statusText, parts.headers, null, answer(requestId, state), -1);
     return;

@@ -195,6 +195,14 @@ export interface HostFunctions {
     pulledLength: number | null,
   ): void;
   /**
+   * (ignored) streams: the response to request `requestId` has as its body
+   * the untouched streamed body of fetch `callId` (`return fetch(url)`,
+   * `new Response(upstream.body)`): the host writes it to the client
+   * straight from upstream, and the prelude reads none of it. `finished` as
+   * for respond.
+   */
+  respondWithFetchedBody(requestId: string, status: number, statusText: string, headers: FlatHeaders, finished: boolean, callId: number): void;
+  /**
    * (ignored) Answer to dispatch("body-pull", requestId): the next chunk of
    * the response body (at most 1 MiB of bytes or 256 Ki characters), or
    * null with `done` at its end.
@@ -288,6 +296,8 @@ export const HOST_FUNCTION_NAMES: ReadonlyArray<keyof HostFunctions> = [
   // WebCrypto
   "cryptoStart",
   "respond",
+  // streams: a fetched body passed through as the response body.
+  "respondWithFetchedBody",
   "bodyChunk",
   "requestBodyPull",
   "requestBodyCancel",

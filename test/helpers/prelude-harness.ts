@@ -35,7 +35,16 @@ export type Outcome =
    * the prelude said the body failed, "limit" past the harness's pull cap
    * (PULL_LIMIT_BYTES; the real host cuts at the response limit).
    */
-  | { kind: "respond"; status: number; statusText: string; headers: FlatHeaders; body: WireBody; bodyFailed?: "error" | "limit" }
+  | {
+      kind: "respond";
+      status: number;
+      statusText: string;
+      headers: FlatHeaders;
+      body: WireBody;
+      bodyFailed?: "error" | "limit";
+      /** streams: the body is fetch `fetchedBody`'s, passed through untouched (host respondWithFetchedBody). */
+      fetchedBody?: number;
+    }
   | { kind: "fail"; code: HandlerFailure; name: string; message: string; stack: string };
 
 /** One console line the prelude sent to the host. */
@@ -201,6 +210,14 @@ export class PreludeHarness {
             });
             this.#dispatchInBackground("body-pull", requestId);
           }
+          if (finished) this.#finished(requestId);
+        },
+        ignored,
+      ),
+      respondWithFetchedBody: new ivm.Callback(
+        (requestId: string, status: number, statusText: string, headers: FlatHeaders, finished: boolean, callId: number) => {
+          this.events.push({ requestId, event: "respond" });
+          this.#outcome(requestId).resolve({ kind: "respond", status, statusText, headers, body: null, fetchedBody: callId });
           if (finished) this.#finished(requestId);
         },
         ignored,
