@@ -11,6 +11,9 @@ import { DigestJobs } from "./digest-jobs.js";
 import { CryptoJobs } from "./webcrypto/crypto-jobs.js";
 import type { CryptoOutcome } from "./webcrypto/operations.js";
 import { isFailpointOn } from "./failpoints.js";
+import { bodyArgument, exactArrayBuffer } from "./entry-body.js";
+import { DirectFetchedBody } from "./direct-fetched-body.js";
+import { FetchedBodies } from "./fetched-bodies.js";
 import { createHostCallbacks, HOST_FUNCTION_NAMES, type HostCallHandlers } from "./host-functions.js";
 import { escapeLogText } from "./log-text.js";
 import { inboundHopCount, MAX_FETCH_DEPTH, withLoopMarker } from "./cdn-loop.js";
@@ -157,6 +160,9 @@ export class AppIsolate implements HostCallHandlers {
   readonly #pulledBodies = new Map<string, PulledBody>();
   readonly #timers = new OwnedResources<RequestRecord>();
   readonly #fetches = new OwnedResources<RequestRecord>();
+  /** Response bodies of finished fetches that stream, by call id. */
+  readonly #fetchedBodies: FetchedBodies<RequestRecord>;
+  readonly #hostMemory: HostMemoryBudget;
   readonly #digests: DigestJobs;
   readonly #crypto: CryptoJobs;
   #wallSweep: NodeJS.Timeout | undefined;
@@ -192,6 +198,11 @@ export class AppIsolate implements HostCallHandlers {
       },
     });
     const hostMemory = options.hostMemory ?? new HostMemoryBudget(options.limits.memoryLimitMb * 1024 * 1024);
+    this.#hostMemory = hostMemory;
+    this.#fetchedBodies = new FetchedBodies<RequestRecord>({
+      enter: (owner, args, onDone) => this.#enter(owner, args, onDone),
+      enterBackground: (args) => this.#enterBackground(args),
+    });
     this.#fetchBodyLimitBytes = Math.min(DEFAULT_SUBREQUEST_BODY_LIMIT_BYTES, hostMemory.limitBytes);
     this.#fetcher = new OutboundFetcher({
       allowPrivate: options.allowPrivateFetch,
@@ -464,6 +475,32 @@ export class AppIsolate implements HostCallHandlers {
     }
   }
 
+  respondWithFetchedBody(requestId: string, status: number, statusText: string, headers: FlatHeaders, finished: boolean, callId: unknown): void {
+    const record = this.#requests.get(String(requestId));
+    if (!record) return;
+    if (finished === true) record.markWaitUntilDone();
+    if (record.isSettled) return;
+    const id = Number(callId);
+    try {
+      const response = validateWireResponse(status, statusText, headers, null, this.#options.limits.responseLimitBytes);
+      const fetched = this.#fetchedBodies.takeForResponse(id, record);
+      if (fetched === undefined) throw new SandboxError("EDGE_SANDBOX_BAD_RESPONSE", "app returned an invalid response: its body, a fetched body, is no longer available");
+      const body = new DirectFetchedBody(fetched, {
+        limitBytes: this.#options.limits.responseLimitBytes,
+        onClose: () => {
+          this.#fetchedBodies.forget(id, fetched);
+          record.closeBody();
+        },
+        onFail: (error) => this.#log("warn", record.id, `response cut after its status was sent: ${error.message}`),
+      });
+      record.openBody();
+      record.succeed({ ...response, body });
+      this.#requestsServed++;
+    } catch (error) {
+      record.fail(error as SandboxError);
+    }
+  }
+
   /** A response body the host reads from the isolate a chunk at a time (see PulledBody). */
   #pulledBody(record: RequestRecord, pulledLength: unknown): PulledBody {
     const limitBytes = this.#options.limits.responseLimitBytes;
@@ -575,11 +612,19 @@ export class AppIsolate implements HostCallHandlers {
       (response) => {
         const release = (): void => response.reservation.releaseAll();
         if (!this.#fetches.settle(id) || owner.isDropped) {
+          response.stream?.cancel();
           release();
           return;
         }
+        const head = ["fetch-result", id, response.status, response.statusText, response.headers] as const;
+        if (response.stream !== null) {
+          // streams: the body follows as the app pulls it (host fetchBodyPull / dispatch "fetch-body").
+          this.#fetchedBodies.add(id, owner, response.stream);
+          this.#enter(owner, [...head, null, response.url, true]);
+          return;
+        }
         // The body stays reserved until the entry has copied it into the isolate.
-        this.#enter(owner, ["fetch-result", id, response.status, response.statusText, response.headers, response.body, response.url], release);
+        this.#enter(owner, [...head, response.body, response.url, false], release);
       },
       (error: unknown) => {
         if (!this.#fetches.settle(id) || owner.isDropped) return;
@@ -599,6 +644,14 @@ export class AppIsolate implements HostCallHandlers {
 
   fetchAbort(callId: number): void {
     this.#fetches.cancel(Number(callId));
+  }
+
+  fetchBodyPull(callId: number): void {
+    this.#fetchedBodies.pull(callId);
+  }
+
+  fetchBodyCancel(callId: number): void {
+    this.#fetchedBodies.cancel(callId);
   }
 
   timerStart(timerId: number, requestId: string, delayMs: number): void {
@@ -690,6 +743,11 @@ export class AppIsolate implements HostCallHandlers {
     this.#incomingBodies.delete(record.id);
     this.#timers.cancelOwnedBy(record);
     this.#fetches.cancelOwnedBy(record);
+    this.#fetchedBodies.cancelOwnedBy(record);
+    // Failpoint (tests only): the probe of the app's host-memory account.
+    if (isFailpointOn("host-memory-report")) {
+      this.#log("info", record.id, `host memory: ${this.#hostMemory.usedBytes} bytes held, peak ${this.#hostMemory.peakBytes} bytes`);
+    }
   }
 
   #disposedError(): SandboxError {
@@ -707,6 +765,7 @@ export class AppIsolate implements HostCallHandlers {
     }
     this.#timers.cancelAll();
     this.#fetches.cancelAll();
+    this.#fetchedBodies.cancelAll();
     this.#crypto.dispose();
     this.#entries.stop();
     clearInterval(this.#wallSweep);
@@ -792,26 +851,4 @@ function handlerFailureCode(code: unknown): SandboxErrorCode {
 
 function SandboxErrorCodeText(code: SandboxErrorCode): string {
   return new SandboxError(code).message;
-}
-
-/** Bodies up to this size are copied into the isolate with the entry's other arguments. */
-const COPIED_BODY_MAX_BYTES = 64 * 1024;
-
-/**
- * A request body as an entry argument. Copying arguments happens on the
- * host's event loop (about 0.5 ms per MB); a larger body's memory is moved
- * into the isolate instead (transferOut detaches the host's buffer, and the
- * isolate receives the same backing store), which costs nothing per byte.
- */
-function bodyArgument(buffer: ArrayBuffer): ArrayBuffer | ivm.Copy<ArrayBuffer> {
-  if (buffer.byteLength <= COPIED_BODY_MAX_BYTES) return buffer;
-  return new ivm.ExternalCopy(buffer, { transferOut: true }).copyInto({ release: true, transferIn: true });
-}
-
-/** An ArrayBuffer holding exactly `bytes` (no copy when it already does). */
-function exactArrayBuffer(bytes: Uint8Array): ArrayBuffer {
-  if (bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer) {
-    return bytes.buffer;
-  }
-  return bytes.slice().buffer;
 }

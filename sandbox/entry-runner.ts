@@ -247,7 +247,8 @@ export class EntryRunner<Owner extends EntryOwner> {
     if (this.#options.isCatastrophic()) this.#options.onBreach(entry.owner, "EDGE_SANDBOX_CATASTROPHIC", true);
     else if (code === "EDGE_SANDBOX_CPU_LIMIT" || code === "EDGE_SANDBOX_MEMORY_LIMIT") {
       // An inline entry cut off at its budget held this thread for all of it: an overrun too.
-      if (this.#inInlineEntry) {
+      // (Not when the breach took the isolate's clock with it: how long it ran is unknown.)
+      if (this.#inInlineEntry && this.#cpuTime() !== undefined) {
         const spentMs = this.#chargeElapsed(entry);
         this.#noteDuration(spentMs);
         this.#options.onInlineOverrun(spentMs);
@@ -270,9 +271,21 @@ export class EntryRunner<Owner extends EntryOwner> {
     return spentMs;
   }
 
-  /** Charge the CPU since the last completion to `entry`'s owner; returns it in ms. */
+  /** The isolate's CPU clock, or undefined once isolated-vm has disposed the isolate (a memory-limit breach does). */
+  #cpuTime(): bigint | undefined {
+    try {
+      return this.#options.isolate.cpuTime;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Charge the CPU since the last completion to `entry`'s owner; returns it in ms (0 if the clock is gone). */
   #chargeElapsed(entry: Entry<Owner>): number {
-    const now = this.#options.isolate.cpuTime;
+    // After a memory breach the getter throws "Isolate is disposed"; thrown
+    // here (inside #pump, from a completion) it crashed the front end.
+    const now = this.#cpuTime();
+    if (now === undefined) return 0;
     const spentNs = now - this.#cpuAtLastCompletion;
     this.#cpuAtLastCompletion = now;
     entry.owner.chargeCpuNs(spentNs);
@@ -313,7 +326,9 @@ export class EntryRunner<Owner extends EntryOwner> {
     this.#watchdog ??= setInterval(() => {
       const head = this.#inFlight[0];
       if (head === undefined || this.#stopped) return;
-      const runningMs = Number(this.#options.isolate.cpuTime - this.#cpuAtLastCompletion) / 1e6;
+      const now = this.#cpuTime();
+      if (now === undefined) return;
+      const runningMs = Number(now - this.#cpuAtLastCompletion) / 1e6;
       if (runningMs > Math.max(head.owner.cpuRemainingMs, 1) + TIMEOUT_GRID_MS + WATCHDOG_GRACE_MS) {
         this.#options.onBreach(head.owner, "EDGE_SANDBOX_CPU_LIMIT", true);
       }

@@ -85,6 +85,10 @@ export function classifyIsolateFailure(error: unknown): SandboxErrorCode | undef
   if (message.includes("memory limit") || message.includes("Array buffer allocation failed")) {
     return "EDGE_SANDBOX_MEMORY_LIMIT";
   }
+  // An entry's arguments are plain data the host made, so when isolated-vm
+  // cannot rebuild them inside the isolate, it is because the isolate could
+  // not allocate them (a body chunk arriving at an isolate at its limit).
+  if (message.includes("Unable to deserialize cloned data")) return "EDGE_SANDBOX_MEMORY_LIMIT";
   if (message.includes("Isolate is disposed") || message.includes("Isolate was disposed")) {
     return "EDGE_SANDBOX_DISPOSED";
   }

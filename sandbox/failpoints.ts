@@ -19,8 +19,12 @@ import { SandboxError } from "./errors.js";
  *   found that is both certain and cheap. With this point on, a breach on the
  *   thread pool reports itself catastrophic and leaves the isolate unsettled,
  *   and a breach in an inline entry never returns, as the real error does.
+ * - `host-memory-report`: not a fault but a probe. When a request is over,
+ *   its app's host-memory account (host-memory.ts) is logged: bytes held now
+ *   and the most ever held at once. Tests of bounded bodies assert on the
+ *   host's own accounting this way instead of on RSS or timing.
  */
-export const FAILPOINT_NAMES = ["oom-catastrophic"] as const;
+export const FAILPOINT_NAMES = ["oom-catastrophic", "host-memory-report"] as const;
 
 /** A known fault-injection point. */
 export type FailpointName = (typeof FAILPOINT_NAMES)[number];

@@ -46,6 +46,7 @@ export function nodeHashName(algorithm: unknown): NodeHashName | undefined {
 export interface HostCallHandlers {
   log(level: LogLevel, requestId: string, message: string): void;
   respond(requestId: string, status: number, statusText: string, headers: FlatHeaders, body: WireBody, finished: boolean, pulledLength: unknown): void;
+  respondWithFetchedBody(requestId: string, status: number, statusText: string, headers: FlatHeaders, finished: boolean, callId: unknown): void;
   bodyChunk(requestId: string, chunk: unknown, done: unknown): void;
   requestBodyPull(requestId: string): void;
   requestBodyCancel(requestId: string): void;
@@ -53,6 +54,8 @@ export interface HostCallHandlers {
   waitUntilDone(requestId: string): void;
   fetchStart(callId: number, requestId: string, method: string, url: string, headers: FlatHeaders, body: ArrayBuffer | null, redirect: RequestRedirect): void;
   fetchAbort(callId: number): void;
+  fetchBodyPull(callId: number): void;
+  fetchBodyCancel(callId: number): void;
   timerStart(timerId: number, requestId: string, delayMs: number): void;
   timerClear(timerId: number): void;
   digestStart(callId: number, requestId: string, algorithm: string, data: ArrayBuffer): void;
@@ -118,6 +121,7 @@ export function createHostCallbacks(handlers: HostCallHandlers, onInternalError:
   return {
     log: new ivm.Callback(guard(handlers.log.bind(handlers)), ignored),
     respond: new ivm.Callback(guard(handlers.respond.bind(handlers)), ignored),
+    respondWithFetchedBody: new ivm.Callback(guard(handlers.respondWithFetchedBody.bind(handlers)), ignored),
     bodyChunk: new ivm.Callback(guard(handlers.bodyChunk.bind(handlers)), ignored),
     requestBodyPull: new ivm.Callback(guard(handlers.requestBodyPull.bind(handlers)), ignored),
     requestBodyCancel: new ivm.Callback(guard(handlers.requestBodyCancel.bind(handlers)), ignored),
@@ -125,6 +129,8 @@ export function createHostCallbacks(handlers: HostCallHandlers, onInternalError:
     waitUntilDone: new ivm.Callback(guard(handlers.waitUntilDone.bind(handlers)), ignored),
     fetchStart: new ivm.Callback(guard(handlers.fetchStart.bind(handlers)), ignored),
     fetchAbort: new ivm.Callback(guard(handlers.fetchAbort.bind(handlers)), ignored),
+    fetchBodyPull: new ivm.Callback(guard(handlers.fetchBodyPull.bind(handlers)), ignored),
+    fetchBodyCancel: new ivm.Callback(guard(handlers.fetchBodyCancel.bind(handlers)), ignored),
     timerStart: new ivm.Callback(guard(handlers.timerStart.bind(handlers)), ignored),
     timerClear: new ivm.Callback(guard(handlers.timerClear.bind(handlers)), ignored),
     digestStart: new ivm.Callback(guard(handlers.digestStart.bind(handlers)), ignored),

@@ -13,6 +13,7 @@ export class HostMemoryBudget {
   /** The most bytes that may be reserved at once. */
   readonly limitBytes: number;
   #usedBytes = 0;
+  #peakBytes = 0;
 
   /** @param limitBytes the account's size in bytes; a non-negative integer. */
   constructor(limitBytes: number) {
@@ -27,6 +28,11 @@ export class HostMemoryBudget {
     return this.#usedBytes;
   }
 
+  /** The most bytes that were reserved at once since the account was made (for metrics and tests). */
+  get peakBytes(): number {
+    return this.#peakBytes;
+  }
+
   /**
    * Reserve `bytes` (a non-negative integer). True if they fit within the
    * limit and are now counted; false (nothing reserved) otherwise.
@@ -35,6 +41,7 @@ export class HostMemoryBudget {
     if (!Number.isSafeInteger(bytes) || bytes < 0) return false;
     if (bytes > this.limitBytes - this.#usedBytes) return false;
     this.#usedBytes += bytes;
+    if (this.#usedBytes > this.#peakBytes) this.#peakBytes = this.#usedBytes;
     return true;
   }
 

@@ -10,9 +10,12 @@ export interface SandboxLimits {
   readonly startupLimitMs: number;
   /** Outbound fetches per request. Default 50. */
   readonly subrequestLimit: number;
-  /** Whole-subrequest timeout, ms. Default 30 000. */
+  /**
+   * Subrequest timeout, ms: until the response head is in, and then the
+   * longest silence between two chunks of its body. Default 30 000.
+   */
   readonly fetchTimeoutMs: number;
-  /** Largest subrequest response body, bytes. Default 64 MiB. */
+  /** Largest subrequest response body (decoded), bytes; a streamed body is cut there. Default 64 MiB. */
   readonly subrequestResponseLimitBytes: number;
   /** How long ctx.waitUntil work may run after the response, ms. Default 30 000. */
   readonly waitUntilLimitMs: number;

@@ -3,6 +3,7 @@ import { isIP, type LookupFunction } from "node:net";
 import { Agent, buildConnector, fetch as undiciFetch } from "undici";
 import { isNonPublicAddress } from "./address-policy.js";
 import { SandboxError } from "./errors.js";
+import { DECODED_WHOLE_BODY_WAIT_MS, FetchedBody } from "./fetched-body.js";
 import type { HostMemoryBudget, HostMemoryReservation } from "./host-memory.js";
 import type { OutboundRequest } from "./outbound-request.js";
 import type { FlatHeaders } from "./prelude/protocol.js";
@@ -14,15 +15,19 @@ export const DEFAULT_SUBREQUEST_BODY_LIMIT_BYTES = 32 * 1024 * 1024;
 export interface OutboundFetchOptions {
   /** Allow loopback, private and link-local targets (off by default). */
   readonly allowPrivate: boolean;
-  /** Whole-fetch timeout in milliseconds, headers and body included. */
+  /**
+   * Milliseconds until the response head is in (the connection, the
+   * request body and the head); after it, the longest wait for the next
+   * chunk of the body. A streamed body may take as long as its reader needs.
+   */
   readonly timeoutMs: number;
-  /** Largest response body accepted, in decoded bytes. */
+  /** Largest response body accepted, in decoded bytes (streamed bodies are cut there). */
   readonly maxResponseBytes: number;
   /** Largest request body sent, in bytes (see DEFAULT_SUBREQUEST_BODY_LIMIT_BYTES). */
   readonly maxRequestBodyBytes: number;
   /**
    * The app's host-memory account: request bodies while they are sent and
-   * response bodies while they are buffered are reserved in it.
+   * response bodies while the host holds them are reserved in it.
    */
   readonly hostMemory: HostMemoryBudget;
 }
@@ -32,11 +37,15 @@ export interface OutboundResponse {
   readonly status: number;
   readonly statusText: string;
   readonly headers: FlatHeaders;
+  /** The body when it arrived whole and small (see WHOLE_FETCH_BODY_MAX_BYTES); null for none or a stream. */
   readonly body: ArrayBuffer | null;
+  /** The body when it streams: the caller pulls it, and cancels it when done with it. */
+  readonly stream: FetchedBody | null;
   readonly url: string;
   /**
-   * The host-memory bytes the body still holds; the caller releases it once
-   * the body has been copied into the isolate (or dropped).
+   * The host-memory bytes of a whole `body`: the caller releases it once the
+   * body has been copied into the isolate (or dropped). A `stream` owns its
+   * reservation itself.
    */
   readonly reservation: HostMemoryReservation;
 }
@@ -83,6 +92,9 @@ export class OutboundFetcher {
     };
     const baseConnect = buildConnector({ lookup: guardedLookup, timeout: options.timeoutMs });
     this.#agent = new Agent({
+      // An upstream that goes quiet mid-body is cut after this; the head has its own deadline in fetch().
+      bodyTimeout: options.timeoutMs,
+      headersTimeout: options.timeoutMs,
       connect: (connectOptions, callback) => {
         const host = connectOptions.hostname.replace(/^\[|\]$/g, "");
         if (!options.allowPrivate && isIP(host) !== 0 && isNonPublicAddress(host)) {
@@ -96,12 +108,13 @@ export class OutboundFetcher {
 
   /**
    * Perform one subrequest (already checked by validateOutboundRequest).
-   * The request body and the buffered response body are reserved in the
-   * app's host-memory budget as they are held; past the budget, past
-   * `maxResponseBytes`, or on a redirect in "error" mode the fetch rejects
-   * and nothing more is buffered. On success the caller owns the returned
-   * reservation. Rejects with SandboxError (FETCH_REFUSED / FETCH_FAILED /
-   * ABORTED).
+   * The request body is reserved in the app's host-memory budget while it is
+   * sent. The response comes back once its head is in: with its body whole
+   * if that arrived with the head (at most WHOLE_FETCH_BODY_MAX_BYTES, still
+   * reserved: the caller owns the returned reservation), otherwise as a
+   * FetchedBody that reads upstream only as the isolate pulls. Rejects with
+   * SandboxError (FETCH_REFUSED / FETCH_FAILED / ABORTED), also on a
+   * redirect in "error" mode.
    */
   async fetch(request: OutboundRequest, signal: AbortSignal): Promise<OutboundResponse> {
     let url: URL;
@@ -114,8 +127,12 @@ export class OutboundFetcher {
     const budget = this.#options.hostMemory;
     const reservation = budget.open();
     if (request.body !== null && !reservation.grow(request.body.byteLength)) throw overBudget(budget);
-    const timeout = AbortSignal.timeout(this.#options.timeoutMs);
-    const combined = AbortSignal.any([signal, timeout]);
+    // The deadline covers the head only: a streamed body must not be cut
+    // after timeoutMs while its reader is still taking it (undici's
+    // bodyTimeout bounds a silent upstream instead).
+    const headDeadline = new AbortController();
+    const timer = setTimeout(() => headDeadline.abort(), this.#options.timeoutMs);
+    const combined = AbortSignal.any([signal, headDeadline.signal]);
     try {
       const response = await undiciFetch(url, {
         method: request.method,
@@ -133,61 +150,31 @@ export class OutboundFetcher {
         const location = response.headers.get("location");
         throw failed(`redirect mode is "error" and the response was a ${response.status} redirect${location === null ? "" : ` to ${location.slice(0, 200)}`}`);
       }
-      const body = await this.#readBody(response.body, combined, reservation);
       const flat: FlatHeaders = [];
       // Spec iteration yields each set-cookie header separately.
       response.headers.forEach((value, name) => flat.push(name, value));
-      return { status: response.status, statusText: response.statusText, headers: flat, body, url: response.url, reservation };
+      const head = { status: response.status, statusText: response.statusText, headers: flat, url: response.url, reservation };
+      if (response.body === null) return { ...head, body: null, stream: null };
+      const stream = new FetchedBody({
+        source: response.body,
+        reservation,
+        limitBytes: this.#options.maxResponseBytes,
+        overBudget: () => overBudget(budget),
+        translate: (error) => this.#translate(error, signal, headDeadline.signal, "the response body"),
+      });
+      const whole = await stream.takeWhole(isDecodedBody(response.headers) ? DECODED_WHOLE_BODY_WAIT_MS : 0);
+      if (whole !== undefined) return { ...head, body: whole, stream: null };
+      return { ...head, body: null, stream };
     } catch (error) {
       reservation.releaseAll();
-      throw this.#translate(error, signal, timeout);
+      throw this.#translate(error, signal, headDeadline.signal);
+    } finally {
+      clearTimeout(timer);
     }
   }
 
-  /**
-   * Buffer a response body, reserving every decoded chunk before keeping
-   * it. undici decodes gzip, deflate and brotli with zlib streams, whose
-   * work runs on the libuv pool in 16 KiB steps; here the event loop only
-   * collects the chunks.
-   */
-  async #readBody(stream: ReadableStream<Uint8Array> | null, signal: AbortSignal, reservation: HostMemoryReservation): Promise<ArrayBuffer | null> {
-    if (stream === null) return null;
-    const chunks: Uint8Array[] = [];
-    let total = 0;
-    const reader = stream.getReader();
-    const stop = async (error: SandboxError): Promise<never> => {
-      await reader.cancel().catch(() => undefined);
-      throw error;
-    };
-    for (;;) {
-      signal.throwIfAborted();
-      const { done, value } = await reader.read();
-      if (done) break;
-      total += value.byteLength;
-      if (total > this.#options.maxResponseBytes) {
-        return stop(failed(`response body exceeds ${this.#options.maxResponseBytes} bytes`));
-      }
-      if (!reservation.grow(value.byteLength)) return stop(overBudget(this.#options.hostMemory));
-      chunks.push(value);
-    }
-    if (chunks.length === 1) {
-      const only = chunks[0] as Uint8Array;
-      if (only.byteOffset === 0 && only.byteLength === only.buffer.byteLength && only.buffer instanceof ArrayBuffer) return only.buffer;
-    }
-    // The whole body is copied once into one buffer: both are held for a moment.
-    if (!reservation.grow(total)) return stop(overBudget(this.#options.hostMemory));
-    const out = new Uint8Array(total);
-    let offset = 0;
-    for (const chunk of chunks) {
-      out.set(chunk, offset);
-      offset += chunk.byteLength;
-    }
-    chunks.length = 0;
-    reservation.shrink(total);
-    return out.buffer;
-  }
-
-  #translate(error: unknown, signal: AbortSignal, timeout: AbortSignal): SandboxError {
+  /** `what` names the part that failed when it is not the fetch as a whole. */
+  #translate(error: unknown, signal: AbortSignal, timeout: AbortSignal, what?: string): SandboxError {
     if (error instanceof SandboxError) return error;
     if (signal.aborted) return new SandboxError("EDGE_SANDBOX_ABORTED", "fetch aborted");
     if (timeout.aborted) {
@@ -200,13 +187,24 @@ export class OutboundFetcher {
       cause = cause.cause;
     }
     const message = error instanceof Error ? describe(error) : String(error);
-    return new SandboxError("EDGE_SANDBOX_FETCH_FAILED", `fetch failed: ${message}`);
+    return new SandboxError("EDGE_SANDBOX_FETCH_FAILED", `fetch failed: ${what === undefined ? "" : `${what}: `}${message}`);
   }
 
   /** Close pooled connections. */
   async close(): Promise<void> {
     await this.#agent.close();
   }
+}
+
+/**
+ * True if undici decodes the body (a content coding it knows). Whether it
+ * is small is not known before it is decoded: a large one ends the wait as
+ * soon as WHOLE_FETCH_BODY_MAX_BYTES are in, a slow one (events) waits
+ * DECODED_WHOLE_BODY_WAIT_MS at most.
+ */
+function isDecodedBody(headers: Headers): boolean {
+  const coding = headers.get("content-encoding");
+  return coding !== null && /^\s*(x-gzip|gzip|deflate|br)\s*$/i.test(coding);
 }
 
 function describe(error: Error): string {

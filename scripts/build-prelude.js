@@ -121,6 +121,32 @@ const streamsPolyfill = {
   },
 };
 
+/**
+ * streams: DecompressionStream (sandbox/prelude/checked-inflate.ts) finds
+ * the end of the DEFLATE data from two fields of fflate's Inflate state, as
+ * fflate's own Gunzip does: `s.f && !s.l` once the final block is done, and
+ * `p` / `s.p` for the input not yet consumed. The code that sets them is
+ * matched exactly, so an fflate update that changes them fails the build.
+ */
+const fflateInternals = {
+  name: "fflate-internals",
+  setup(pluginBuild) {
+    pluginBuild.onLoad({ filter: /[\\/]fflate[\\/]esm[\\/]browser\.js$/ }, async (args) => {
+      const source = await readFile(args.path, "utf8");
+      const self = path.basename(fileURLToPath(import.meta.url));
+      const patterns = [
+        "st.l = lm, st.p = lpos, st.b = bt, st.f = final;",
+        "this.p = slc(this.p, (this.s.p / 8) | 0), this.s.p &= 7;",
+        "if (this.s.f && !this.s.l) {",
+      ];
+      for (const pattern of patterns) {
+        if (!source.includes(pattern)) throw new Error(`${args.path}: fflate's Inflate state changed (${pattern}); update ${self} and sandbox/prelude/checked-inflate.ts`);
+      }
+      return { contents: source, loader: "js" };
+    });
+  },
+};
+
 /** Node built-ins must never end up in the isolate: fail the build if anything imports one. */
 const noNodeBuiltins = {
   name: "no-node-builtins",
@@ -162,7 +188,8 @@ console.log(`prelude: ${path.relative(repoRoot, outFile)} (${(script.length / 10
 const LAZY_MODULE_MARKER = "/*edgehost-lazy-module*/";
 const lazyModules = {
   "web-streams-polyfill": 'module.exports = require("web-streams-polyfill");',
-  fflate: 'export { Deflate, Gunzip, Gzip, Inflate, Unzlib, Zlib } from "fflate/browser";',
+  // Gunzip and Unzlib are not used: checked-inflate.ts frames the raw Inflate itself.
+  fflate: 'export { Deflate, Gzip, Inflate, Zlib } from "fflate/browser";',
 };
 for (const [name, contents] of Object.entries(lazyModules)) {
   const lazy = await build({
@@ -175,7 +202,7 @@ for (const [name, contents] of Object.entries(lazyModules)) {
     target: "es2022",
     minify: true,
     legalComments: "none",
-    plugins: [streamsPolyfill, noNodeBuiltins],
+    plugins: [streamsPolyfill, fflateInternals, noNodeBuiltins],
     logLevel: "warning",
   });
   const lazyScript = `${LAZY_MODULE_MARKER}(function(module,exports){${lazy.outputFiles[0].text}\nreturn module.exports;})({exports:{}},{});\n`;

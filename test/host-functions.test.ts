@@ -11,10 +11,13 @@ test("host functions: sync calls answer refusal codes for any input and a throwi
   const handlers: HostCallHandlers = {
     log: throwing,
     respond: throwing,
+    respondWithFetchedBody: throwing,
     fail: throwing,
     waitUntilDone: throwing,
     fetchStart: throwing,
     fetchAbort: throwing,
+    fetchBodyPull: throwing,
+    fetchBodyCancel: throwing,
     timerStart: throwing,
     timerClear: throwing,
     digestStart: throwing,

@@ -38,3 +38,15 @@ test("host memory: a reservation grows, shrinks and is released once, whole", (t
   b.shrink(1000);
   t.is(budget.usedBytes, 0);
 });
+
+test("host memory: peakBytes is the most reserved at once, and stays after releases", (t) => {
+  const budget = new HostMemoryBudget(100);
+  t.is(budget.peakBytes, 0);
+  t.true(budget.tryReserve(30));
+  t.true(budget.tryReserve(50));
+  budget.release(60);
+  t.true(budget.tryReserve(10));
+  t.false(budget.tryReserve(90));
+  t.is(budget.usedBytes, 30);
+  t.is(budget.peakBytes, 80);
+});

@@ -93,3 +93,97 @@ test("fetch: accepts a Request as input and sends its body bytes", async (t) => 
     t.deepEqual(outcome.kind === "respond" && outcome.body instanceof ArrayBuffer ? [...new Uint8Array(outcome.body)] : null, [0, 255, 128]);
   });
 });
+
+test("fetch streams: a streamed body is pulled chunk by chunk only once read, and read whole by text()", async (t) => {
+  const app = appWithFetch(`async (request) => {
+    const r = await fetch("https://upstream.example/stream");
+    if (new URL(request.url).pathname === "/ignore") return new Response("status " + r.status);
+    return Response.json({ text: await r.text(), used: r.bodyUsed });
+  }`);
+  const reply = () => ({ status: 200, chunks: [bufferOf("one "), bufferOf("two "), bufferOf("three")] });
+  await withPrelude({ appSource: app, fetch: reply }, async (harness) => {
+    t.is(bodyText(await harness.request("GET", "https://app.example/ignore")), "status 200");
+    // A body the app never touches is never pulled (the host cancels it when the request ends).
+    t.deepEqual(harness.fetchBodyPulls, []);
+    t.deepEqual(JSON.parse(bodyText(await harness.request("GET", "https://app.example/read")) ?? "null"), { text: "one two three", used: true });
+    t.deepEqual(harness.fetchBodyPulls, [2, 2, 2, 2]);
+  });
+});
+
+test("fetch streams: cancelling the reader, or aborting the fetch's signal after the response, tells the host to drop the body", async (t) => {
+  const app = appWithFetch(`async (request) => {
+    const path = new URL(request.url).pathname;
+    if (path === "/cancel") {
+      const reader = (await fetch("https://upstream.example/a")).body.getReader();
+      const first = await reader.read();
+      await reader.cancel();
+      return new Response(new TextDecoder().decode(first.value));
+    }
+    const controller = new AbortController();
+    const r = await fetch("https://upstream.example/b", { signal: controller.signal });
+    const reader = r.body.getReader();
+    await reader.read();
+    const pending = reader.read();
+    controller.abort(new DOMException("enough", "AbortError"));
+    try { await pending; return new Response("read on"); } catch (error) { return new Response(error.name + ": " + error.message); }
+  }`);
+  const reply = () => ({ status: 200, chunks: [bufferOf("first"), bufferOf("second")], holdAfter: 1 });
+  await withPrelude({ appSource: app, fetch: reply }, async (harness) => {
+    t.is(bodyText(await harness.request("GET", "https://app.example/cancel")), "first");
+    t.deepEqual(harness.cancelledFetchBodies, [1]);
+    t.is(bodyText(await harness.request("GET", "https://app.example/abort")), "AbortError: enough");
+    t.deepEqual(harness.cancelledFetchBodies, [1, 2]);
+  });
+});
+
+test("fetch streams: a host error mid-body errors the stream with a TypeError, and a BYOB reader works", async (t) => {
+  const app = appWithFetch(`async () => {
+    const reader = (await fetch("https://upstream.example/")).body.getReader({ mode: "byob" });
+    const { value } = await reader.read(new Uint8Array(3));
+    return new Response(new TextDecoder().decode(value));
+  }`);
+  await withPrelude({ appSource: app, fetch: () => ({ status: 200, chunks: [bufferOf("abcdef")] }) }, async (harness) => {
+    t.is(bodyText(await harness.request("GET", "https://app.example/byob")), "abc");
+  });
+  const failing = appWithFetch(`async () => {
+    const r = await fetch("https://upstream.example/");
+    try { await r.arrayBuffer(); return new Response("no error"); } catch (error) { return new Response(error.name + ": " + error.message); }
+  }`);
+  const reply = () => ({ status: 200, chunks: [bufferOf("x")], failWith: "fetch failed: the response body: terminated" });
+  await withPrelude({ appSource: failing, fetch: reply }, async (harness) => {
+    t.is(bodyText(await harness.request("GET", "https://app.example/")), "TypeError: fetch failed: the response body: terminated");
+  });
+});
+
+test("fetch streams: a fetched body returned untouched is handed to the host to pass on, and locked; a touched one is read here", async (t) => {
+  const app = appWithFetch(`async (request, env, ctx) => {
+    const path = new URL(request.url).pathname;
+    const r = await fetch("https://upstream.example" + path);
+    if (path === "/as-is") return r;
+    if (path === "/wrapped") {
+      const body = r.body;
+      // After the response has gone: the body is the host's now.
+      ctx.waitUntil(new Promise((resolve) => setTimeout(() => {
+        try { body.getReader(); console.log("readable"); } catch (error) { console.log(error.name); }
+        resolve();
+      }, 0)));
+      return new Response(body, { status: 201 });
+    }
+    return new Response(r.body.pipeThrough(new TransformStream()));
+  }`);
+  const reply = () => ({ status: 200, chunks: [bufferOf("one "), bufferOf("two")] });
+  await withPrelude({ appSource: app, fetch: reply }, async (harness) => {
+    const asIs = await harness.request("GET", "https://app.example/as-is");
+    t.like(asIs, { kind: "respond", status: 200, body: null, fetchedBody: 1 });
+    const wrapped = await harness.request("GET", "https://app.example/wrapped");
+    t.like(wrapped, { kind: "respond", status: 201, body: null, fetchedBody: 2 });
+    t.deepEqual(harness.fetchBodyPulls, []);
+    await harness.waitForLog((line) => line.requestId === wrapped.requestId);
+    t.deepEqual(harness.logs.map((line) => line.message), ["TypeError"]);
+    // Piped through a transform: read here, and sent as a pulled stream body.
+    const touched = await harness.request("GET", "https://app.example/touched");
+    t.is(touched.kind === "respond" ? touched.fetchedBody : "fail", undefined);
+    t.is(bodyText(touched), "one two");
+    t.deepEqual(harness.fetchBodyPulls, [3, 3, 3]);
+  });
+});

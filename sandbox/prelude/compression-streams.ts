@@ -10,10 +10,13 @@
  * has pulled all output of its chunk, so an unread stream holds one input
  * chunk and no output: a gzip bomb costs memory only as fast as someone
  * reads it. Both are GenericTransformStream pairs (readable, writable), as
- * the spec defines them, not TransformStream subclasses.
+ * the spec defines them, not TransformStream subclasses. Decompression
+ * checks the gzip and zlib trailers itself (checked-inflate.ts): fflate's
+ * own gzip and zlib decoders do not.
  */
 import type * as Fflate from "fflate/browser";
 import { isBufferSource, viewBytes } from "./buffer-source.js";
+import { CheckedInflate } from "./checked-inflate.js";
 import { IntrinsicUint8Array, typedArrayBuffer, typedArrayByteLength, typedArrayByteOffset } from "./intrinsics.js";
 import { type ReadableStream, streamClasses, type WritableStream } from "./streams.js";
 import { loadLazyModule } from "./streams-lazy-module.js";
@@ -54,11 +57,9 @@ function compressor(format: CompressionFormat): Codec {
   return new Deflate() as unknown as Codec;
 }
 
+/** fflate's raw inflater inside our own gzip/zlib framing, which checks the trailers (checked-inflate.ts). */
 function decompressor(format: CompressionFormat): Codec {
-  const { Gunzip, Inflate, Unzlib } = fflate();
-  if (format === "gzip") return new Gunzip() as unknown as Codec;
-  if (format === "deflate") return new Unzlib() as unknown as Codec;
-  return new Inflate() as unknown as Codec;
+  return new CheckedInflate(format, fflate());
 }
 
 /** A view of `length` bytes of `bytes` from `offset` (intrinsic constructor; `subarray` can be patched). */
@@ -92,6 +93,12 @@ function codecStreams(codec: Codec, sliceBytes: number, what: string): { readabl
   /** A pull waiting for input. */
   let wakePull: (() => void) | null = null;
   let failure: { reason: unknown } | null = null;
+  /**
+   * A codec error that came after it had produced output in the same push
+   * (bytes after the end, a bad trailer): the output goes out first and the
+   * stream fails at the next pull, as it does in browsers.
+   */
+  let deferred: TypeError | null = null;
   let readableController!: { enqueue(chunk: Uint8Array): void; close(): void; error(reason: unknown): void };
   let writableController!: { error(reason: unknown): void };
 
@@ -126,19 +133,34 @@ function codecStreams(codec: Codec, sliceBytes: number, what: string): { readabl
     return true;
   };
 
+  /** Push into the codec; false if it failed (the stream is failed, or fails after the output it made). */
+  const push = (piece: Uint8Array, final: boolean): boolean => {
+    try {
+      codec.push(piece, final);
+      return true;
+    } catch (error) {
+      const reason = asTypeError(error, what);
+      if (outputs.length > 0) deferred = reason;
+      else fail(reason, "both");
+      return false;
+    }
+  };
+
   const pull = async (): Promise<void> => {
     for (;;) {
       if (failure !== null) return;
+      if (deferred !== null) {
+        fail(deferred, "both");
+        return;
+      }
       if (input !== null) {
         const total = typedArrayByteLength(input);
         const length = Math.min(sliceBytes, total - offset);
         const piece = slice(input, offset, length);
         offset += length;
         if (offset >= total) input = null;
-        try {
-          codec.push(piece, false);
-        } catch (error) {
-          fail(asTypeError(error, what), "both");
+        if (!push(piece, false)) {
+          flushOutputs();
           return;
         }
         if (input === null && !closeRequested) settleWrite();
@@ -146,10 +168,8 @@ function codecStreams(codec: Codec, sliceBytes: number, what: string): { readabl
         continue;
       }
       if (closeRequested) {
-        try {
-          codec.push(EMPTY, true);
-        } catch (error) {
-          fail(asTypeError(error, what), "both");
+        if (!push(EMPTY, true)) {
+          flushOutputs();
           return;
         }
         flushOutputs();

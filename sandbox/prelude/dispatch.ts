@@ -10,6 +10,7 @@ import { deliverDigestResult } from "./crypto.js";
 import { DOMException } from "./dom-exception.js";
 import { deliverCryptoResult } from "./subtle/calls.js";
 import { deliverFetchError, deliverFetchResult, headerChars } from "./fetch.js";
+import { deliverFetchBody, takeUntouchedFetchedBody } from "./fetched-body.js";
 import { host } from "./host.js";
 import { deliverBodyData, incomingBodyStream } from "./incoming-body.js";
 import { cancelOutgoing, isPulledBody, pullOutgoing, startOutgoing, startOutgoingStream } from "./outgoing-body.js";
@@ -180,8 +181,14 @@ function sendResult(requestId: string, state: RequestState, result: unknown): vo
     sendFailure(requestId, state, "bad_response", new TypeError(`The response headers are larger than ${MAX_RESPONSE_HEADER_CHARS} characters`));
     return;
   }
-  // streams: the host pulls a stream body chunk by chunk, as the client reads it (outgoing-body.ts).
   if (parts.stream !== null) {
+    // streams: an untouched fetched body goes from upstream to the client on the host.
+    const fetchedCallId = takeUntouchedFetchedBody(parts.stream);
+    if (fetchedCallId !== undefined) {
+      host.respondWithFetchedBody(requestId, parts.status, parts.statusText, parts.headers, answer(requestId, state), fetchedCallId);
+      return;
+    }
+    // streams: the host pulls a stream body chunk by chunk, as the client reads it (outgoing-body.ts).
     startOutgoingStream(requestId, parts.stream);
     host.respond(requestId, parts.status, parts.statusText, parts.headers, null, answer(requestId, state), -1);
     return;
@@ -273,7 +280,10 @@ export const dispatch = function dispatch(kind: string, ...args: unknown[]): unk
         fireTimer(args[0] as number);
         break;
       case "fetch-result":
-        deliverFetchResult(args[0] as number, args[1] as number, args[2] as string, args[3] as FlatHeaders, args[4] as ArrayBuffer | null, args[5] as string);
+        deliverFetchResult(args[0] as number, args[1] as number, args[2] as string, args[3] as FlatHeaders, args[4] as ArrayBuffer | null, args[5] as string, args[6] === true);
+        break;
+      case "fetch-body":
+        deliverFetchBody(args[0] as number, args[1] as ArrayBuffer | null, args[2] as string, args[3] as string);
         break;
       case "fetch-error":
         deliverFetchError(args[0] as number, args[1] as string, args[2] as string);
@@ -282,9 +292,12 @@ export const dispatch = function dispatch(kind: string, ...args: unknown[]): unk
         deliverDigestResult(args[0] as number, args[1] as string, args[2] as ArrayBuffer | null);
         break;
       case "body-pull":
+        // The app's stream may run code (and fetch) as it is read: as part of its request.
+        enterRequest(args[0] as string);
         pullOutgoing(args[0] as string);
         break;
       case "body-cancel":
+        enterRequest(args[0] as string);
         cancelOutgoing(args[0] as string);
         break;
       case "body-data":

@@ -5,18 +5,20 @@
  * dispatch("fetch-result") or dispatch("fetch-error"). The host follows
  * redirects ("follow"), returns a 3xx as it is ("manual") or rejects on one
  * ("error"). The call remembers its request id so the result is
- * delivered as part of the request that started it.
+ * delivered as part of the request that started it. A body that did not
+ * arrive whole with the head streams in as the app reads it (fetched-body.ts).
  */
-import { addAbortAlgorithm } from "./abort.js";
+import { addAbortAlgorithm, type AbortSignal } from "./abort.js";
 import { arrayBufferByteLength } from "./intrinsics.js";
 import { takeBody, toWireBytes } from "./body.js";
 import { exactBuffer } from "./buffer-source.js";
 import { DOMException } from "./dom-exception.js";
+import { fetchedBodyFactory } from "./fetched-body.js";
 import { host } from "./host.js";
 import type { FlatHeaders } from "./protocol.js";
 import { Request, type RequestInit, type RequestParts, requestParts } from "./request.js";
 import { currentRequestId, enterRequest } from "./request-context.js";
-import { createFetchedResponse, type Response } from "./response.js";
+import { createFetchedResponse, isNullBodyStatus, type Response } from "./response.js";
 import { readAllBytes } from "./streams-collect.js";
 
 interface PendingFetch {
@@ -24,6 +26,7 @@ interface PendingFetch {
   reject(reason: unknown): void;
   requestId: string;
   url: string;
+  signal: AbortSignal;
 }
 
 /** The host's subrequest limits (sandbox/outbound-request.ts, outbound-fetch.ts), checked here first. */
@@ -74,7 +77,7 @@ function startFetch(parts: RequestParts, requestId: string, body: ArrayBuffer | 
   if (signal.aborted) return Promise.reject(signal.reason);
   const callId = ++lastCallId;
   return new Promise<Response>((resolve, reject) => {
-    pending.set(callId, { resolve, reject, requestId, url: parts.url });
+    pending.set(callId, { resolve, reject, requestId, url: parts.url, signal });
     addAbortAlgorithm(signal, () => {
       if (!pending.delete(callId)) return;
       host.fetchAbort(callId);
@@ -84,15 +87,26 @@ function startFetch(parts: RequestParts, requestId: string, body: ArrayBuffer | 
   });
 }
 
-/** dispatch("fetch-result"): resolves the call's promise with an immutable-headers Response. */
-export function deliverFetchResult(callId: number, status: number, statusText: string, headers: FlatHeaders, body: ArrayBuffer | null, url: string): void {
+/**
+ * dispatch("fetch-result"): resolves the call's promise with an
+ * immutable-headers Response, whose body is `body` or, with `bodyStreamed`,
+ * the stream the host feeds.
+ */
+export function deliverFetchResult(callId: number, status: number, statusText: string, headers: FlatHeaders, body: ArrayBuffer | null, url: string, bodyStreamed: boolean): void {
   const call = pending.get(callId);
-  if (call === undefined) return;
+  if (call === undefined) {
+    // Aborted meanwhile: nobody will read the body.
+    if (bodyStreamed) host.fetchBodyCancel(callId);
+    return;
+  }
   pending.delete(callId);
   enterRequest(call.requestId);
   const finalUrl = url === "" ? call.url : url;
+  // A null body status has no body to stream (the host sends none; this is only in case).
+  if (bodyStreamed && isNullBodyStatus(status)) host.fetchBodyCancel(callId);
+  const stream = bodyStreamed && !isNullBodyStatus(status) ? fetchedBodyFactory(callId, call.requestId, call.signal) : null;
   // The protocol carries only the final URL: a different one means redirects were followed.
-  call.resolve(createFetchedResponse(status, statusText, headers, body, finalUrl, finalUrl !== call.url));
+  call.resolve(createFetchedResponse(status, statusText, headers, body, finalUrl, finalUrl !== call.url, stream));
 }
 
 /** dispatch("fetch-error"): rejects the call's promise (TypeError, or the DOMException the name says). */

@@ -195,6 +195,14 @@ export interface HostFunctions {
     pulledLength: number | null,
   ): void;
   /**
+   * (ignored) streams: the response to request `requestId` has as its body
+   * the untouched streamed body of fetch `callId` (`return fetch(url)`,
+   * `new Response(upstream.body)`): the host writes it to the client
+   * straight from upstream, and the prelude reads none of it. `finished` as
+   * for respond.
+   */
+  respondWithFetchedBody(requestId: string, status: number, statusText: string, headers: FlatHeaders, finished: boolean, callId: number): void;
+  /**
    * (ignored) Answer to dispatch("body-pull", requestId): the next chunk of
    * the response body (at most 1 MiB of bytes or 256 Ki characters), or
    * null with `done` at its end.
@@ -216,6 +224,14 @@ export interface HostFunctions {
   fetchStart(callId: number, requestId: string, method: string, url: string, headers: FlatHeaders, body: ArrayBuffer | null, redirect: RequestRedirect): void;
   /** (ignored) The fetch `callId` was aborted by its signal. */
   fetchAbort(callId: number): void;
+  /**
+   * (ignored) streams: the app wants more of the streamed response body of
+   * fetch `callId` (see "fetch-result"); answered by dispatch("fetch-body").
+   * One pull at a time.
+   */
+  fetchBodyPull(callId: number): void;
+  /** (ignored) streams: the app cancelled (or aborted) the streamed response body of fetch `callId`. */
+  fetchBodyCancel(callId: number): void;
   /** (ignored) Fire dispatch("timer", timerId) after `delayMs`. */
   timerStart(timerId: number, requestId: string, delayMs: number): void;
   /** (ignored) Cancel timer `timerId`. */
@@ -244,7 +260,17 @@ export interface Dispatch {
   (kind: "body-data", requestId: string, chunk: ArrayBuffer | null, state: "data" | "end" | "error", message: string): void;
   /** The client went away or the host gave up: abort `request.signal`. */
   (kind: "abort", requestId: string): void;
-  (kind: "fetch-result", callId: number, status: number, statusText: string, headers: FlatHeaders, body: ArrayBuffer | null, url: string): void;
+  /**
+   * A fetch's response head. With `bodyStreamed`, `body` is null and the
+   * body arrives through fetchBodyPull / "fetch-body"; otherwise `body` is
+   * the whole body (or null for none).
+   */
+  (kind: "fetch-result", callId: number, status: number, statusText: string, headers: FlatHeaders, body: ArrayBuffer | null, url: string, bodyStreamed: boolean): void;
+  /**
+   * Answer to fetchBodyPull: "data" with a chunk, "end" (with the last
+   * chunk, or null), or "error" with a message.
+   */
+  (kind: "fetch-body", callId: number, chunk: ArrayBuffer | null, state: "data" | "end" | "error", message: string): void;
   (kind: "fetch-error", callId: number, name: string, message: string): void;
   (kind: "timer", timerId: number): void;
   /** Outcome of digestStart `callId`: code "" and the digest, or a refusal and null. */
@@ -270,6 +296,8 @@ export const HOST_FUNCTION_NAMES: ReadonlyArray<keyof HostFunctions> = [
   // WebCrypto
   "cryptoStart",
   "respond",
+  // streams: a fetched body passed through as the response body.
+  "respondWithFetchedBody",
   "bodyChunk",
   "requestBodyPull",
   "requestBodyCancel",
@@ -277,6 +305,9 @@ export const HOST_FUNCTION_NAMES: ReadonlyArray<keyof HostFunctions> = [
   "waitUntilDone",
   "fetchStart",
   "fetchAbort",
+  // streams: streamed fetch response bodies.
+  "fetchBodyPull",
+  "fetchBodyCancel",
   "timerStart",
   "timerClear",
   // streams: lazily loaded prelude modules.

@@ -1,5 +1,5 @@
 /** Response per the Fetch Standard (bodies whole or streams; see body.ts). */
-import { Body, type BodyInit, type BodySource, bodySource, bodyStream, cloneBodyInto, extractBody, isBodyUsed, setBodySource, setExtractedBody } from "./body.js";
+import { Body, type BodyInit, type BodySource, bodySource, bodyStream, cloneBodyInto, extractBody, isBodyUsed, setBodySource, setExtractedBody, setLazyBodyStream } from "./body.js";
 import { appendHeaderUnchecked, flattenHeaders, Headers, type HeadersInit, headersFromFlat, setHeadersGuard } from "./headers.js";
 import { IntrinsicUint8Array } from "./intrinsics.js";
 import type { FlatHeaders } from "./protocol.js";
@@ -32,9 +32,23 @@ const NULL_BODY_STATUSES = new Set([101, 103, 204, 205, 304]);
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
 const REASON_PHRASE = /^[\t\x20-\x7e\x80-\xff]*$/;
 
+/** True for the Fetch Standard's null body statuses (their responses never have a body). */
+export function isNullBodyStatus(status: number): boolean {
+  return NULL_BODY_STATUSES.has(status);
+}
+
 /** Accessors for dispatch and fetch; assigned in the class's static block. */
 export let responseParts: (response: Response) => ResponseParts;
-export let createFetchedResponse: (status: number, statusText: string, headers: FlatHeaders, body: ArrayBuffer | null, url: string, redirected: boolean) => Response;
+/** A fetch's Response: its body is `body`, or the stream `streamedBody` makes when first needed (null-body statuses get neither). */
+export let createFetchedResponse: (
+  status: number,
+  statusText: string,
+  headers: FlatHeaders,
+  body: ArrayBuffer | null,
+  url: string,
+  redirected: boolean,
+  streamedBody: (() => ReadableStream) | null,
+) => Response;
 export let isResponse: (value: unknown) => value is Response;
 
 /** WebIDL `unsigned short` conversion (wraps modulo 2^16). */
@@ -64,7 +78,7 @@ export class Response extends Body {
       type: response.#type,
       bodyUsed: isBodyUsed(response),
     });
-    createFetchedResponse = (status, statusText, headers, body, url, redirected) => {
+    createFetchedResponse = (status, statusText, headers, body, url, redirected, streamedBody) => {
       const response = new Response(null);
       response.#status = status;
       response.#statusText = statusText;
@@ -72,7 +86,9 @@ export class Response extends Body {
       response.#type = "basic";
       response.#url = url;
       response.#redirected = redirected;
-      if (body !== null && !NULL_BODY_STATUSES.has(status)) setBodySource(response, new IntrinsicUint8Array(body));
+      if (NULL_BODY_STATUSES.has(status)) return response;
+      if (streamedBody !== null) setLazyBodyStream(response, streamedBody);
+      else if (body !== null) setBodySource(response, new IntrinsicUint8Array(body));
       return response;
     };
     isResponse = (value): value is Response => typeof value === "object" && value !== null && #status in value;

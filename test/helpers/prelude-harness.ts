@@ -35,7 +35,16 @@ export type Outcome =
    * the prelude said the body failed, "limit" past the harness's pull cap
    * (PULL_LIMIT_BYTES; the real host cuts at the response limit).
    */
-  | { kind: "respond"; status: number; statusText: string; headers: FlatHeaders; body: WireBody; bodyFailed?: "error" | "limit" }
+  | {
+      kind: "respond";
+      status: number;
+      statusText: string;
+      headers: FlatHeaders;
+      body: WireBody;
+      bodyFailed?: "error" | "limit";
+      /** streams: the body is fetch `fetchedBody`'s, passed through untouched (host respondWithFetchedBody). */
+      fetchedBody?: number;
+    }
   | { kind: "fail"; code: HandlerFailure; name: string; message: string; stack: string };
 
 /** One console line the prelude sent to the host. */
@@ -57,7 +66,21 @@ export interface FetchCall {
 
 /** How the harness answers an outbound fetch. */
 export type FetchReply =
-  | { status: number; statusText?: string; headers?: FlatHeaders; body?: ArrayBuffer | null; url?: string }
+  | {
+      status: number;
+      statusText?: string;
+      headers?: FlatHeaders;
+      body?: ArrayBuffer | null;
+      url?: string;
+      /**
+       * streams: a streamed body instead of `body`: one chunk per pull, then
+       * the end (or the error `failWith`); with `holdAfter`, pulls after
+       * that many chunks get no answer.
+       */
+      chunks?: ArrayBuffer[];
+      holdAfter?: number;
+      failWith?: string;
+    }
   | { error: { name: string; message: string } }
   /** Never answer (for abort tests). */
   | "hang";
@@ -99,6 +122,9 @@ export class PreludeHarness {
   readonly logs: LogLine[] = [];
   readonly fetchCalls: FetchCall[] = [];
   readonly abortedFetches: number[] = [];
+  /** streams: fetchBodyPull and fetchBodyCancel calls, by call id, in order. */
+  readonly fetchBodyPulls: number[] = [];
+  readonly cancelledFetchBodies: number[] = [];
   readonly timerCalls: TimerCall[] = [];
   /** Order of host calls per request id, e.g. ["respond", "waitUntilDone"]. */
   readonly events: Array<{ requestId: string; event: "respond" | "fail" | "finished" | "waitUntilDone" }> = [];
@@ -115,6 +141,8 @@ export class PreludeHarness {
   readonly #outcomes = new Map<string, Waiter<Outcome>>();
   readonly #done = new Map<string, Waiter<void>>();
   readonly #timers = new Map<number, NodeJS.Timeout>();
+  /** streams: streamed fetch bodies still to hand over, by call id. */
+  readonly #fetchBodies = new Map<number, { chunks: ArrayBuffer[]; holdAfter: number; sent: number; failWith: string | undefined }>();
   /** Pulled response bodies being collected, by request id. */
   readonly #pulling = new Map<string, { chunks: Buffer[]; bytes: number; done: (whole: ArrayBuffer, bodyFailed?: "error" | "limit") => void }>();
   readonly #logWaiters: Array<{ test: (line: LogLine) => boolean; resolve(line: LogLine): void }> = [];
@@ -186,6 +214,14 @@ export class PreludeHarness {
         },
         ignored,
       ),
+      respondWithFetchedBody: new ivm.Callback(
+        (requestId: string, status: number, statusText: string, headers: FlatHeaders, finished: boolean, callId: number) => {
+          this.events.push({ requestId, event: "respond" });
+          this.#outcome(requestId).resolve({ kind: "respond", status, statusText, headers, body: null, fetchedBody: callId });
+          if (finished) this.#finished(requestId);
+        },
+        ignored,
+      ),
       // The harness hands bodies in whole; streamed request bodies are tested end to end.
       requestBodyPull: new ivm.Callback(() => undefined, ignored),
       requestBodyCancel: new ivm.Callback(() => undefined, ignored),
@@ -225,6 +261,25 @@ export class PreludeHarness {
       ),
       fetchAbort: new ivm.Callback((callId: number) => {
         this.abortedFetches.push(callId);
+      }, ignored),
+      fetchBodyPull: new ivm.Callback((callId: number) => {
+        this.fetchBodyPulls.push(callId);
+        const body = this.#fetchBodies.get(callId);
+        if (body === undefined) {
+          this.#dispatchInBackground("fetch-body", callId, null, "error", "no such body in the harness");
+          return;
+        }
+        if (body.sent >= body.holdAfter) return;
+        const chunk = body.chunks[body.sent++];
+        if (chunk === undefined) {
+          this.#fetchBodies.delete(callId);
+          if (body.failWith === undefined) this.#dispatchInBackground("fetch-body", callId, null, "end", "");
+          else this.#dispatchInBackground("fetch-body", callId, null, "error", body.failWith);
+        } else this.#dispatchInBackground("fetch-body", callId, chunk, "data", "");
+      }, ignored),
+      fetchBodyCancel: new ivm.Callback((callId: number) => {
+        this.cancelledFetchBodies.push(callId);
+        this.#fetchBodies.delete(callId);
       }, ignored),
       timerStart: new ivm.Callback((timerId: number, requestId: string, delayMs: number) => {
         this.timerCalls.push({ timerId, requestId, delayMs });
@@ -308,7 +363,12 @@ export class PreludeHarness {
       await this.dispatch("fetch-error", call.callId, reply.error.name, reply.error.message);
       return;
     }
-    await this.dispatch("fetch-result", call.callId, reply.status, reply.statusText ?? "", reply.headers ?? [], reply.body ?? null, reply.url ?? call.url);
+    if (reply.chunks !== undefined) {
+      this.#fetchBodies.set(call.callId, { chunks: reply.chunks, holdAfter: reply.holdAfter ?? Infinity, sent: 0, failWith: reply.failWith });
+      await this.dispatch("fetch-result", call.callId, reply.status, reply.statusText ?? "", reply.headers ?? [], null, reply.url ?? call.url, true);
+      return;
+    }
+    await this.dispatch("fetch-result", call.callId, reply.status, reply.statusText ?? "", reply.headers ?? [], reply.body ?? null, reply.url ?? call.url, false);
   }
 
   /** Calls dispatch(kind, ...args) with copied arguments; resolves with its copied result. */
