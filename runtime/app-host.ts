@@ -9,6 +9,7 @@ import {
   type EntryScheduler,
   type InlineEntryGuard,
   type InlinePolicy,
+  type OutboundHostRule,
   type SandboxLimits,
   type SandboxLogEntry,
   type SandboxRequest,
@@ -22,6 +23,8 @@ export interface AppHostOptions {
   readonly env: Readonly<Record<string, string>>;
   readonly limits: SandboxLimits;
   readonly allowPrivateFetch: boolean;
+  /** Hosts the app may fetch (`outbound.allow`); undefined = any public host. */
+  readonly outboundAllow?: readonly OutboundHostRule[] | undefined;
   readonly scheduler: EntryScheduler;
   readonly log: LogSink;
   readonly onCatastrophicError: (message: string) => void;
@@ -133,6 +136,7 @@ export class AppHost {
       env: options.env,
       limits: options.limits,
       allowPrivateFetch: options.allowPrivateFetch,
+      outboundAllow: options.outboundAllow,
       scheduler: options.scheduler,
       log: (entry) => this.#log(entry),
       onCatastrophicError: options.onCatastrophicError,

@@ -24,6 +24,7 @@ import { OwnedResources } from "./owned-resources.js";
 import { compileCached, PRELUDE_FILENAME, preludeSource, withoutPreludeFrames } from "./prelude-script.js";
 import { PRELUDE_CACHE_KEY, warmPreludeCache } from "./prelude-warmup.js";
 import type { InlinePolicy } from "./inline-policy.js";
+import type { OutboundHostRule } from "./outbound-allow.js";
 import {
   HOST_GLOBAL,
   MAX_DIGESTS_IN_FLIGHT,
@@ -77,6 +78,8 @@ export interface AppIsolateOptions {
   readonly env: Readonly<Record<string, string>>;
   readonly limits: SandboxLimits;
   readonly allowPrivateFetch: boolean;
+  /** Hosts the app may fetch (`outbound.allow`); undefined = any public host. */
+  readonly outboundAllow?: readonly OutboundHostRule[] | undefined;
   readonly scheduler: EntryScheduler;
   readonly log: (entry: SandboxLogEntry) => void;
   /**
@@ -206,6 +209,7 @@ export class AppIsolate implements HostCallHandlers {
     this.#fetchBodyLimitBytes = Math.min(DEFAULT_SUBREQUEST_BODY_LIMIT_BYTES, hostMemory.limitBytes);
     this.#fetcher = new OutboundFetcher({
       allowPrivate: options.allowPrivateFetch,
+      allowHosts: options.outboundAllow,
       timeoutMs: options.limits.fetchTimeoutMs,
       maxResponseBytes: options.limits.subrequestResponseLimitBytes,
       maxRequestBodyBytes: this.#fetchBodyLimitBytes,

@@ -16,4 +16,6 @@ export type { RequestBodyStream } from "./request-body-stream.js";
 export type { CancelSignal } from "./cancel-signal.js";
 export type { InlineEntryGuard } from "./inline-entry-guard.js";
 export { WarmIsolates } from "./warm-isolates.js";
+export { isOutboundHostAllowed } from "./outbound-allow.js";
+export type { OutboundHostRule } from "./outbound-allow.js";
 export type { WarmEvictionReason, WarmIsolateOwner, WarmIsolatesOptions } from "./warm-isolates.js";

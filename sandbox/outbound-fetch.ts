@@ -2,6 +2,7 @@ import { lookup as dnsLookup, type LookupAddress } from "node:dns";
 import { isIP, type LookupFunction } from "node:net";
 import { Agent, buildConnector, fetch as undiciFetch } from "undici";
 import { isNonPublicAddress } from "./address-policy.js";
+import { isOutboundHostAllowed, type OutboundHostRule } from "./outbound-allow.js";
 import { SandboxError } from "./errors.js";
 import { DECODED_WHOLE_BODY_WAIT_MS, FetchedBody } from "./fetched-body.js";
 import type { HostMemoryBudget, HostMemoryReservation } from "./host-memory.js";
@@ -15,6 +16,8 @@ export const DEFAULT_SUBREQUEST_BODY_LIMIT_BYTES = 32 * 1024 * 1024;
 export interface OutboundFetchOptions {
   /** Allow loopback, private and link-local targets (off by default). */
   readonly allowPrivate: boolean;
+  /** Hosts the app may fetch (`outbound.allow`); undefined = any public host. */
+  readonly allowHosts?: readonly OutboundHostRule[] | undefined;
   /**
    * Milliseconds until the response head is in (the connection, the
    * request body and the head); after it, the longest wait for the next
@@ -61,6 +64,10 @@ function overBudget(budget: HostMemoryBudget): SandboxError {
   return failed(`the app's subrequest bodies would exceed its host memory limit of ${budget.limitBytes} bytes`);
 }
 
+function notAllowed(host: string): SandboxError {
+  return new SandboxError("EDGE_SANDBOX_FETCH_REFUSED", `fetch to ${host} refused: the host is not in this app's outbound.allow list`);
+}
+
 function refused(target: string): SandboxError {
   return new SandboxError(
     "EDGE_SANDBOX_FETCH_REFUSED",
@@ -96,6 +103,11 @@ export class OutboundFetcher {
       bodyTimeout: options.timeoutMs,
       headersTimeout: options.timeoutMs,
       connect: (connectOptions, callback) => {
+        // Every hop of a redirect comes through here: the allow list holds for each.
+        if (options.allowHosts !== undefined && !isOutboundHostAllowed(connectOptions.hostname, options.allowHosts)) {
+          callback(notAllowed(connectOptions.hostname), null);
+          return;
+        }
         const host = connectOptions.hostname.replace(/^\[|\]$/g, "");
         if (!options.allowPrivate && isIP(host) !== 0 && isNonPublicAddress(host)) {
           callback(refused(host), null);
@@ -124,6 +136,8 @@ export class OutboundFetcher {
       throw failed(`invalid URL ${JSON.stringify(request.url.slice(0, 200))}`);
     }
     if (url.protocol !== "http:" && url.protocol !== "https:") throw failed(`unsupported scheme ${url.protocol}`);
+    // Before any DNS lookup or connection.
+    if (this.#options.allowHosts !== undefined && !isOutboundHostAllowed(url.hostname, this.#options.allowHosts)) throw notAllowed(url.hostname);
     const budget = this.#options.hostMemory;
     const reservation = budget.open();
     if (request.body !== null && !reservation.grow(request.body.byteLength)) throw overBudget(budget);

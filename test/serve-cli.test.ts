@@ -174,3 +174,55 @@ test("serve: an app's assets dir is served by the front end before its fetch, wi
     t.false(response.body.includes("outside the assets dir"), path);
   }
 });
+
+test("serve: outbound.allow limits the hosts an app may fetch, before any connection and on every redirect hop", async (t) => {
+  const { createServer } = await import("node:http");
+  let forbiddenHits = 0;
+  const forbidden = createServer((_request, response) => {
+    forbiddenHits++;
+    response.end("forbidden upstream");
+  });
+  await new Promise<void>((resolve) => forbidden.listen(0, "127.0.0.1", resolve));
+  const forbiddenPort = (forbidden.address() as { port: number }).port;
+  const allowed = createServer((request, response) => {
+    if (request.url === "/redirect") {
+      response.writeHead(302, { location: `http://127.0.0.1:${forbiddenPort}/` });
+      response.end();
+      return;
+    }
+    response.end("allowed upstream");
+  });
+  await new Promise<void>((resolve) => allowed.listen(0, "127.0.0.1", resolve));
+  const allowedPort = (allowed.address() as { port: number }).port;
+  t.teardown(() => {
+    forbidden.close();
+    allowed.close();
+  });
+  const fetcher = `
+export default {
+  async fetch(request) {
+    const target = new URL(request.url).searchParams.get("url");
+    try {
+      const response = await fetch(target);
+      return new Response("ok: " + (await response.text()));
+    } catch (error) {
+      return new Response(String(error) + " / " + String(error.cause ?? ""), { status: 502 });
+    }
+  },
+};
+`;
+  const server = await withServe(t, {
+    "edgehost.json": config([{ name: "client", entry: "client.ts", routes: ["client.test"], limits: { cpuMs: 1000 }, outbound: { allow: ["localhost"], allowPrivate: true } }]),
+    "client.ts": fetcher,
+  });
+  const via = (url: string): Promise<{ status: number; body: string }> => get(server, "client.test", `/?url=${encodeURIComponent(url)}`);
+  const ok = await via(`http://localhost:${allowedPort}/`);
+  t.is(ok.body, "ok: allowed upstream");
+  const direct = await via(`http://127.0.0.1:${forbiddenPort}/`);
+  t.is(direct.status, 502);
+  t.regex(direct.body, /TypeError/);
+  const redirected = await via(`http://localhost:${allowedPort}/redirect`);
+  t.is(redirected.status, 502);
+  t.is(forbiddenHits, 0, "no connection reached the host outside the allow list");
+  t.regex(direct.body, /outbound\.allow/, "the app is told why");
+});

@@ -56,6 +56,7 @@ function tenantSpec(app: ServeApp, name: string): TenantSpec {
     concurrency: app.limits.concurrency,
     queue: app.limits.queue,
     allowPrivateFetch: app.outbound.allowPrivate,
+    outboundAllow: app.outbound.allow,
     ...(app.assets !== undefined ? { assetsDir: app.assets } : {}),
   };
 }

@@ -7,6 +7,7 @@ import {
   type EntryScheduler,
   type InlineEntryGuard,
   type InlinePolicy,
+  type OutboundHostRule,
   type SandboxLimits,
   type SandboxRequest,
   type SandboxResponse,
@@ -32,6 +33,8 @@ export interface TenantSpec {
   readonly concurrency: number;
   readonly queue: number;
   readonly allowPrivateFetch: boolean;
+  /** Hosts the app may fetch (`outbound.allow`); undefined = any public host. */
+  readonly outboundAllow?: readonly OutboundHostRule[] | undefined;
   /** Rebuild and swap the isolate when a source file changes (`run --watch`). */
   readonly watch?: boolean;
   /** Absolute path of the app's static files, served by the front end before `fetch`. */
@@ -185,6 +188,7 @@ export class Tenant implements RequestHandler, WarmIsolateOwner {
       env: this.spec.env,
       limits: this.spec.limits,
       allowPrivateFetch: this.spec.allowPrivateFetch,
+      outboundAllow: this.spec.outboundAllow,
       scheduler: context.scheduler,
       log: context.log,
       onCatastrophicError: context.onCatastrophicError,
