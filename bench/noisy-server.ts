@@ -13,6 +13,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { bundleApp } from "../loader/index.js";
 import { AppHost } from "../runtime/app-host.js";
+import { EVENT_LOOP_SLICE_US, requestShortEventLoopSlice } from "../runtime/event-loop-slice.js";
 import { HangWatchdog } from "../runtime/hang-watchdog.js";
 import { HttpServer, singleHandler, type RequestHandler } from "../runtime/http-server.js";
 import type { LogSink } from "../runtime/logger.js";
@@ -34,6 +35,12 @@ const log: LogSink = (line) => {
 };
 
 async function main(): Promise<void> {
+  // As the front end does (runtime/front-end-main.ts); 0 turns it off to measure without.
+  const sliceUs = Number(process.env.EDGEHOST_EVENT_LOOP_SLICE_US ?? EVENT_LOOP_SLICE_US);
+  if (sliceUs > 0) {
+    const refused = await requestShortEventLoopSlice(sliceUs);
+    if (refused !== undefined) process.stderr.write(`noisy-server: no short event-loop slice: ${refused}\n`);
+  }
   const attack = process.argv[2] ?? "none";
   const bombUrl = process.argv[3] ?? "";
   const attacker = attack === "none" ? IDLE_ATTACKER_APP : isAttackName(attack) ? ATTACKER_APPS[attack] : undefined;
