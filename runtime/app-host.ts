@@ -35,6 +35,8 @@ export interface AppHostOptions {
   readonly inlinePolicy?: InlinePolicy;
   /** The app's host-memory account, if the caller keeps it (it must outlive this host's isolates). Default: a new one as large as the memory limit. */
   readonly hostMemory?: HostMemoryBudget;
+  /** Told when an isolate has booted for a request (a cold start; not a `--watch` reload's swap). */
+  readonly onColdStart?: () => void;
 }
 
 /** How often a draining host looks whether its requests are done. */
@@ -117,6 +119,7 @@ export class AppHost {
       throw error;
     }
     this.#throttle.bootSucceeded();
+    this.#options.onColdStart?.();
     // A reload raced this boot: the newer bundle wins, this one retires.
     if (generation !== this.#generation) {
       isolate.dispose();
@@ -241,6 +244,12 @@ export class AppHost {
   }
 
   #log(entry: SandboxLogEntry): void {
-    this.#options.log({ level: entry.level, app: entry.appName, requestId: entry.requestId, message: entry.message });
+    this.#options.log({
+      level: entry.level,
+      app: entry.appName,
+      requestId: entry.requestId,
+      message: entry.message,
+      ...(entry.source === undefined ? {} : { source: entry.source }),
+    });
   }
 }

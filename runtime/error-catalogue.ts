@@ -47,6 +47,12 @@ export const CLIENT_ERRORS = {
   restart_backoff: { status: 503, meaning: "the app keeps failing or being recycled; its next start is delayed, Retry-After says how long" },
   restarting: { status: 503, meaning: "this front end is being replaced after a catastrophic isolate failure; the next connection reaches its successor" },
   wall_time_limit: { status: 504, meaning: "no response within the app's wall-time limit; request.signal was aborted" },
+  // The admin listener's own replies (runtime/admin/).
+  admin_unauthorized: { status: 401, meaning: "admin API: the request has no `Authorization: Bearer` token or the wrong one (`WWW-Authenticate: Bearer` says how to authenticate)" },
+  admin_token_not_configured: { status: 403, meaning: "admin API: no token is configured (the `admin.tokenEnv` variable is unset; allowed for a loopback listener only), so every request is refused" },
+  admin_not_found: { status: 404, meaning: "admin API: no endpoint has this path" },
+  admin_no_such_app: { status: 404, meaning: "admin API: no configured app has this name" },
+  admin_method_not_allowed: { status: 405, meaning: "admin API: the endpoint exists but not for this method (`Allow` lists the methods it takes)" },
 } as const satisfies Readonly<Record<string, ClientErrorEntry>>;
 
 export type ClientErrorName = keyof typeof CLIENT_ERRORS;

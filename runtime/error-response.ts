@@ -34,6 +34,12 @@ export const BAD_CONTENT_LENGTH = clientError("bad_content_length");
 export const HEADERS_TOO_LARGE = clientError("headers_too_large");
 export const NO_ROUTE = clientError("no_route");
 export const RESTARTING = clientError("restarting");
+/** The admin listener's refusals (runtime/admin/). */
+export const ADMIN_UNAUTHORIZED = clientError("admin_unauthorized");
+export const ADMIN_TOKEN_NOT_CONFIGURED = clientError("admin_token_not_configured");
+export const ADMIN_NOT_FOUND = clientError("admin_not_found");
+export const ADMIN_NO_SUCH_APP = clientError("admin_no_such_app");
+export const ADMIN_METHOD_NOT_ALLOWED = clientError("admin_method_not_allowed");
 
 /** The JSON body of an error reply; always names the request id. */
 export function errorBody(reply: ErrorReply, requestId: string): string {

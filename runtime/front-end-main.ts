@@ -14,7 +14,9 @@ import { FrontEnd } from "./front-end/front-end.js";
 import type { Tenant } from "./front-end/tenant.js";
 import { HangWatchdog } from "./hang-watchdog.js";
 import { isSupervisorMessage, type FrontEndMessage, type FrontEndSource } from "./ipc-messages.js";
-import { consoleSink } from "./logger.js";
+import { consoleSink, type LogSink } from "./logger.js";
+import { jsonLogger, jsonSink, requestLog } from "./observability/json-log.js";
+import type { RequestObserver } from "./request-observer.js";
 import { startupFailureLine } from "./startup-failure.js";
 
 /** After a catastrophic isolate failure, abort even if no replacement arrives. */
@@ -24,7 +26,9 @@ const STALL_REPORT_FD = 4;
 /** Drain time for a process that lost an isolate catastrophically. */
 const CATASTROPHIC_DRAIN_MS = 2_000;
 
-const log = consoleSink;
+/** run: text lines for a developer's terminal (tests read them too); serve: JSON records (see start). */
+let log: LogSink = consoleSink;
+let requestObserver: RequestObserver | undefined;
 let frontEnd: FrontEnd | undefined;
 let config: ServeConfig | undefined;
 const watchers: AppWatcher[] = [];
@@ -55,6 +59,12 @@ async function start(source: FrontEndSource, port: number, listenNow: boolean, d
     if (isConfigError(error)) fatal(error.code, error.message);
     throw error;
   }
+  if (source.kind === "serve") {
+    // An operator's log pipeline reads fields, not text; one record per request.
+    const logger = jsonLogger();
+    log = jsonSink(logger);
+    requestObserver = requestLog(logger);
+  }
   // run logs under the entry's path as the user typed it; serve under each app's name.
   const runEntry = source.kind === "run" ? relative(process.cwd(), source.config.entry) || source.config.entry : undefined;
   inlinePolicy = new InlinePolicy(demotedApps, (app, entryMs) => send({ type: "inline-demoted", app, entryMs }), { recentStallsAt });
@@ -76,6 +86,7 @@ async function start(source: FrontEndSource, port: number, listenNow: boolean, d
     onCatastrophicError: (message) => onCatastrophic(message),
     refuseWith: () => (failedCatastrophically ? RESTARTING : undefined),
     ...(runEntry !== undefined ? { logName: () => runEntry } : {}),
+    ...(requestObserver !== undefined ? { requestObserver } : {}),
   });
   // run reports a broken app at start, as one line; serve builds each app on its first request.
   if (source.kind === "run") {
@@ -99,14 +110,19 @@ async function start(source: FrontEndSource, port: number, listenNow: boolean, d
   else send({ type: "ready", port, listening: false });
 }
 
-/** Bind the port (now, or when a standby is promoted) and say so. */
+/** Bind the port and the admin port (now, or when a standby is promoted) and say so. */
 async function listen(): Promise<void> {
   if (frontEnd === undefined) return;
   try {
-    await frontEnd.server.listen();
+    await frontEnd.listen();
   } catch (error) {
     if (isRuntimeError(error)) fatal(error.code, error.message);
     throw error;
+  }
+  const admin = frontEnd.admin;
+  if (admin !== undefined && config?.admin !== undefined) {
+    const host = config.admin.host.includes(":") ? `[${config.admin.host}]` : config.admin.host;
+    log({ level: "info", message: `admin API listening on http://${host}:${admin.port}/` });
   }
   send({ type: "ready", port: frontEnd.server.port, listening: true });
 }
@@ -154,7 +170,7 @@ async function shutdown(): Promise<void> {
   shuttingDown = true;
   for (const watcher of watchers) watcher.close();
   const server = frontEnd?.server;
-  await server?.handOver();
+  await frontEnd?.handOver();
   const drainMs = failedCatastrophically ? CATASTROPHIC_DRAIN_MS : (config?.frontEnd.shutdownTimeoutMs ?? 10_000);
   const deadline = performance.now() + drainMs;
   await server?.drain(drainMs);

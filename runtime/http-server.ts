@@ -5,6 +5,7 @@ import { BODY_TOO_LARGE, errorBody, INTERNAL_ERROR, replyForSandboxCode, type Er
 import { RuntimeError } from "./errors.js";
 import type { LogSink } from "./logger.js";
 import type { AssetSource } from "./front-end/static-assets.js";
+import type { RequestObserver } from "./request-observer.js";
 import { checkRequestHead } from "./request-head.js";
 import type { RequestTarget } from "./request-target.js";
 import { ResponseWriter } from "./response-writer.js";
@@ -54,7 +55,22 @@ export interface HttpServerOptions {
   readonly log: LogSink;
   /** When it returns a reply, new requests are refused with it. */
   readonly refuseWith?: () => ErrorReply | undefined;
+  /** Told of every request's CPU and of its end (metrics, the request log). */
+  readonly observer?: RequestObserver;
 }
+
+/** What the server learns about one request on its way, for its observer. */
+interface RequestTrace {
+  readonly id: string;
+  /** The app it was routed to. */
+  app: string | undefined;
+  /** The catalogued error it was answered with. */
+  error: string | undefined;
+  cpuMs: number;
+}
+
+/** Reported for a request whose client left before any status was written (nginx's convention). */
+const CLIENT_CLOSED_STATUS = 499;
 
 const JSON_HEADERS = ["content-type", "application/json"];
 /**
@@ -190,15 +206,38 @@ export class HttpServer {
     });
     const writer = new ResponseWriter(res);
     const requestId = randomUUID();
+    const trace: RequestTrace = { id: requestId, app: undefined, error: undefined, cpuMs: 0 };
+    const startedAt = performance.now();
+    this.#lastRequestAt = startedAt;
+    const observer = this.#options.observer;
+    if (observer !== undefined) {
+      writer.onFinish(() => {
+        const durationMs = performance.now() - startedAt;
+        // The entry that answered is charged when it returns, which for a
+        // pooled entry is the next task from isolated-vm's thread: report one
+        // turn of the loop later, so its CPU is in the request's figure.
+        setImmediate(() =>
+          observer.finished({
+            app: trace.app,
+            requestId,
+            method,
+            path,
+            status: writer.status ?? CLIENT_CLOSED_STATUS,
+            durationMs,
+            cpuMs: trace.cpuMs,
+            error: trace.error,
+          }),
+        );
+      });
+    }
     const refusal = this.#options.refuseWith?.();
-    this.#lastRequestAt = performance.now();
     if (refusal !== undefined) {
-      this.#replyError(writer, refusal, requestId, true);
+      this.#replyError(writer, refusal, trace, true);
       return;
     }
     const head = checkRequestHead(method, path, query, headers);
     if (!head.ok) {
-      this.#replyError(writer, head.reply, requestId, true);
+      this.#replyError(writer, head.reply, trace, true);
       return;
     }
     const { contentLength, hasBody } = head;
@@ -206,17 +245,28 @@ export class HttpServer {
     const handler = this.#options.dispatcher.resolve(head.target, method, headers);
     if (!("fetch" in handler)) {
       // Refused before the body: the connection closes rather than read a body nobody wants.
-      this.#replyError(writer, handler, requestId, hasBody);
+      this.#replyError(writer, handler, trace, hasBody);
       return;
     }
+    trace.app = handler.appName;
     this.#track(writer);
+    // Labels are the handler's app name (a configured one), never the request's Host.
+    const appName = handler.appName;
+    const onCpu =
+      observer === undefined
+        ? undefined
+        : (ms: number): void => {
+            trace.cpuMs += ms;
+            observer.cpu(appName, ms);
+          };
+    const base = { id: requestId, method, url, headers, ...(onCpu === undefined ? {} : { onCpu }) };
     const { assets } = handler;
     if (assets !== undefined && !hasBody && (method === "GET" || method === "HEAD")) {
-      this.#serveAsset(handler, assets, writer, { id: requestId, method, url, headers, body: null }, head.target.pathname);
+      this.#serveAsset(handler, assets, writer, { ...base, body: null }, head.target.pathname, trace);
       return;
     }
     if (!hasBody) {
-      this.#dispatch(handler, writer, { id: requestId, method, url, headers, body: null });
+      this.#dispatch(handler, writer, { ...base, body: null }, trace);
       return;
     }
     // The body's bytes stay counted until the answer is out (the isolate has its own copy by then).
@@ -226,27 +276,27 @@ export class HttpServer {
     // them; a declared length over the limit still gets its 413 from readBody.
     const limit = handler.bodyLimitBytes ?? this.#options.bodyLimitBytes;
     if (contentLength === undefined || (contentLength > WHOLE_BODY_MAX_BYTES && contentLength <= limit)) {
-      this.#dispatch(handler, writer, { id: requestId, method, url, headers, body: new StreamedRequestBody(writer, limit, reservation) });
+      this.#dispatch(handler, writer, { ...base, body: new StreamedRequestBody(writer, limit, reservation) }, trace);
       return;
     }
     readBody(writer, contentLength, limit, reservation).then(
       (result) => {
-        if (result.kind === "too-large") this.#replyError(writer, BODY_TOO_LARGE, requestId, true);
-        else if (result.kind === "no-memory") this.#replyError(writer, replyForSandboxCode("EDGE_SANDBOX_MEMORY_LIMIT"), requestId, true);
-        else if (result.kind === "ok") this.#dispatch(handler, writer, { id: requestId, method, url, headers, body: result.body });
+        if (result.kind === "too-large") this.#replyError(writer, BODY_TOO_LARGE, trace, true);
+        else if (result.kind === "no-memory") this.#replyError(writer, replyForSandboxCode("EDGE_SANDBOX_MEMORY_LIMIT"), trace, true);
+        else if (result.kind === "ok") this.#dispatch(handler, writer, { ...base, body: result.body }, trace);
       },
-      (error: unknown) => this.#fail(handler, writer, requestId, error),
+      (error: unknown) => this.#fail(handler, writer, trace, error),
     );
   }
 
-  #dispatch(handler: RequestHandler, writer: ResponseWriter, request: SandboxRequest): void {
+  #dispatch(handler: RequestHandler, writer: ResponseWriter, request: SandboxRequest, trace: RequestTrace): void {
     handler.fetch(request, writer).then(
       (response) =>
         writer.write(response.status, response.statusText, response.headers, response.body, {
           omitBody: request.method === "HEAD",
           closeConnection: !this.#accepting,
         }),
-      (error: unknown) => this.#fail(handler, writer, request.id, error),
+      (error: unknown) => this.#fail(handler, writer, trace, error),
     );
   }
 
@@ -255,20 +305,21 @@ export class HttpServer {
    * a pulled body: read a chunk at a time as the client takes them, and
    * closed on abort (the writer cancels it).
    */
-  #serveAsset(handler: RequestHandler, assets: AssetSource, writer: ResponseWriter, request: SandboxRequest, pathname: string): void {
+  #serveAsset(handler: RequestHandler, assets: AssetSource, writer: ResponseWriter, request: SandboxRequest, pathname: string, trace: RequestTrace): void {
     assets.lookup(request.method, pathname, request.headers).then(
       (asset) => {
         if (asset !== undefined) {
           writer.write(asset.status, "", asset.headers, asset.body, { omitBody: request.method === "HEAD", closeConnection: !this.#accepting });
         } else if (writer.isOpen) {
-          this.#dispatch(handler, writer, request);
+          this.#dispatch(handler, writer, request, trace);
         }
       },
-      (error: unknown) => this.#fail(handler, writer, request.id, error),
+      (error: unknown) => this.#fail(handler, writer, trace, error),
     );
   }
 
-  #fail(handler: RequestHandler, writer: ResponseWriter, requestId: string, error: unknown): void {
+  #fail(handler: RequestHandler, writer: ResponseWriter, trace: RequestTrace, error: unknown): void {
+    const requestId = trace.id;
     if (isSandboxError(error)) {
       if (error.code === "EDGE_SANDBOX_ABORTED") return;
       const reply = replyForSandboxCode(error.code);
@@ -284,14 +335,16 @@ export class HttpServer {
       const { retryAfterMs } = error.details;
       const extra = retryAfterMs === undefined ? [] : ["retry-after", String(Math.max(1, Math.ceil(retryAfterMs / 1000)))];
       // A body refused half-way is not read further: the connection cannot be reused.
-      this.#replyError(writer, reply, requestId, error.code === "EDGE_SANDBOX_BODY_TOO_LARGE", extra);
+      this.#replyError(writer, reply, trace, error.code === "EDGE_SANDBOX_BODY_TOO_LARGE", extra);
       return;
     }
     this.#options.log({ level: "error", requestId, message: `internal error: ${describe(error)}` });
-    this.#replyError(writer, INTERNAL_ERROR, requestId, false);
+    this.#replyError(writer, INTERNAL_ERROR, trace, false);
   }
 
-  #replyError(writer: ResponseWriter, reply: ErrorReply, requestId: string, closeConnection: boolean, extraHeaders: readonly string[] = []): void {
+  #replyError(writer: ResponseWriter, reply: ErrorReply, trace: RequestTrace, closeConnection: boolean, extraHeaders: readonly string[] = []): void {
+    const requestId = trace.id;
+    if (writer.isOpen) trace.error = reply.error;
     writer.write(reply.status, "", [...JSON_HEADERS, "x-request-id", requestId, ...extraHeaders], errorBody(reply, requestId), {
       closeConnection: closeConnection || !this.#accepting,
     });

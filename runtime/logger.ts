@@ -9,6 +9,8 @@ export interface LogLine {
   readonly app?: string;
   readonly requestId?: string;
   readonly message: string;
+  /** "console": the app's own console output (a JSON sink tags it; the text format shows it like any line). */
+  readonly source?: "console";
 }
 
 /** Where log lines go; injectable for tests. */

@@ -21,6 +21,7 @@ export class ResponseWriter implements CancelSignal {
   readonly #res: HttpResponse;
   #onAbort: Array<() => void> | undefined;
   #onFinish: Array<(state: WriterState) => void> | undefined;
+  #status: number | undefined;
 
   constructor(res: HttpResponse) {
     this.#res = res;
@@ -45,6 +46,11 @@ export class ResponseWriter implements CancelSignal {
     this.#onAbort = undefined;
     listeners?.forEach((listener) => listener());
     this.#finish();
+  }
+
+  /** The status written, once the head is out. */
+  get status(): number | undefined {
+    return this.#status;
   }
 
   get isOpen(): boolean {
@@ -153,6 +159,7 @@ export class ResponseWriter implements CancelSignal {
   /** Status line and headers; framing and hop-by-hop headers are skipped whatever their case. */
   #writeHead(status: number, statusText: string, headers: readonly string[]): void {
     const res = this.#res;
+    this.#status = status;
     res.writeStatus(`${status} ${statusText || reasonPhrase(status)}`);
     for (let i = 0; i + 1 < headers.length; i += 2) {
       const name = headers[i] as string;

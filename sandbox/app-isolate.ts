@@ -56,6 +56,13 @@ export interface SandboxRequest {
    * buffer), or a stream the app's `request.body` reads as it goes.
    */
   readonly body: Uint8Array | RequestBodyStream | null;
+  /**
+   * Told of the CPU charged to this request, ms, after every entry into the
+   * isolate that ran for it (its handler, timers, fetch results, body
+   * pulls, waitUntil work): how a caller meters requests without reaching
+   * into the sandbox.
+   */
+  readonly onCpu?: (ms: number) => void;
 }
 
 /** One console line or sandbox notice. */
@@ -64,6 +71,8 @@ export interface SandboxLogEntry {
   readonly appName: string;
   readonly requestId: string;
   readonly message: string;
+  /** "console" for the app's own console output; absent for the sandbox's notices about it. */
+  readonly source?: "console";
 }
 
 /** Everything needed to start an app's isolate. */
@@ -327,6 +336,7 @@ export class AppIsolate implements HostCallHandlers {
     this.#requests.set(request.id, record);
     record.hopCount = inboundHopCount(request.headers);
     record.onWallTimeout = () => this.#abortInIsolate(record);
+    record.onCpuCharged = request.onCpu;
     this.#startWallSweep();
     if (signal) {
       if (signal.aborted) {
@@ -456,7 +466,7 @@ export class AppIsolate implements HostCallHandlers {
     }
     const text = typeof message === "string" ? message : String(message);
     const kept = text.length > MAX_LOG_CHARS ? `${text.slice(0, MAX_LOG_CHARS)}… (truncated)` : text;
-    this.#log(LOG_LEVELS.has(level) ? level : "log", id, escapeLogText(kept));
+    this.#log(LOG_LEVELS.has(level) ? level : "log", id, escapeLogText(kept), "console");
   }
 
   /** Console lines logged outside any request (top-level code). */
@@ -829,8 +839,8 @@ export class AppIsolate implements HostCallHandlers {
     };
   }
 
-  #log(level: LogLevel, requestId: string, message: string): void {
-    this.#options.log({ level, appName: this.appName, requestId, message });
+  #log(level: LogLevel, requestId: string, message: string, source?: "console"): void {
+    this.#options.log({ level, appName: this.appName, requestId, message, ...(source === undefined ? {} : { source }) });
   }
 
   #internalError(error: unknown): void {

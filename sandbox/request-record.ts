@@ -16,6 +16,8 @@ export class RequestRecord {
   hopCount = 0;
   /** Called when the wall-time limit fires before a response. */
   onWallTimeout: (() => void) | undefined;
+  /** Told of each CPU charge, ms (see SandboxRequest.onCpu). */
+  onCpuCharged: ((ms: number) => void) | undefined;
   #resolve!: (response: SandboxResponse) => void;
   #reject!: (error: SandboxError) => void;
   #settled = false;
@@ -81,6 +83,7 @@ export class RequestRecord {
 
   chargeCpuNs(ns: bigint): void {
     this.#cpuUsedNs += ns;
+    this.onCpuCharged?.(Number(ns) / 1e6);
   }
 
   /** Count one subrequest; false if that would exceed `limit`. */

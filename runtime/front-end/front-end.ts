@@ -6,10 +6,17 @@
  * request (or at once, for `run`, which reports a broken app at start).
  */
 import { DEFAULT_SANDBOX_LIMITS, EntryScheduler, WarmIsolates, type InlineEntryGuard, type InlinePolicy, type SandboxLimits } from "../../sandbox/index.js";
+import { AdminServer } from "../admin/admin-server.js";
+import { appStats } from "../admin/app-stats.js";
+import { BearerAuth } from "../admin/bearer-auth.js";
+import { adminEndpoints, type AdminSource } from "../admin/endpoints.js";
+import { AdminRoutes } from "../admin/routes.js";
 import type { ServeApp, ServeConfig } from "../config/index.js";
 import type { ErrorReply } from "../error-response.js";
 import { HttpServer, type RequestHandler } from "../http-server.js";
 import type { LogSink } from "../logger.js";
+import { FrontEndMetrics } from "../observability/metrics.js";
+import { observers, type RequestObserver } from "../request-observer.js";
 import { RssBackstop } from "../rss-backstop.js";
 import { Dispatcher } from "./dispatcher.js";
 import { Router } from "./router.js";
@@ -27,6 +34,8 @@ export interface FrontEndOptions {
   readonly refuseWith?: () => ErrorReply | undefined;
   /** The name an app is logged under (run logs its entry path). Default: the app's name. */
   readonly logName?: (app: ServeApp) => string;
+  /** Told of every request besides the metrics (serve's request log). */
+  readonly requestObserver?: RequestObserver;
 }
 
 const MB = 1024 * 1024;
@@ -70,6 +79,9 @@ function appChanged(before: ServeApp, after: ServeApp): boolean {
 
 export class FrontEnd {
   readonly server: HttpServer;
+  /** The admin listener, when the config has an `admin` section. */
+  readonly admin: AdminServer | undefined;
+  readonly metrics: FrontEndMetrics;
   readonly #tenants = new Map<string, Tenant>();
   readonly warm: WarmIsolates;
   readonly #backstop: RssBackstop;
@@ -83,7 +95,17 @@ export class FrontEnd {
     this.#options = options;
     this.#config = config;
     const frontEnd = config.frontEnd;
+    this.metrics = new FrontEndMetrics({
+      apps: () => this.#tenants.values(),
+      liveIsolates: () => {
+        let count = 0;
+        for (const tenant of this.#tenants.values()) count += tenant.liveIsolates().length;
+        return count;
+      },
+      sampledHeapBytes: () => this.warm.heapBytes,
+    });
     this.warm = new WarmIsolates({
+      onEvict: (key, reason) => this.metrics.evicted(key, reason),
       maxIsolates: config.cache.maxIsolates,
       maxMemoryBytes: config.cache.maxMemoryMb * MB,
       // 0 in the schema means no idle expiry (run's one app).
@@ -97,6 +119,7 @@ export class FrontEnd {
       inlineEntryThresholdMs: frontEnd.inlineThresholdMs,
       ...(options.inlineEntryGuard ? { inlineEntryGuard: options.inlineEntryGuard } : {}),
       ...(options.inlinePolicy ? { inlinePolicy: options.inlinePolicy } : {}),
+      onColdStart: (app) => this.metrics.coldStart(app),
     };
     for (const app of config.apps) this.#tenants.set(app.name, this.#tenantFor(app));
     this.#dispatcher = new Dispatcher(this.#router());
@@ -109,8 +132,51 @@ export class FrontEnd {
       bodyLimitBytes: config.defaults.limits.bodyBytes,
       dispatcher: this.#dispatcher,
       log,
+      observer: options.requestObserver === undefined ? this.metrics : observers([this.metrics, options.requestObserver]),
       ...(options.refuseWith ? { refuseWith: options.refuseWith } : {}),
     });
+    const admin = config.admin;
+    this.admin =
+      admin === undefined
+        ? undefined
+        : new AdminServer({
+            host: admin.host,
+            port: admin.port,
+            auth: new BearerAuth(admin.token?.reveal()),
+            routes: new AdminRoutes(adminEndpoints(this.#adminSource())),
+            log,
+          });
+  }
+
+  /**
+   * Bind the main port, then the admin port (one step, so a standby that is
+   * promoted takes both over). Rejects RuntimeError(PORT_IN_USE).
+   */
+  async listen(): Promise<void> {
+    await this.server.listen();
+    await this.admin?.listen();
+  }
+
+  /** Hand both ports over to a successor (see HttpServer.handOver); admin requests in flight finish. */
+  async handOver(): Promise<void> {
+    this.admin?.close();
+    await this.server.handOver();
+  }
+
+  /** What the admin endpoints read. Stats are built per request from the config in force. */
+  #adminSource(): AdminSource {
+    const statsOf = (app: ServeApp): ReturnType<typeof appStats> => {
+      const tenant = this.#tenants.get(app.name);
+      return appStats(app, tenant, tenant !== undefined && this.warm.has(tenant.spec.name));
+    };
+    return {
+      allAppStats: () => Promise.all(this.#config.apps.map(statsOf)),
+      appStats: async (name) => {
+        const app = this.#config.apps.find((candidate) => candidate.name === name);
+        return app === undefined ? undefined : statsOf(app);
+      },
+      metrics: () => this.metrics.exposition(),
+    };
   }
 
   get tenants(): ReadonlyMap<string, Tenant> {

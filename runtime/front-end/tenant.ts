@@ -50,6 +50,8 @@ export interface TenantContext {
   readonly inlineEntryThresholdMs: number;
   readonly inlineEntryGuard?: InlineEntryGuard;
   readonly inlinePolicy?: InlinePolicy;
+  /** Told when an app's isolate boots (metrics). */
+  readonly onColdStart?: (app: string) => void;
 }
 
 /** A failed build is retried on a request at most this often. */
@@ -76,6 +78,7 @@ export class Tenant implements RequestHandler, WarmIsolateOwner {
   #host: AppHost | undefined;
   /** Replaced or removed by a config reload: finishes what it has, joins the warm cache no more. */
   #retired = false;
+  #requestsServed = 0;
 
   constructor(spec: TenantSpec, context: TenantContext) {
     this.spec = spec;
@@ -108,6 +111,11 @@ export class Tenant implements RequestHandler, WarmIsolateOwner {
     return this.#gate.queued;
   }
 
+  /** Responses the app's fetch resolved to (not its exceptions, refusals or breaches). */
+  get requestsServed(): number {
+    return this.#requestsServed;
+  }
+
   get inFlight(): number {
     return this.#host?.inFlight ?? 0;
   }
@@ -126,7 +134,9 @@ export class Tenant implements RequestHandler, WarmIsolateOwner {
     try {
       const host = this.#host ?? (await this.#createHost());
       if (!this.#retired) this.#context.warm.touch(this.spec.name, this);
-      return await host.fetch(request, signal);
+      const response = await host.fetch(request, signal);
+      this.#requestsServed++;
+      return response;
     } finally {
       // A streamed response body may still be flowing; the isolate's own
       // in-flight count covers it, the gate covers time inside fetch.
@@ -196,6 +206,7 @@ export class Tenant implements RequestHandler, WarmIsolateOwner {
       hostMemory: this.hostMemory,
       ...(context.inlineEntryGuard ? { inlineEntryGuard: context.inlineEntryGuard } : {}),
       ...(context.inlinePolicy ? { inlinePolicy: context.inlinePolicy } : {}),
+      ...(context.onColdStart ? { onColdStart: () => context.onColdStart?.(this.spec.name) } : {}),
     });
     return this.#host;
   }

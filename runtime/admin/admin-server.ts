@@ -1,0 +1,112 @@
+import { randomUUID } from "node:crypto";
+import { ADMIN_TOKEN_NOT_CONFIGURED, ADMIN_UNAUTHORIZED, errorBody, INTERNAL_ERROR } from "../error-response.js";
+import { RuntimeError } from "../errors.js";
+import type { LogSink } from "../logger.js";
+import { ResponseWriter } from "../response-writer.js";
+import { loadUws, type HttpRequest, type HttpResponse, type TemplatedApp, type Uws, type us_listen_socket } from "../uws.js";
+import type { BearerAuth } from "./bearer-auth.js";
+import { isErrorReply, type AdminReply, type AdminRoutes } from "./routes.js";
+
+export interface AdminServerOptions {
+  readonly host: string;
+  /** 0 = any free port (each front end then gets its own; see `port`). */
+  readonly port: number;
+  readonly auth: BearerAuth;
+  readonly routes: AdminRoutes;
+  readonly log: LogSink;
+}
+
+/**
+ * The admin listener: every request authenticated, then routed through the
+ * admin route table. It is uWS like the main server, not node:http, for one
+ * reason: a front end that replaces another (hand-over after a catastrophic
+ * isolate failure) binds the admin port while the old one still holds it,
+ * which needs SO_REUSEPORT; uSockets sets it for an explicit port, node:http
+ * on Node 20 cannot. Admin traffic never shares the main server's app, so
+ * the main port serves no admin path and this one no tenant.
+ */
+export class AdminServer {
+  readonly #options: AdminServerOptions;
+  readonly #uws: Uws;
+  readonly #app: TemplatedApp;
+  #listenSocket: us_listen_socket | undefined;
+  #port = 0;
+
+  constructor(options: AdminServerOptions) {
+    this.#options = options;
+    this.#uws = loadUws();
+    this.#app = this.#uws.App();
+    this.#app.any("/*", (res, req) => {
+      try {
+        this.#onRequest(res, req);
+      } catch (error) {
+        this.#options.log({ level: "error", message: `admin: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}` });
+        try {
+          res.cork(() => res.writeStatus("500 Internal Server Error").end());
+        } catch {
+          // Already ended or aborted.
+        }
+      }
+    });
+  }
+
+  /** Listen; resolves with the bound port. Rejects RuntimeError(PORT_IN_USE). */
+  listen(): Promise<number> {
+    const { host, port } = this.#options;
+    return new Promise((resolve, reject) => {
+      this.#app.listen(host, port, (socket) => {
+        if (!socket) {
+          reject(new RuntimeError("EDGE_RUNTIME_PORT_IN_USE", `cannot listen for the admin API on ${host}:${port}: address in use or not available`));
+          return;
+        }
+        this.#listenSocket = socket;
+        this.#port = this.#uws.us_socket_local_port(socket);
+        resolve(this.#port);
+      });
+    });
+  }
+
+  get port(): number {
+    return this.#port;
+  }
+
+  /** Stop accepting admin connections (hand-over, shutdown). */
+  close(): void {
+    if (this.#listenSocket !== undefined) {
+      this.#uws.us_listen_socket_close(this.#listenSocket);
+      this.#listenSocket = undefined;
+    }
+  }
+
+  #onRequest(res: HttpResponse, req: HttpRequest): void {
+    // Read everything now: `req` is invalid once this returns.
+    const method = req.getMethod().toUpperCase();
+    const path = req.getUrl();
+    const authorization = req.getHeader("authorization");
+    const writer = new ResponseWriter(res);
+    const requestId = randomUUID();
+    const verdict = this.#options.auth.check(authorization);
+    if (verdict === "not_configured") return this.#write(writer, ADMIN_TOKEN_NOT_CONFIGURED, requestId);
+    if (verdict === "unauthorized") return this.#write(writer, ADMIN_UNAUTHORIZED, requestId, ["www-authenticate", 'Bearer realm="edgehost admin"']);
+    const match = this.#options.routes.match(method, path);
+    if (match.kind === "error") return this.#write(writer, match.reply, requestId, match.allow === undefined ? [] : ["allow", match.allow.join(", ")]);
+    Promise.resolve()
+      .then(() => match.route.handle({ method, path, params: match.params, requestId }))
+      .then(
+        (reply) => this.#write(writer, reply, requestId),
+        (error: unknown) => {
+          this.#options.log({ level: "error", requestId, message: `admin ${method} ${path}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}` });
+          this.#write(writer, INTERNAL_ERROR, requestId);
+        },
+      );
+  }
+
+  #write(writer: ResponseWriter, reply: AdminReply, requestId: string, extraHeaders: readonly string[] = []): void {
+    const headers = ["x-request-id", requestId, "cache-control", "no-store", ...extraHeaders];
+    if (isErrorReply(reply)) {
+      writer.write(reply.status, "", ["content-type", "application/json", ...headers], errorBody(reply, requestId));
+    } else {
+      writer.write(reply.status, "", ["content-type", reply.contentType, ...headers], reply.body);
+    }
+  }
+}
