@@ -31,7 +31,10 @@ function hostTable(tenants: Map<string, Tenant>): RouteTable<RequestHandler> {
   };
 }
 
-async function serve(apps: Record<string, string>, options: { maxIsolates?: number; concurrency?: number; queue?: number; env?: Record<string, Record<string, string>> } = {}): Promise<Served> {
+async function serve(
+  apps: Record<string, string>,
+  options: { maxIsolates?: number; concurrency?: number; queue?: number; replicas?: number; env?: Record<string, Record<string, string>> } = {},
+): Promise<Served> {
   const dir = mkdtempSync(join(tmpdir(), "edgehost-serve-"));
   const logs: LogLine[] = [];
   const warm = new WarmIsolates({ maxIsolates: options.maxIsolates ?? 100, maxMemoryBytes: 4096 * 1024 * 1024, idleTtlMs: 600_000 });
@@ -55,6 +58,7 @@ async function serve(apps: Record<string, string>, options: { maxIsolates?: numb
       concurrency: options.concurrency ?? 64,
       queue: options.queue ?? 64,
       allowPrivateFetch: false,
+      replicas: options.replicas ?? 1,
     };
     tenants.set(name, new Tenant(spec, context));
   }
@@ -178,5 +182,34 @@ test("serve: the warm cache evicts the least recently used app, never under a re
     t.is(served.tenants.get("b")?.host?.isolates.length, 0, "b's idle isolate was disposed");
   } finally {
     served.close();
+  }
+});
+
+const busyApp = `
+const bootId = String(Math.random());
+export default {
+  fetch() {
+    const end = Date.now() + 40;
+    while (Date.now() < end) {}
+    return new Response(bootId);
+  },
+};
+`;
+
+test("serve: a hot app gets up to its replicas of isolates, each with its own globals; one replica means one isolate", async (t) => {
+  for (const replicas of [1, 2]) {
+    const served = await serve({ hot: busyApp }, { replicas });
+    try {
+      await get(served, "hot");
+      const ids = new Set<string>();
+      for (let round = 0; round < 3; round++) {
+        const responses = await Promise.all(Array.from({ length: 4 }, () => get(served, "hot")));
+        for (const response of responses) ids.add(await response.text());
+      }
+      t.is(ids.size, replicas, `replicas ${replicas}`);
+      t.is(served.tenants.get("hot")?.replicaCount, replicas);
+    } finally {
+      served.close();
+    }
   }
 });

@@ -52,7 +52,7 @@ export function sandboxLimitsOf(app: ServeApp): SandboxLimits {
   };
 }
 
-function tenantSpec(app: ServeApp, name: string): TenantSpec {
+function tenantSpec(app: ServeApp, name: string, replicas: number): TenantSpec {
   const env: Record<string, string> = { ...app.vars };
   // The one place secrets leave their wrapper: into the app's own env.
   for (const [key, secret] of Object.entries(app.secrets)) env[key] = secret.reveal();
@@ -67,6 +67,7 @@ function tenantSpec(app: ServeApp, name: string): TenantSpec {
     allowPrivateFetch: app.outbound.allowPrivate,
     outboundAllow: app.outbound.allow,
     ...(app.assets !== undefined ? { assetsDir: app.assets } : {}),
+    replicas,
   };
 }
 
@@ -188,7 +189,7 @@ export class FrontEnd {
   }
 
   #tenantFor(app: ServeApp): Tenant {
-    return new Tenant(tenantSpec(app, this.#options.logName?.(app) ?? app.name), this.#context);
+    return new Tenant(tenantSpec(app, this.#options.logName?.(app) ?? app.name, this.#config.cache.replicas), this.#context);
   }
 
   #router(): Router<RequestHandler> {

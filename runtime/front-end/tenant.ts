@@ -39,6 +39,8 @@ export interface TenantSpec {
   readonly watch?: boolean;
   /** Absolute path of the app's static files, served by the front end before `fetch`. */
   readonly assetsDir?: string;
+  /** Isolates a hot app may have at once (each with its own globals, as Workers apps may). Default 1. */
+  readonly replicas?: number;
 }
 
 /** What every tenant of a front end shares. */
@@ -76,6 +78,8 @@ export class Tenant implements RequestHandler, WarmIsolateOwner {
   /** The loader's own error from the last failed build (start() reports it as is). */
   #buildError: unknown;
   #host: AppHost | undefined;
+  /** Further isolates of a hot app, beyond #host (see #pickHost). */
+  readonly #replicas: AppHost[] = [];
   /** Replaced or removed by a config reload: finishes what it has, joins the warm cache no more. */
   #retired = false;
   #requestsServed = 0;
@@ -117,7 +121,33 @@ export class Tenant implements RequestHandler, WarmIsolateOwner {
   }
 
   get inFlight(): number {
-    return this.#host?.inFlight ?? 0;
+    return this.#hosts().reduce((sum, host) => sum + host.inFlight, 0);
+  }
+
+  /** Isolate hosts serving this app now (the first one and its replicas). */
+  get replicaCount(): number {
+    return this.#hosts().length;
+  }
+
+  #hosts(): AppHost[] {
+    return this.#host === undefined ? [] : [this.#host, ...this.#replicas];
+  }
+
+  /**
+   * The host for the next request: the one with the fewest requests inside.
+   * When even that one is busy and the app may have more replicas, one more
+   * is made (it boots on the request it gets), so a hot app whose entries
+   * run on the thread pool can use more than one core. Replicas go when
+   * the warm cache lets the app go.
+   */
+  async #pickHost(): Promise<AppHost> {
+    const first = this.#host ?? (await this.#createHost());
+    let least = first;
+    for (const replica of this.#replicas) if (replica.inFlight < least.inFlight) least = replica;
+    if (least.inFlight === 0 || this.#replicas.length + 1 >= (this.spec.replicas ?? 1)) return least;
+    const replica = this.#newHost(first.bundle);
+    this.#replicas.push(replica);
+    return replica;
   }
 
   /** The app's host, once its first request has built it. */
@@ -132,7 +162,7 @@ export class Tenant implements RequestHandler, WarmIsolateOwner {
   async fetch(request: SandboxRequest, signal: CancelSignal): Promise<SandboxResponse> {
     const leave = await this.#gate.enter(signal);
     try {
-      const host = this.#host ?? (await this.#createHost());
+      const host = await this.#pickHost();
       if (!this.#retired) this.#context.warm.touch(this.spec.name, this);
       const response = await host.fetch(request, signal);
       this.#requestsServed++;
@@ -163,15 +193,18 @@ export class Tenant implements RequestHandler, WarmIsolateOwner {
 
   /** The app's live isolates (for the memory backstop). */
   liveIsolates(): AppIsolate[] {
-    return this.#host?.isolates ?? [];
+    return this.#hosts().flatMap((host) => host.isolates);
   }
 
-  sampleHeapBytes(): Promise<number> {
-    return this.#host?.sampleHeapBytes() ?? Promise.resolve(0);
+  async sampleHeapBytes(): Promise<number> {
+    const sizes = await Promise.all(this.#hosts().map((host) => host.sampleHeapBytes()));
+    return sizes.reduce((sum, bytes) => sum + bytes, 0);
   }
 
   evict(): void {
     this.#host?.evict();
+    // Replicas are disposed once idle and not remade until the app is hot again.
+    for (const replica of this.#replicas.splice(0)) void replica.drain(this.spec.limits.wallLimitMs);
   }
 
   /** A reload replaced or removed this app: requests already here finish, nothing new arrives (see FrontEnd.apply). */
@@ -181,19 +214,24 @@ export class Tenant implements RequestHandler, WarmIsolateOwner {
 
   /** Wait (bounded) for requests and waitUntil work, then dispose. */
   async drain(timeoutMs: number): Promise<void> {
-    await this.#host?.drain(timeoutMs);
+    await Promise.all(this.#hosts().map((host) => host.drain(timeoutMs)));
   }
 
   dispose(): void {
-    this.#host?.dispose();
+    for (const host of this.#hosts()) host.dispose();
   }
 
   async #createHost(logBuildFailure = true): Promise<AppHost> {
     const bundle = await this.#build(logBuildFailure);
     // Another request may have created it while this one waited for the bundle.
     if (this.#host !== undefined) return this.#host;
+    this.#host = this.#newHost(bundle);
+    return this.#host;
+  }
+
+  #newHost(bundle: AppBundle): AppHost {
     const context = this.#context;
-    this.#host = new AppHost(bundle, {
+    return new AppHost(bundle, {
       appName: this.spec.name,
       env: this.spec.env,
       limits: this.spec.limits,
@@ -208,7 +246,6 @@ export class Tenant implements RequestHandler, WarmIsolateOwner {
       ...(context.inlinePolicy ? { inlinePolicy: context.inlinePolicy } : {}),
       ...(context.onColdStart ? { onColdStart: () => context.onColdStart?.(this.spec.name) } : {}),
     });
-    return this.#host;
   }
 
   /** The app's bundle, built once; a failed build answers 500 and is retried after a pause. */
