@@ -12,6 +12,7 @@ import { join, relative } from "node:path";
 import { BENCH_USAGE, parseBenchOptions, type BenchOptions } from "./bench-options.js";
 import { measureProcessStartMs } from "./cold-start.js";
 import { runNoisyNeighbour } from "./noisy-neighbour.js";
+import { runServeBench } from "./serve-bench.js";
 import { BENCH_APPS, prepareContender, REPO_ROOT, type BenchApp, type ContenderName, type PreparedContender } from "./contenders.js";
 import type { MemoryProbeResult, StartupProbeResult } from "./isolate-probe.js";
 import { hasCommand, machineInfo } from "./machine-info.js";
@@ -208,6 +209,7 @@ function runProbe<T>(mode: "startup" | "memory", count: number, pinCpu: number |
 async function main(argv: readonly string[]): Promise<number> {
   // The noisy-neighbour run is a scenario of its own, with its own options (bench/README.md).
   if (argv[0] === "--noisy") return runNoisyNeighbour(argv.slice(1));
+  if (argv[0] === "--serve") return runServeBench(argv.slice(1));
   let options: BenchOptions | null;
   try {
     options = parseBenchOptions(argv);

@@ -20,6 +20,8 @@ export interface WrkOptions {
   readonly threads: number;
   readonly durationS: number;
   readonly pinCpu?: number | undefined;
+  /** A Lua script (`wrk -s`), e.g. one choosing each request's Host. */
+  readonly script?: string | undefined;
 }
 
 const TIME_UNIT_MS: Readonly<Record<string, number>> = { us: 0.001, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
@@ -64,6 +66,7 @@ export function wrkArgs(options: WrkOptions): string[] {
     String(options.connections),
     "-d",
     `${options.durationS}s`,
+    ...(options.script === undefined ? [] : ["-s", options.script]),
     "--latency",
     options.url,
   ];

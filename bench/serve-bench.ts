@@ -1,0 +1,246 @@
+/**
+ * `npm run bench -- --serve`: the multi-tenant bench of issue 6, side by
+ * side in one run: `edgehost serve` with 1 tenant, with 10,000 configured
+ * tenants (routing cost), with 1,000 tenants under Zipf-distributed traffic,
+ * cold starts per second, RSS per warm isolate and the start-up of a
+ * 10,000-tenant config. Writes its section of bench/RESULTS.md.
+ * 127.0.0.1 only; every step is bounded; kills only what it started.
+ */
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { writeFile } from "node:fs/promises";
+import { cpus, tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { REPO_ROOT } from "./contenders.js";
+import { hasCommand, machineInfo } from "./machine-info.js";
+import { startServerProcess, type ServerProcess } from "./server-process.js";
+import { runWrk, type WrkResult } from "./wrk.js";
+
+const SECTION_START = "<!-- serve-bench:start -->";
+const SECTION_END = "<!-- serve-bench:end -->";
+const READY = /edgehost: serving .* at http:\/\/127\.0\.0\.1:(\d+)\//;
+
+export const SERVE_BENCH_USAGE = `Usage: npm run bench -- --serve [options]
+  --duration S      seconds per measured wrk run (default 10)
+  --connections N   wrk connections (default 100)
+  --out PATH        report file whose serve section is replaced (default bench/RESULTS.md)`;
+
+interface ServeBenchOptions {
+  readonly durationS: number;
+  readonly connections: number;
+  readonly outPath: string;
+}
+
+function progress(message: string): void {
+  process.stderr.write(`bench serve: ${message}\n`);
+}
+
+function vmKb(pid: number, field: "VmRSS" | "VmHWM"): number {
+  const match = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+  return match ? Number(match[1]) : 0;
+}
+
+/** The front end's PID from the ready line ("front end pid N"). */
+function frontEndPid(server: ServerProcess): number {
+  const match = /front end pid (\d+)/.exec(server.output());
+  if (!match) throw new Error("no front-end pid in the ready line");
+  return Number(match[1]);
+}
+
+/** `count` small distinct hello apps and a config routing t<i>.bench.test to app i. */
+function writeTenants(dir: string, count: number, cache: Record<string, number>): string {
+  const apps = [];
+  for (let i = 0; i < count; i++) {
+    const appDir = join(dir, "apps", `t${i}`);
+    mkdirSync(appDir, { recursive: true });
+    writeFileSync(join(appDir, "app.ts"), `export default { fetch() { return new Response("Hello from tenant ${i}!"); } };\n`);
+    apps.push({ name: `t${i}`, entry: `apps/t${i}/app.ts`, routes: [`t${i}.bench.test`] });
+  }
+  const path = join(dir, `edgehost-${count}-${Object.values(cache).join("-")}.json`);
+  writeFileSync(path, JSON.stringify({ listen: { host: "127.0.0.1", port: 0 }, cache, apps }));
+  return path;
+}
+
+/** A wrk script choosing each request's tenant: one fixed tenant, Zipf (s = 1) over `count`, or round robin over `count`. */
+function wrkScript(dir: string, name: string, mode: "fixed" | "zipf" | "round-robin", count: number): string {
+  const body =
+    mode === "fixed"
+      ? `local req = wrk.format("GET", "/", { Host = "t0.bench.test" })\nrequest = function() return req end\n`
+      : mode === "zipf"
+        ? `local n = ${count}\nlocal cdf = {}\nlocal sum = 0\nfor i = 1, n do sum = sum + 1 / i; cdf[i] = sum end\nfor i = 1, n do cdf[i] = cdf[i] / sum end\n` +
+          `local reqs = {}\nfor i = 1, n do reqs[i] = wrk.format("GET", "/", { Host = "t" .. (i - 1) .. ".bench.test" }) end\n` +
+          `request = function()\n  local r = math.random()\n  local lo, hi = 1, n\n  while lo < hi do\n    local mid = math.floor((lo + hi) / 2)\n    if cdf[mid] < r then lo = mid + 1 else hi = mid end\n  end\n  return reqs[lo]\nend\n`
+        : `local n = ${count}\nlocal i = 0\nlocal reqs = {}\nfor k = 1, n do reqs[k] = wrk.format("GET", "/", { Host = "t" .. (k - 1) .. ".bench.test" }) end\n` +
+          `request = function()\n  i = i % n + 1\n  return reqs[i]\nend\n`;
+  const path = join(dir, `${name}.lua`);
+  writeFileSync(path, body);
+  return path;
+}
+
+async function startServe(config: string, pinCpu: number | undefined): Promise<{ server: ServerProcess; readyMs: number }> {
+  const started = performance.now();
+  const server = await startServerProcess(
+    { command: process.execPath, args: [join(REPO_ROOT, "bin", "edgehost.js"), "serve", config, "--port", "0"], ready: { kind: "stdout", pattern: READY } },
+    { pinCpu, readyTimeoutMs: 60_000 },
+  );
+  return { server, readyMs: performance.now() - started };
+}
+
+/** Touch every tenant once, in order (each a cold start), so that measured runs find them warm. */
+async function warmAll(server: ServerProcess, count: number): Promise<number> {
+  const started = performance.now();
+  const { request } = await import("undici");
+  for (let i = 0; i < count; i++) {
+    const response = await request(`${server.origin}/`, { headers: { host: `t${i}.bench.test` } });
+    await response.body.dump();
+    if (response.statusCode !== 200) throw new Error(`warm-up of t${i} answered ${response.statusCode}`);
+  }
+  return performance.now() - started;
+}
+
+interface Row {
+  readonly scenario: string;
+  readonly wrk?: WrkResult;
+  readonly note: string;
+}
+
+function renderSection(rows: readonly Row[], options: ServeBenchOptions, facts: readonly string[], command: string): string {
+  const machine = machineInfo();
+  const single = rows.find((row) => row.scenario.startsWith("1 tenant"))?.wrk?.requestsPerSec;
+  const lines = [
+    SECTION_START,
+    "## edgehost serve: many tenants (issue 6)",
+    "",
+    `Command: \`${command}\`; ${new Date().toISOString()}; Node ${process.version}; ${machine.cpuModel} x ${cpus().length}; ` +
+      `server pinned to CPU 0, wrk to CPU 1; wrk -t 1 -c ${options.connections} -d ${options.durationS}s with a Lua script choosing each request's Host (the same script cost in every row).`,
+    "",
+    "| scenario | req/s | vs 1 tenant | p50 ms | p99 ms | errors | note |",
+    "| --- | ---: | ---: | ---: | ---: | ---: | --- |",
+  ];
+  for (const row of rows) {
+    const wrk = row.wrk;
+    if (wrk === undefined) {
+      lines.push(`| ${row.scenario} | - | - | - | - | - | ${row.note} |`);
+      continue;
+    }
+    const ratio = single === undefined ? "n/a" : `${((wrk.requestsPerSec / single) * 100).toFixed(0)}%`;
+    lines.push(
+      `| ${row.scenario} | ${wrk.requestsPerSec.toFixed(0)} | ${ratio} | ${wrk.latencyP50Ms.toFixed(2)} | ${wrk.latencyP99Ms.toFixed(2)} | ${wrk.socketErrors + wrk.non2xx} | ${row.note} |`,
+    );
+  }
+  lines.push("", ...facts.map((fact) => `- ${fact}`), SECTION_END);
+  return lines.join("\n");
+}
+
+async function writeSection(path: string, section: string): Promise<void> {
+  const existing = existsSync(path) ? readFileSync(path, "utf8") : "";
+  const start = existing.indexOf(SECTION_START);
+  const end = existing.indexOf(SECTION_END);
+  const next =
+    start !== -1 && end > start ? `${existing.slice(0, start)}${section}${existing.slice(end + SECTION_END.length)}` : `${existing.trimEnd()}\n\n${section}\n`;
+  await writeFile(path, next);
+}
+
+function parseOptions(argv: readonly string[]): ServeBenchOptions | null {
+  const { values } = parseArgs({ args: [...argv], options: { duration: { type: "string" }, connections: { type: "string" }, out: { type: "string" }, help: { type: "boolean" } }, strict: true });
+  if (values.help === true) return null;
+  const whole = (name: string, value: string | undefined, fallback: number): number => {
+    if (value === undefined) return fallback;
+    const number = Number(value);
+    if (!Number.isInteger(number) || number < 1) throw new Error(`--${name} expects a positive integer, got ${JSON.stringify(value)}`);
+    return number;
+  };
+  return { durationS: whole("duration", values.duration, 10), connections: whole("connections", values.connections, 100), outPath: values.out ?? join(REPO_ROOT, "bench", "RESULTS.md") };
+}
+
+/** Entry of `npm run bench -- --serve ...`; resolves with the exit code. */
+export async function runServeBench(argv: readonly string[]): Promise<number> {
+  let options: ServeBenchOptions | null;
+  try {
+    options = parseOptions(argv);
+  } catch (error) {
+    process.stderr.write(`bench serve: ${error instanceof Error ? error.message : String(error)}\n${SERVE_BENCH_USAGE}\n`);
+    return 2;
+  }
+  if (options === null) {
+    process.stdout.write(`${SERVE_BENCH_USAGE}\n`);
+    return 0;
+  }
+  if (!hasCommand("wrk")) {
+    process.stderr.write("bench serve: wrk (the load generator) is not installed: `sudo apt-get install -y wrk`\n");
+    return 1;
+  }
+  const pinned = hasCommand("taskset") && cpus().length >= 2;
+  const serverCpu = pinned ? 0 : undefined;
+  const clientCpu = pinned ? 1 : undefined;
+  if (pinned) execFileSync("taskset", ["-a", "-pc", "1", String(process.pid)], { stdio: "ignore" });
+  const dir = join(tmpdir(), `edgehost-serve-bench-${process.pid}`);
+  mkdirSync(dir, { recursive: true });
+  const rows: Row[] = [];
+  const facts: string[] = [];
+  const wrkRun = (server: ServerProcess, script: string): Promise<WrkResult> =>
+    runWrk({ url: `${server.origin}/`, connections: options.connections, threads: 1, durationS: options.durationS, pinCpu: clientCpu, script });
+  try {
+    const fixed = wrkScript(dir, "fixed", "fixed", 1);
+    // 1 tenant: the baseline every other row is compared with.
+    {
+      progress("1 tenant");
+      const { server } = await startServe(writeTenants(join(dir, "one"), 1, { maxIsolates: 10 }), serverCpu);
+      await warmAll(server, 1);
+      await wrkRun(server, fixed);
+      rows.push({ scenario: "1 tenant, hello", wrk: await wrkRun(server, fixed), note: "baseline" });
+      await server.stop();
+    }
+    // 10,000 configured, one of them loaded: what routing among many costs.
+    {
+      progress("10,000 tenants configured");
+      const config = writeTenants(join(dir, "ten-k"), 10_000, { maxIsolates: 1000 });
+      const { server, readyMs } = await startServe(config, serverCpu);
+      const pid = frontEndPid(server);
+      facts.push(`10,000 tenants configured: ready to serve ${readyMs.toFixed(0)} ms after the command started; front end RSS before traffic ${(vmKb(pid, "VmRSS") / 1024).toFixed(0)} MB (targets: under 2 s, under 200 MB).`);
+      await warmAll(server, 1);
+      await wrkRun(server, fixed);
+      rows.push({ scenario: "10,000 tenants configured, hello to one", wrk: await wrkRun(server, fixed), note: "routing cost target: under 5%" });
+      await server.stop();
+    }
+    // 1,000 warm tenants, Zipf traffic; RSS per warm isolate.
+    {
+      progress("1,000 tenants, Zipf");
+      const config = writeTenants(join(dir, "one-k"), 1000, { maxIsolates: 2000, maxMemoryMb: 16_384 });
+      const { server } = await startServe(config, serverCpu);
+      const pid = frontEndPid(server);
+      const before = vmKb(pid, "VmRSS");
+      const warmMs = await warmAll(server, 1000);
+      const after = vmKb(pid, "VmRSS");
+      facts.push(
+        `1,000 tenants warmed one after another (each a cold start: build, isolate, boot) in ${(warmMs / 1000).toFixed(1)} s; ` +
+          `RSS grew ${((after - before) / 1024).toFixed(0)} MB, ${((after - before) / 1000 / 1024).toFixed(2)} MiB per warm isolate (target: under 2 MiB).`,
+      );
+      const zipf = wrkScript(dir, "zipf", "zipf", 1000);
+      await wrkRun(server, zipf);
+      rows.push({ scenario: "1,000 warm tenants, Zipf (s = 1)", wrk: await wrkRun(server, zipf), note: "target: at least 80% of 1 tenant" });
+      await server.stop();
+    }
+    // Cold starts: 1,000 tenants round robin through a cache of 20, so nearly every request starts an isolate.
+    {
+      progress("cold starts");
+      const config = writeTenants(join(dir, "cold"), 1000, { maxIsolates: 20, replicas: 1 });
+      const { server } = await startServe(config, serverCpu);
+      await warmAll(server, 1000);
+      const roundRobin = wrkScript(dir, "round-robin", "round-robin", 1000);
+      rows.push({
+        scenario: "cold starts: 1,000 tenants round robin, 20 warm at most",
+        wrk: await wrkRun(server, roundRobin),
+        note: "nearly every request an evicted tenant's cold start (isolate creation and boot); target for one: under 5 ms",
+      });
+      await server.stop();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const section = renderSection(rows, options, facts, `npm run bench -- --serve${argv.length > 0 ? ` ${argv.join(" ")}` : ""}`);
+  process.stdout.write(`${section}\n`);
+  await writeSection(options.outPath, section);
+  return 0;
+}
