@@ -124,8 +124,11 @@ export class FrontEnd {
     };
     for (const app of config.apps) this.#tenants.set(app.name, this.#tenantFor(app));
     this.#dispatcher = new Dispatcher(this.#router());
+    // The backstop is a last resort behind the warm cache's own bound: by
+    // default it allows twice the cache's heap budget (an isolate's RSS is
+    // about twice its sampled heap), and never less than run's 4 x memory + 512 MB.
     const largestMemoryMb = Math.max(128, ...config.apps.map((app) => app.limits.memoryMb));
-    const rssLimitMb = frontEnd.rssLimitMb > 0 ? frontEnd.rssLimitMb : 4 * largestMemoryMb + 512;
+    const rssLimitMb = frontEnd.rssLimitMb > 0 ? frontEnd.rssLimitMb : Math.max(4 * largestMemoryMb + 512, config.apps.length > 1 ? 2 * config.cache.maxMemoryMb : 0);
     this.#backstop = new RssBackstop({ limitBytes: rssLimitMb * MB, isolates: () => this.#liveIsolates(), log });
     this.server = new HttpServer({
       host: config.listen.host,
