@@ -9,7 +9,6 @@
  */
 import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
-import { writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import { cpus } from "node:os";
 import { join } from "node:path";
@@ -18,6 +17,7 @@ import { gzipSync } from "node:zlib";
 import { REPO_ROOT } from "./contenders.js";
 import { hasCommand, machineInfo } from "./machine-info.js";
 import { ATTACK_NAMES, isAttackName, type AttackName } from "./noisy-apps.js";
+import { sectionMarkers, writeSection } from "./report-sections.js";
 import { startServerProcess, type ServerProcess } from "./server-process.js";
 import { runWrk, type WrkResult } from "./wrk.js";
 
@@ -32,8 +32,8 @@ const ATTACKER_REQUEST_TIMEOUT_MS = 35_000;
 /** The background-loop attacker needs no load (its loop runs by itself): one request a second keeps it fed. */
 const BACKGROUND_PACE_MS = 1000;
 /** Where this run's section goes in RESULTS.md. */
-const SECTION_START = "<!-- noisy-neighbour:start -->";
-const SECTION_END = "<!-- noisy-neighbour:end -->";
+const SECTION_NAME = "noisy-neighbour";
+const { start: SECTION_START, end: SECTION_END } = sectionMarkers(SECTION_NAME);
 
 export const NOISY_USAGE = `Usage: npm run bench -- --noisy [options]
   --duration S      seconds of victim load per scenario (default 10)
@@ -224,18 +224,6 @@ function renderSection(results: readonly ScenarioResult[], options: NoisyOptions
   return lines.join("\n");
 }
 
-/** Replace the noisy-neighbour section of `path` (or append one), keeping everything else. */
-async function writeSection(path: string, section: string): Promise<void> {
-  const existing = existsSync(path) ? readFileSync(path, "utf8") : "";
-  const start = existing.indexOf(SECTION_START);
-  const end = existing.indexOf(SECTION_END);
-  const next =
-    start !== -1 && end > start
-      ? `${existing.slice(0, start)}${section}${existing.slice(end + SECTION_END.length)}`
-      : `${existing.trimEnd()}${existing === "" ? "" : "\n\n"}${section}\n`;
-  await writeFile(path, next);
-}
-
 /** Entry of `npm run bench -- --noisy ...`; resolves with the exit code. */
 export async function runNoisyNeighbour(argv: readonly string[]): Promise<number> {
   let options: NoisyOptions | null;
@@ -275,7 +263,7 @@ export async function runNoisyNeighbour(argv: readonly string[]): Promise<number
   }
   const section = renderSection(results, options, `npm run bench -- --noisy${argv.length > 0 ? ` ${argv.join(" ")}` : ""}`, pinned);
   process.stdout.write(`${section}\n`);
-  await writeSection(options.outPath, section);
+  await writeSection(options.outPath, SECTION_NAME, section);
   progress(`wrote the noisy-neighbour section of ${options.outPath}`);
   return results.some((result) => result.failure !== undefined) ? 1 : 0;
 }
