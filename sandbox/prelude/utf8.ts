@@ -4,6 +4,7 @@
  * bodies are decoded inside the isolate so the host never sees tenant strings
  * it did not ask for.
  */
+import { IntrinsicUint8Array, typedArraySet, uint8Subarray } from "./intrinsics.js";
 
 /** Code units are turned into a string in slices of this many, below V8's argument limit. */
 const CHUNK_UNITS = 8192;
@@ -79,27 +80,18 @@ export function utf8EncodeInto(input: string, out: Uint8Array): { read: number; 
   return { read, written };
 }
 
+/** Scratch space for encoding non-ASCII strings in one pass (allocated on first use, kept: ~16 KB per isolate that encodes such text). */
+const SCRATCH_BYTES = 16 * 1024;
+let scratch: Uint8Array | undefined;
+
 /**
- * UTF-8 encoding of `input` in a buffer of exactly the right size. Most
- * strings are ASCII: they are copied in one pass into a buffer of their
- * length. At the first other character, the exact size is counted and the
- * ASCII prefix moved to a buffer of that size; the rest is written without
- * encodeInto's capacity checks.
+ * Writes the UTF-8 encoding of input[from..] into `out` at `at`, which must
+ * have room (three bytes per code unit is always enough); returns the end.
  */
-export function utf8Encode(input: string): Uint8Array {
+function encodeRest(input: string, from: number, out: Uint8Array, at: number): number {
   const length = input.length;
-  const optimistic = new Uint8Array(length);
-  let ascii = 0;
-  for (; ascii < length; ascii++) {
-    const unit = input.charCodeAt(ascii);
-    if (unit >= 0x80) break;
-    optimistic[ascii] = unit;
-  }
-  if (ascii === length) return optimistic;
-  const out = new Uint8Array(ascii + byteLengthFrom(input, ascii));
-  out.set(optimistic.subarray(0, ascii));
-  let written = ascii;
-  for (let i = ascii; i < length; i++) {
+  let written = at;
+  for (let i = from; i < length; i++) {
     let unit = input.charCodeAt(i);
     if (unit < 0x80) {
       out[written++] = unit;
@@ -126,6 +118,37 @@ export function utf8Encode(input: string): Uint8Array {
       out[written++] = 0x80 | (unit & 0x3f);
     }
   }
+  return written;
+}
+
+/**
+ * UTF-8 encoding of `input` in a buffer of exactly the right size. Most
+ * strings are ASCII: they are copied in one pass into a buffer of their
+ * length. Other text up to a few thousand characters is encoded in one
+ * pass into scratch space and copied out (counting the bytes first costs
+ * as much as encoding them); longer text is counted, then written.
+ */
+export function utf8Encode(input: string): Uint8Array {
+  const length = input.length;
+  const optimistic = new IntrinsicUint8Array(length);
+  let ascii = 0;
+  for (; ascii < length; ascii++) {
+    const unit = input.charCodeAt(ascii);
+    if (unit >= 0x80) break;
+    optimistic[ascii] = unit;
+  }
+  if (ascii === length) return optimistic;
+  const prefix = uint8Subarray(optimistic, 0, ascii);
+  if (ascii + (length - ascii) * 3 <= SCRATCH_BYTES) {
+    scratch ??= new IntrinsicUint8Array(SCRATCH_BYTES);
+    typedArraySet(scratch, prefix);
+    const out = new IntrinsicUint8Array(encodeRest(input, ascii, scratch, ascii));
+    typedArraySet(out, uint8Subarray(scratch, 0, out.length));
+    return out;
+  }
+  const out = new IntrinsicUint8Array(ascii + byteLengthFrom(input, ascii));
+  typedArraySet(out, prefix);
+  encodeRest(input, ascii, out, ascii);
   return out;
 }
 
