@@ -78,8 +78,8 @@ test("utf8: encode agrees with the Encoding Standard, lone surrogates included",
     t.deepEqual([...utf8Encode(input)], [...new TextEncoder().encode(input)], `input ${JSON.stringify(input)}`);
   }
   t.is(utf8Encode("").byteLength, 0);
-  // Past the scratch space (counted, then written), and just under it.
-  for (const text of ["é😀\ud800x".repeat(4000), `${"a".repeat(100)}${"€".repeat(5400)}`, `${"a".repeat(100)}${"€".repeat(5500)}`]) {
+  // Through the scratch space (up to 5461 code units) and past it (copied while ASCII, then counted and written).
+  for (const text of ["é😀\ud800x".repeat(4000), `${"a".repeat(100)}${"€".repeat(5361)}`, `${"a".repeat(100)}${"€".repeat(5362)}`, "a".repeat(5462), "€".repeat(5461)]) {
     t.deepEqual(Buffer.from(utf8Encode(text)), Buffer.from(new TextEncoder().encode(text)));
   }
 });

@@ -80,7 +80,7 @@ export function utf8EncodeInto(input: string, out: Uint8Array): { read: number; 
   return { read, written };
 }
 
-/** Scratch space for encoding non-ASCII strings in one pass (allocated on first use, kept: ~16 KB per isolate that encodes such text). */
+/** Scratch space for encoding strings in one pass (allocated on first use and kept: 16 KB per isolate that encodes text). */
 const SCRATCH_BYTES = 16 * 1024;
 let scratch: Uint8Array | undefined;
 
@@ -122,14 +122,21 @@ function encodeRest(input: string, from: number, out: Uint8Array, at: number): n
 }
 
 /**
- * UTF-8 encoding of `input` in a buffer of exactly the right size. Most
- * strings are ASCII: they are copied in one pass into a buffer of their
- * length. Other text up to a few thousand characters is encoded in one
- * pass into scratch space and copied out (counting the bytes first costs
- * as much as encoding them); longer text is counted, then written.
+ * UTF-8 encoding of `input` in a buffer of exactly the right size. Strings
+ * of up to a few thousand characters are encoded in one pass into scratch
+ * space and copied out, so only the result is allocated (counting the bytes
+ * first costs as much as encoding them, and every ArrayBuffer is memory the
+ * garbage collector has to come back for). Longer ones are copied in one
+ * pass while they are ASCII, then counted and written.
  */
 export function utf8Encode(input: string): Uint8Array {
   const length = input.length;
+  if (length * 3 <= SCRATCH_BYTES) {
+    scratch ??= new IntrinsicUint8Array(SCRATCH_BYTES);
+    const out = new IntrinsicUint8Array(encodeRest(input, 0, scratch, 0));
+    typedArraySet(out, uint8Subarray(scratch, 0, out.length));
+    return out;
+  }
   const optimistic = new IntrinsicUint8Array(length);
   let ascii = 0;
   for (; ascii < length; ascii++) {
@@ -138,16 +145,8 @@ export function utf8Encode(input: string): Uint8Array {
     optimistic[ascii] = unit;
   }
   if (ascii === length) return optimistic;
-  const prefix = uint8Subarray(optimistic, 0, ascii);
-  if (ascii + (length - ascii) * 3 <= SCRATCH_BYTES) {
-    scratch ??= new IntrinsicUint8Array(SCRATCH_BYTES);
-    typedArraySet(scratch, prefix);
-    const out = new IntrinsicUint8Array(encodeRest(input, ascii, scratch, ascii));
-    typedArraySet(out, uint8Subarray(scratch, 0, out.length));
-    return out;
-  }
   const out = new IntrinsicUint8Array(ascii + byteLengthFrom(input, ascii));
-  typedArraySet(out, prefix);
+  typedArraySet(out, uint8Subarray(optimistic, 0, ascii));
   encodeRest(input, ascii, out, ascii);
   return out;
 }
