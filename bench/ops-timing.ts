@@ -17,6 +17,8 @@ export interface OpAnswer {
 const REQUEST_TIMEOUT_MS = 60_000;
 /** Calibration stops growing n once a run takes this long more than n=0. */
 const CALIBRATION_MIN_MS = 30;
+/** Time an op runs before it is measured (warm-up and calibration together). */
+const WARMUP_MS = 600;
 /** Largest n ever asked for: a runaway calibration must not ask for hours of work. */
 const MAX_N = 50_000_000;
 
@@ -70,18 +72,31 @@ function roundN(value: number, unit: number): number {
 }
 
 /**
- * The n for which one run of `op` takes about `targetMs` more than n=0:
- * grow n until a run is clearly longer than the empty request, then scale.
+ * The n for which one run of `op` takes about `targetMs` more than n=0,
+ * after a warm-up: the first runs of an op are slower (bytecode, then
+ * optimised code; lazily loaded modules), so n grows until a run is clearly
+ * longer than the empty request, and runs go on at that n until the op has
+ * run for WARMUP_MS in all; the median of the last three runs sets n.
  * `unit` is the op's cycle (the URL op walks 869 inputs): n is a multiple
  * of it, so that every contender runs the same mix.
  */
 export async function calibrate(client: OpsClient, op: string, targetMs: number, unit: number): Promise<number> {
   const emptyMs = median([(await client.run(op, 0)).ms, (await client.run(op, 0)).ms, (await client.run(op, 0)).ms]);
   let n = unit;
+  let totalMs = 0;
+  const recent: number[] = [];
   for (;;) {
     const spentMs = (await client.run(op, n)).ms - emptyMs;
-    if (spentMs >= CALIBRATION_MIN_MS || n >= MAX_N) return Math.min(MAX_N, roundN((n * targetMs) / Math.max(spentMs, 1), unit));
-    // Aim for a little past the minimum; never grow more than 16x at once (the first runs include JIT warm-up).
-    n = Math.min(MAX_N, Math.ceil(n * Math.min(16, Math.max(2, (2 * CALIBRATION_MIN_MS) / Math.max(spentMs, 0.5)))));
+    totalMs += Math.max(spentMs, 0);
+    if (spentMs < CALIBRATION_MIN_MS && n < MAX_N) {
+      // Aim for a little past the minimum; never grow more than 16x at once.
+      n = Math.min(MAX_N, Math.ceil(n * Math.min(16, Math.max(2, (2 * CALIBRATION_MIN_MS) / Math.max(spentMs, 0.5)))));
+      recent.length = 0;
+      continue;
+    }
+    recent.push(spentMs);
+    if (totalMs >= WARMUP_MS && recent.length >= 3) {
+      return Math.min(MAX_N, roundN((n * targetMs) / Math.max(median(recent.slice(-3)), 1), unit));
+    }
   }
 }
