@@ -2,7 +2,6 @@ import { createHash, randomFillSync } from "node:crypto";
 import ivm from "isolated-vm";
 // streams: sources of lazily loaded prelude modules.
 import { lazyModuleSource } from "./prelude-lazy-modules.js";
-import { parseUrlOrRefusal } from "./url-parser.js";
 import {
   MAX_DIGEST_BYTES,
   MAX_RANDOM_BYTES,
@@ -135,7 +134,6 @@ export function createHostCallbacks(handlers: HostCallHandlers, onInternalError:
     digest: new ivm.Callback(answer(digestOrRefusal)),
     // streams: sources of lazily loaded prelude modules.
     loadModule: new ivm.Callback(answer(lazyModuleSource)),
-    parseUrl: new ivm.Callback(answer(parseUrlOrRefusal)),
   };
 }
 

@@ -11,7 +11,7 @@ import { preludeScript } from "./helpers/prelude-harness.js";
  */
 
 const HOST_STUB = `globalThis.__edgehost_host = { log() {}, randomBytes(n) { return new ArrayBuffer(n); }, digest() { return new ArrayBuffer(32); }, digestStart() {}, cryptoStart() {}, bodyChunk() {}, requestBodyPull() {}, requestBodyCancel() {},
-  respond() {}, fail() {}, waitUntilDone() {}, fetchStart() {}, fetchAbort() {}, timerStart() {}, timerClear() {}, loadModule() { return "bad_argument"; }, parseUrl() { return "bad_argument"; } };`;
+  respond() {}, fail() {}, waitUntilDone() {}, fetchStart() {}, fetchAbort() {}, timerStart() {}, timerClear() {}, loadModule() { return "bad_argument"; } };`;
 const APP = `var __edgehost_app = { default: { fetch() { return new Response("ok"); } } };`;
 const RUNS = 15;
 

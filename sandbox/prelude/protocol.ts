@@ -150,16 +150,6 @@ export const MAX_RSA_MODULUS_BITS = 4096;
 /** Most PBKDF2 iterations one deriveBits may ask for (as workerd). */
 export const MAX_PBKDF2_ITERATIONS = 100_000;
 
-/** Longest input, and longest base, the host's URL parser takes (characters); longer ones are parsed in the isolate. */
-export const MAX_HOST_URL_PARSE_CHARS = 4096;
-
-/**
- * The host URL parser's answer: the URL's href, protocol, username,
- * password, hostname, port, pathname, search and hash, as the URL getters
- * give them; "failure" when the input is not a valid URL; or a refusal.
- */
-export type HostUrlParse = [string, string, string, string, string, string, string, string, string] | "failure" | HostCallRefusal;
-
 /** Console levels forwarded to the host log. */
 export type LogLevel = "debug" | "log" | "info" | "warn" | "error";
 
@@ -238,13 +228,6 @@ export interface HostFunctions {
    * Kept out of the prelude script so that idle isolates do not hold it.
    */
   loadModule(name: string): string | HostCallRefusal;
-  /**
-   * (sync) Parse `input` against `base` (null: none) with the host's URL
-   * parser (Node's, ada: a few microseconds where whatwg-url in the isolate
-   * takes tens). Each is at most MAX_HOST_URL_PARSE_CHARS long, else
-   * "too_large"; a non-string is "bad_argument".
-   */
-  parseUrl(input: string, base: string | null): HostUrlParse;
 }
 
 /** streams: modules the prelude loads through loadModule on first use. */
@@ -298,7 +281,6 @@ export const HOST_FUNCTION_NAMES: ReadonlyArray<keyof HostFunctions> = [
   "timerClear",
   // streams: lazily loaded prelude modules.
   "loadModule",
-  "parseUrl",
 ];
 
 /** Global names used only during boot. */

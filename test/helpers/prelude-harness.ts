@@ -11,7 +11,6 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import ivm from "isolated-vm";
 import { lazyModuleSource } from "../../sandbox/prelude-lazy-modules.js";
-import { parseUrlOrRefusal } from "../../sandbox/url-parser.js";
 // structuredClone transfer (blobs): the same V8 flags as production isolates.
 import "../../sandbox/v8-flags.js";
 import { MAX_CRYPTO_IN_FLIGHT, MAX_CRYPTO_KEYS, type FlatHeaders, type HandlerFailure, type LogLevel, type WireBody } from "../../sandbox/prelude/protocol.js";
@@ -241,7 +240,6 @@ export class PreludeHarness {
       }, ignored),
       // streams: the production host's lazy module sources.
       loadModule: new ivm.Callback((name: string) => lazyModuleSource(name)),
-      parseUrl: new ivm.Callback((input: unknown, base: unknown) => parseUrlOrRefusal(input, base)),
     };
     const names = Object.keys(host);
     await this.#context.evalClosure(
