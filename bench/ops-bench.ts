@@ -22,6 +22,13 @@ import { OPS_SECTION, renderOpsSection, type OpMeasurement, type OpsContenderNam
 import { writeSection } from "./report-sections.js";
 import { startServerProcess, type ServerProcess } from "./server-process.js";
 
+/** Pause before each measured pair of requests (see measureOp). */
+const SETTLE_MS = 100;
+
+function settle(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
+}
+
 /** The app, relative to the repository root. */
 const OPS_APP_ENTRY = "examples/ops/app.ts";
 /**
@@ -136,6 +143,8 @@ async function measureOp(op: string, unit: number, contenders: readonly OpsConte
       const entry = state.get(name);
       if (entry === undefined || entry.failure !== undefined) continue;
       try {
+        // All servers share one CPU: let the last one's after-work (GC, sweeping on V8's helper threads) finish first.
+        await settle();
         entry.emptyMs.push((await client.run(op, 0)).ms);
         entry.runMs.push((await client.run(op, entry.n)).ms);
       } catch (error) {
