@@ -59,6 +59,16 @@ export const OPS_USAGE = `Usage: npm run bench -- --ops [options]
   --baseline DIR    another built edgehost checkout to run beside this one (before/after)
   --out PATH        report file whose ops section is replaced (default bench/RESULTS.md)`;
 
+/** `dir`, with its git commit when it is a git checkout (so that the report says what the baseline was). */
+function describeCheckout(dir: string): string {
+  try {
+    const commit = execFileSync("git", ["-C", dir, "log", "-1", "--format=%h %s"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
+    return commit === "" ? dir : `${dir} (commit ${commit.length > 80 ? `${commit.slice(0, 77)}...` : commit})`;
+  } catch {
+    return dir;
+  }
+}
+
 function progress(message: string): void {
   process.stderr.write(`bench ops: ${message}\n`);
 }
@@ -255,7 +265,7 @@ export async function runOpsBench(argv: readonly string[]): Promise<number> {
     runs: options.runs,
     targetMs: options.targetMs,
     edgehostArgs: OPS_EDGEHOST_ARGS,
-    ...(options.baselineDir === undefined ? {} : { baseline: options.baselineDir }),
+    ...(options.baselineDir === undefined ? {} : { baseline: describeCheckout(options.baselineDir) }),
     notes,
   });
   process.stdout.write(`${section}\n`);

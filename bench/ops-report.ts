@@ -5,6 +5,7 @@
  */
 import { cpus } from "node:os";
 import { machineInfo } from "./machine-info.js";
+import { OP_NOTES } from "./ops-notes.js";
 import { sectionMarkers } from "./report-sections.js";
 import { median } from "./stats.js";
 
@@ -113,6 +114,11 @@ export function renderOpsSection(measurements: readonly OpMeasurement[], context
   );
   for (const failure of failures) lines.push(`- ${failure.op} on ${failure.contender} failed: ${failure.failure ?? ""}`);
   for (const note of context.notes) lines.push(`- Note: ${note}`);
+  const explained = ops.filter((op) => OP_NOTES[op] !== undefined);
+  if (explained.length > 0) {
+    lines.push("", "Why each ratio is what it is (bench/ops-notes.ts):", "");
+    for (const op of explained) lines.push(`- **${op}**: ${OP_NOTES[op] ?? ""}`);
+  }
   lines.push(end);
   return lines.join("\n");
 }
