@@ -30,6 +30,8 @@ export interface BenchOptions {
   readonly skipThroughput: boolean;
   readonly skipColdStart: boolean;
   readonly skipIsolates: boolean;
+  /** Skip the Web API operations run (bench/ops-bench.ts, about a minute). */
+  readonly skipOps: boolean;
   /** Where the report goes. Default bench/RESULTS.md. */
   readonly outPath: string;
 }
@@ -47,7 +49,7 @@ export const BENCH_USAGE = `Usage: npm run bench -- [options]
   --cold-runs N       process starts per contender (default 5)
   --isolate-runs N    isolates per isolate-start median (default 20)
   --idle-isolates N   idle isolates for the RSS measurement (default 50)
-  --skip-throughput, --skip-cold-start, --skip-isolates
+  --skip-throughput, --skip-cold-start, --skip-isolates, --skip-ops
   --out PATH          report file (default bench/RESULTS.md)`;
 
 // wrk takes whole seconds, so every numeric option is a whole number.
@@ -89,6 +91,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions | null 
       "skip-throughput": { type: "boolean" },
       "skip-cold-start": { type: "boolean" },
       "skip-isolates": { type: "boolean" },
+      "skip-ops": { type: "boolean" },
       out: { type: "string" },
       help: { type: "boolean", short: "h" },
     },
@@ -110,6 +113,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions | null 
     skipThroughput: values["skip-throughput"] ?? false,
     skipColdStart: values["skip-cold-start"] ?? false,
     skipIsolates: values["skip-isolates"] ?? false,
+    skipOps: values["skip-ops"] ?? false,
     outPath: values.out ?? join(REPO_ROOT, "bench", "RESULTS.md"),
   };
   if (options.runs < 1 || options.durationS < 1 || options.connections < 1 || options.threads < 1) {

@@ -52,6 +52,34 @@ function contenderScript(file: string): string {
 }
 
 /**
+ * How to start edgehost's `run` command serving the app at `entry` (absolute)
+ * on 127.0.0.1:`port`, with `extraArgs` after the defaults (limits, say).
+ * `cliPath` is the `bin/edgehost.js` to run: this checkout's unless given.
+ */
+export function edgehostLaunchSpec(entry: string, port: number, extraArgs: readonly string[] = [], cliPath = join(REPO_ROOT, "bin", "edgehost.js")): LaunchSpec {
+  return {
+    command: process.execPath,
+    args: [cliPath, "run", entry, "--port", String(port), "--host", "127.0.0.1", ...extraArgs],
+    cwd: REPO_ROOT,
+    ready: { kind: "stdout", pattern: EDGEHOST_READY },
+  };
+}
+
+/** Bundle the app at `entry` (absolute) for workerd and say how to start it on 127.0.0.1:`port`. */
+export async function prepareWorkerd(entry: string, port: number, tmpDir: string): Promise<PreparedContender> {
+  const config = await writeWorkerdConfig(entry, { address: `127.0.0.1:${port}`, parentDir: tmpDir });
+  return {
+    spec: {
+      command: workerdBinaryPath(),
+      args: workerdServeArgs(config.configPath, 3),
+      cwd: config.dir,
+      ready: { kind: "control-fd", parsePort: parseWorkerdListenPort },
+    },
+    cleanup: () => config.cleanup(),
+  };
+}
+
+/**
  * How to start `contender` serving `app` on 127.0.0.1:`port` (0 = any free
  * port, announced by the ready signal). For workerd this bundles the app and
  * writes its config into a temp directory under `tmpDir`.
@@ -61,15 +89,7 @@ export async function prepareContender(contender: ContenderName, app: BenchApp, 
   const none = async (): Promise<void> => undefined;
   switch (contender) {
     case "edgehost":
-      return {
-        spec: {
-          command: process.execPath,
-          args: [join(REPO_ROOT, "bin", "edgehost.js"), "run", entry, "--port", String(port), "--host", "127.0.0.1"],
-          cwd: REPO_ROOT,
-          ready: { kind: "stdout", pattern: EDGEHOST_READY },
-        },
-        cleanup: none,
-      };
+      return { spec: edgehostLaunchSpec(entry, port), cleanup: none };
     case "uws":
     case "node-http":
       return {
@@ -81,17 +101,7 @@ export async function prepareContender(contender: ContenderName, app: BenchApp, 
         },
         cleanup: none,
       };
-    case "workerd": {
-      const config = await writeWorkerdConfig(entry, { address: `127.0.0.1:${port}`, parentDir: tmpDir });
-      return {
-        spec: {
-          command: workerdBinaryPath(),
-          args: workerdServeArgs(config.configPath, 3),
-          cwd: config.dir,
-          ready: { kind: "control-fd", parsePort: parseWorkerdListenPort },
-        },
-        cleanup: () => config.cleanup(),
-      };
-    }
+    case "workerd":
+      return prepareWorkerd(entry, port, tmpDir);
   }
 }

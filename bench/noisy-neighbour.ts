@@ -9,7 +9,6 @@
  */
 import { execFile, execFileSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
-import { writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import { cpus } from "node:os";
 import { join } from "node:path";
@@ -19,6 +18,7 @@ import { REPO_ROOT } from "./contenders.js";
 import { hasCommand, machineInfo } from "./machine-info.js";
 import { ATTACK_NAMES, isAttackName, type AttackName } from "./noisy-apps.js";
 import type { PacedLoadResult } from "./paced-load.js";
+import { sectionMarkers, writeSection } from "./report-sections.js";
 import { killOnExit, pinnedCommand, startServerProcess, type ServerProcess } from "./server-process.js";
 import { runWrk } from "./wrk.js";
 
@@ -41,9 +41,8 @@ const BACKGROUND_PACE_MS = 1000;
 const DEFAULT_ATTACKER_RATE = 100;
 /** Where this run's section goes in RESULTS.md. */
 /** One section per load kind and server CPU set, so that runs of different set-ups sit side by side. */
-function sectionMarkers(options: NoisyOptions): { start: string; end: string } {
-  const tag = options.load === "paced" && options.serverCpus === "0" ? "noisy-neighbour" : `noisy-neighbour ${options.load} cpus=${options.serverCpus}`;
-  return { start: `<!-- ${tag}:start -->`, end: `<!-- ${tag}:end -->` };
+function sectionName(options: NoisyOptions): string {
+  return options.load === "paced" && options.serverCpus === "0" ? "noisy-neighbour" : `noisy-neighbour-${options.load}-cpus-${options.serverCpus.replace(/[^0-9]+/g, "-")}`;
 }
 
 export const NOISY_USAGE = `Usage: npm run bench -- --noisy [options]
@@ -255,7 +254,7 @@ function mb(value: number | undefined): string {
 }
 
 function renderSection(results: readonly ScenarioResult[], options: NoisyOptions, command: string, pins: { server?: string; client?: number }): string {
-  const markers = sectionMarkers(options);
+  const markers = sectionMarkers(sectionName(options));
   const load =
     options.load === "paced"
       ? `paced, open loop: ${options.rate} requests/s over ${options.connections} connections for ${options.durationS}s, latency counted from when each request was due (bench/paced-load.ts)`
@@ -294,18 +293,6 @@ function renderSection(results: readonly ScenarioResult[], options: NoisyOptions
   }
   lines.push("", "Victim errors are socket errors (and, paced, requests unanswered at the end) plus non-2xx answers. A server that died has no peak RSS to read (n/a).", markers.end);
   return lines.join("\n");
-}
-
-/** Replace the noisy-neighbour section of `path` (or append one), keeping everything else. */
-async function writeSection(path: string, section: string, markers: { start: string; end: string }): Promise<void> {
-  const existing = existsSync(path) ? readFileSync(path, "utf8") : "";
-  const start = existing.indexOf(markers.start);
-  const end = existing.indexOf(markers.end);
-  const next =
-    start !== -1 && end > start
-      ? `${existing.slice(0, start)}${section}${existing.slice(end + markers.end.length)}`
-      : `${existing.trimEnd()}${existing === "" ? "" : "\n\n"}${section}\n`;
-  await writeFile(path, next);
 }
 
 /** "0,2-3" -> [0, 2, 3]. */
@@ -357,7 +344,7 @@ export async function runNoisyNeighbour(argv: readonly string[]): Promise<number
   }
   const section = renderSection(results, options, `npm run bench -- --noisy${argv.length > 0 ? ` ${argv.join(" ")}` : ""}`, pins);
   process.stdout.write(`${section}\n`);
-  await writeSection(options.outPath, section, sectionMarkers(options));
+  await writeSection(options.outPath, sectionName(options), section);
   progress(`wrote the noisy-neighbour section of ${options.outPath}`);
   return results.some((result) => result.failure !== undefined) ? 1 : 0;
 }

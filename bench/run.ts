@@ -6,12 +6,15 @@
  */
 import { execFile, execFileSync } from "node:child_process";
 import { existsSync, rmSync } from "node:fs";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { cpus, tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { BENCH_USAGE, parseBenchOptions, type BenchOptions } from "./bench-options.js";
 import { measureProcessStartMs } from "./cold-start.js";
 import { runNoisyNeighbour } from "./noisy-neighbour.js";
+import { OPS_EDGEHOST_ARGS, runOps, runOpsBench } from "./ops-bench.js";
+import { OPS_SECTION, renderOpsSection, type OpMeasurement } from "./ops-report.js";
+import { writeReportKeepingSections, writeSection } from "./report-sections.js";
 import { runServeBench } from "./serve-bench.js";
 import { BENCH_APPS, prepareContender, REPO_ROOT, type BenchApp, type ContenderName, type PreparedContender } from "./contenders.js";
 import type { MemoryProbeResult, StartupProbeResult } from "./isolate-probe.js";
@@ -22,6 +25,10 @@ import { runWrk, type WrkResult } from "./wrk.js";
 
 /** Contenders whose process start is measured (the hello app). */
 const PROCESS_START_CONTENDERS: readonly ContenderName[] = ["edgehost", "workerd", "uws", "node-http"];
+/** Measured runs per op in the full run (`--ops` has its own options). */
+const OPS_RUNS = 5;
+/** What one measured op run should take, ms. */
+const OPS_TARGET_MS = 150;
 /** Longest an isolate probe may take before it is killed. */
 const PROBE_TIMEOUT_MS = 120_000;
 
@@ -209,6 +216,7 @@ function runProbe<T>(mode: "startup" | "memory", count: number, pinCpu: number |
 async function main(argv: readonly string[]): Promise<number> {
   // The noisy-neighbour run is a scenario of its own, with its own options (bench/README.md).
   if (argv[0] === "--noisy") return runNoisyNeighbour(argv.slice(1));
+  if (argv[0] === "--ops") return runOpsBench(argv.slice(1));
   if (argv[0] === "--serve") return runServeBench(argv.slice(1));
   let options: BenchOptions | null;
   try {
@@ -232,6 +240,9 @@ async function main(argv: readonly string[]): Promise<number> {
   let processStart: ProcessStartResult[] = [];
   let isolateStartup: BenchResults["isolateStartup"];
   let isolateMemory: BenchResults["isolateMemory"];
+  let ops: OpMeasurement[] | undefined;
+  let opsFailure: string | undefined;
+  const opsNotes: string[] = [];
   try {
     if (!options.skipThroughput) {
       for (const app of options.apps) {
@@ -244,6 +255,13 @@ async function main(argv: readonly string[]): Promise<number> {
       isolateStartup = await runProbe<StartupProbeResult>("startup", options.isolateRuns, pins.server).catch((error: unknown) => ({ failure: firstLine(error) }));
       progress(`isolate memory: ${options.idleIsolates} idle isolates`);
       isolateMemory = await runProbe<MemoryProbeResult>("memory", options.idleIsolates, pins.server).catch((error: unknown) => ({ failure: firstLine(error) }));
+    }
+    if (!options.skipOps && options.contenders.includes("edgehost") && options.contenders.includes("workerd")) {
+      progress("Web API operations: edgehost and workerd");
+      ops = await runOps({ runs: OPS_RUNS, targetMs: OPS_TARGET_MS, serverCpu: pins.server, clientCpu: pins.client }, opsNotes).catch((error: unknown) => {
+        opsFailure = firstLine(error);
+        return [];
+      });
     }
   } finally {
     await rm(tmpDir, { recursive: true, force: true });
@@ -260,13 +278,30 @@ async function main(argv: readonly string[]): Promise<number> {
     ...(isolateMemory ? { isolateMemory } : {}),
     notes,
   };
-  await writeFile(options.outPath, renderReport(results));
+  await writeReportKeepingSections(options.outPath, renderReport(results));
+  if (ops !== undefined) {
+    if (opsFailure !== undefined) opsNotes.push(`the run failed: ${opsFailure}`);
+    const section = renderOpsSection(ops, {
+      command: results.command,
+      startedAt,
+      pinned,
+      serverCpu: options.serverCpu,
+      clientCpu: options.clientCpu,
+      runs: OPS_RUNS,
+      targetMs: OPS_TARGET_MS,
+      edgehostArgs: OPS_EDGEHOST_ARGS,
+      notes: opsNotes,
+    });
+    await writeSection(options.outPath, OPS_SECTION, section);
+  }
   progress(`wrote ${relative(process.cwd(), options.outPath) || options.outPath}`);
   const failed =
     throughput.some((result) => result.failure !== undefined) ||
     processStart.some((result) => result.failure !== undefined) ||
     (isolateStartup !== undefined && "failure" in isolateStartup) ||
-    (isolateMemory !== undefined && "failure" in isolateMemory);
+    (isolateMemory !== undefined && "failure" in isolateMemory) ||
+    opsFailure !== undefined ||
+    (ops ?? []).some((each) => each.failure !== undefined);
   return failed ? 1 : 0;
 }
 

@@ -7,18 +7,18 @@
  * 127.0.0.1 only; every step is bounded; kills only what it started.
  */
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { writeFile } from "node:fs/promises";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { REPO_ROOT } from "./contenders.js";
 import { hasCommand, machineInfo } from "./machine-info.js";
+import { sectionMarkers, writeSection } from "./report-sections.js";
 import { startServerProcess, type ServerProcess } from "./server-process.js";
 import { runWrk, type WrkResult } from "./wrk.js";
 
-const SECTION_START = "<!-- serve-bench:start -->";
-const SECTION_END = "<!-- serve-bench:end -->";
+const SECTION_NAME = "serve-bench";
+const { start: SECTION_START, end: SECTION_END } = sectionMarkers(SECTION_NAME);
 const READY = /edgehost: serving .* at http:\/\/127\.0\.0\.1:(\d+)\//;
 
 export const SERVE_BENCH_USAGE = `Usage: npm run bench -- --serve [options]
@@ -137,15 +137,6 @@ function renderSection(rows: readonly Row[], options: ServeBenchOptions, facts: 
   return lines.join("\n");
 }
 
-async function writeSection(path: string, section: string): Promise<void> {
-  const existing = existsSync(path) ? readFileSync(path, "utf8") : "";
-  const start = existing.indexOf(SECTION_START);
-  const end = existing.indexOf(SECTION_END);
-  const next =
-    start !== -1 && end > start ? `${existing.slice(0, start)}${section}${existing.slice(end + SECTION_END.length)}` : `${existing.trimEnd()}\n\n${section}\n`;
-  await writeFile(path, next);
-}
-
 function parseOptions(argv: readonly string[]): ServeBenchOptions | null {
   const { values } = parseArgs({ args: [...argv], options: { duration: { type: "string" }, connections: { type: "string" }, out: { type: "string" }, help: { type: "boolean" } }, strict: true });
   if (values.help === true) return null;
@@ -245,6 +236,6 @@ export async function runServeBench(argv: readonly string[]): Promise<number> {
   }
   const section = renderSection(rows, options, facts, `npm run bench -- --serve${argv.length > 0 ? ` ${argv.join(" ")}` : ""}`);
   process.stdout.write(`${section}\n`);
-  await writeSection(options.outPath, section);
+  await writeSection(options.outPath, SECTION_NAME, section);
   return 0;
 }

@@ -740,6 +740,12 @@ export class AppIsolate implements HostCallHandlers {
     void this.#crypto.start(operation, args).then((outcome) => this.#deliverCrypto(owner, id, outcome));
   }
 
+  /** A small HMAC, answered during the isolate's call (see webcrypto/hmac-sync.ts). */
+  cryptoSync(operation: unknown, algorithmName: unknown, keyId: unknown, data: unknown, signature: unknown): ArrayBuffer | boolean | "async" {
+    if (this.#disposedBy !== undefined) return "async";
+    return this.#crypto.signSync(operation, algorithmName, keyId, data, signature);
+  }
+
   #deliverCrypto(owner: RequestRecord | undefined, callId: number, outcome: CryptoOutcome): void {
     if (this.#disposedBy !== undefined) return;
     const args: [string, ...unknown[]] = "result" in outcome ? ["crypto-result", callId, "", "", outcome.result] : ["crypto-result", callId, outcome.error, outcome.message, null];

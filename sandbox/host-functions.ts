@@ -61,6 +61,7 @@ export interface HostCallHandlers {
   digestStart(callId: number, requestId: string, algorithm: string, data: ArrayBuffer): void;
   // WebCrypto
   cryptoStart(callId: number, requestId: string, operation: CryptoOperation, args: unknown[]): void;
+  cryptoSync(operation: unknown, algorithmName: unknown, keyId: unknown, data: unknown, signature: unknown): ArrayBuffer | boolean | "async";
 }
 
 /** `byteLength` random bytes, or why not. Never throws for any input. */
@@ -136,6 +137,7 @@ export function createHostCallbacks(handlers: HostCallHandlers, onInternalError:
     digestStart: new ivm.Callback(guard(handlers.digestStart.bind(handlers)), ignored),
     // WebCrypto
     cryptoStart: new ivm.Callback(guard(handlers.cryptoStart.bind(handlers)), ignored),
+    cryptoSync: new ivm.Callback(answer(handlers.cryptoSync.bind(handlers))),
     randomBytes: new ivm.Callback(answer(randomBytesOrRefusal)),
     digest: new ivm.Callback(answer(digestOrRefusal)),
     // streams: sources of lazily loaded prelude modules.

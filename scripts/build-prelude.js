@@ -147,6 +147,156 @@ const fflateInternals = {
   },
 };
 
+/**
+ * Replaces each `from` in `source` with its `to`; every `from` must occur
+ * exactly once, so that an update of the patched package fails the build
+ * instead of silently dropping a patch.
+ */
+function patchExactly(source, file, patches) {
+  let patched = source;
+  for (const { from, to } of patches) {
+    const first = patched.indexOf(from);
+    if (first === -1 || patched.indexOf(from, first + 1) !== -1) {
+      throw new Error(`${file}: the code this build patches changed (${JSON.stringify(from.slice(0, 60))}...); update ${path.basename(fileURLToPath(import.meta.url))}`);
+    }
+    patched = patched.replace(from, () => to);
+  }
+  return patched;
+}
+
+/**
+ * webidl-conversions' USVString (every string argument of URL and
+ * URLSearchParams) rebuilds the string one code point at a time,
+ * ~50 ns per character. A string without surrogates is already a
+ * USVString: return it as it is, and keep the loop for the rest.
+ */
+const fastUsvString = {
+  name: "fast-usv-string",
+  setup(pluginBuild) {
+    pluginBuild.onLoad({ filter: /[\\/]webidl-conversions[\\/]lib[\\/]index\.js$/ }, async (args) => {
+      const source = await readFile(args.path, "utf8");
+      const contents = patchExactly(source, args.path, [
+        {
+          from: "exports.USVString = (value, options = {}) => {\n  const S = exports.DOMString(value, options);\n  const n = S.length;",
+          to: "const SURROGATE = /[\\uD800-\\uDFFF]/;\nexports.USVString = (value, options = {}) => {\n  const S = exports.DOMString(value, options);\n  if (!SURROGATE.test(S)) {\n    return S;\n  }\n  const n = S.length;",
+        },
+      ]);
+      return { contents, loader: "js" };
+    });
+  },
+};
+
+/**
+ * whatwg-url's URL builds its URLSearchParams (a wrapper, an impl and a
+ * parse of the query) in the constructor, for every URL, though most are
+ * never asked for `searchParams`. Built on first use instead, from the URL's
+ * query at that time: the list is always the parse of the query until the
+ * object exists (the href and search setters re-parse it), so the object
+ * is the same whenever it is made; the setters update it only once it exists.
+ */
+const lazySearchParams = {
+  name: "lazy-search-params",
+  setup(pluginBuild) {
+    pluginBuild.onLoad({ filter: /[\\/]whatwg-url[\\/]lib[\\/]URL-impl\.js$/ }, async (args) => {
+      const source = await readFile(args.path, "utf8");
+      const contents = patchExactly(source, args.path, [
+        {
+          from: `    const query = parsedURL.query !== null ? parsedURL.query : "";
+
+    this._url = parsedURL;
+
+    // We cannot invoke the "new URLSearchParams object" algorithm without going through the constructor, which strips
+    // question mark by default. Therefore the doNotStripQMark hack is used.
+    this._query = URLSearchParams.createImpl(globalObject, [query], { doNotStripQMark: true });
+    this._query._url = this;
+  }
+`,
+          to: `    this._url = parsedURL;
+    this._globalObject = globalObject;
+    this._queryImpl = null;
+  }
+
+  get _query() {
+    if (this._queryImpl === null) {
+      const query = this._url.query !== null ? this._url.query : "";
+      // We cannot invoke the "new URLSearchParams object" algorithm without going through the constructor, which strips
+      // question mark by default. Therefore the doNotStripQMark hack is used.
+      this._queryImpl = URLSearchParams.createImpl(this._globalObject, [query], { doNotStripQMark: true });
+      this._queryImpl._url = this;
+    }
+    return this._queryImpl;
+  }
+`,
+        },
+        {
+          from: `    this._query._list.splice(0);
+    const { query } = parsedURL;
+    if (query !== null) {
+      this._query._list = urlencoded.parseUrlencodedString(query);
+    }`,
+          to: `    if (this._queryImpl !== null) {
+      this._queryImpl._list.splice(0);
+      const { query } = parsedURL;
+      if (query !== null) {
+        this._queryImpl._list = urlencoded.parseUrlencodedString(query);
+      }
+    }`,
+        },
+        {
+          from: `      url.query = null;
+      this._query._list = [];`,
+          to: `      url.query = null;
+      if (this._queryImpl !== null) {
+        this._queryImpl._list = [];
+      }`,
+        },
+        {
+          from: `    usm.basicURLParse(input, { url, stateOverride: "query" });
+    this._query._list = urlencoded.parseUrlencodedString(input);`,
+          to: `    usm.basicURLParse(input, { url, stateOverride: "query" });
+    if (this._queryImpl !== null) {
+      this._queryImpl._list = urlencoded.parseUrlencodedString(input);
+    }`,
+        },
+      ]);
+      return { contents, loader: "js" };
+    });
+  },
+};
+
+/**
+ * whatwg-url's URL parser looks up the method of its current state by name
+ * for every code point, with a name built by a template literal
+ * (`this[\`parse ${this.state}\`]`): a string concatenation and a string
+ * table lookup per character. The states are a fixed set of literals, so
+ * each method is looked up once and kept. A host without "%" is its own
+ * percent-decoding (the input is a USVString, so the UTF-8 round trip
+ * changes nothing): the encode and decode are skipped.
+ */
+const fastUrlStateMachine = {
+  name: "fast-url-state-machine",
+  setup(pluginBuild) {
+    pluginBuild.onLoad({ filter: /[\\/]whatwg-url[\\/]lib[\\/]url-state-machine\.js$/ }, async (args) => {
+      const source = await readFile(args.path, "utf8");
+      const contents = patchExactly(source, args.path, [
+        {
+          from: "function URLStateMachine(input, base, encodingOverride, url, stateOverride) {",
+          to: "const stateMethods = Object.create(null);\nfunction URLStateMachine(input, base, encodingOverride, url, stateOverride) {",
+        },
+        {
+          from: "    const ret = this[`parse ${this.state}`](c, cStr);",
+          to: "    const state = this.state;\n    const ret = (stateMethods[state] || (stateMethods[state] = URLStateMachine.prototype[`parse ${state}`])).call(this, c, cStr);",
+        },
+        {
+          from: "  const domain = utf8DecodeWithoutBOM(percentDecodeString(input));",
+          to: '  const domain = input.includes("%") ? utf8DecodeWithoutBOM(percentDecodeString(input)) : input;',
+        },
+      ]);
+      return { contents, loader: "js" };
+    });
+  },
+};
+
 /** Node built-ins must never end up in the isolate: fail the build if anything imports one. */
 const noNodeBuiltins = {
   name: "no-node-builtins",
@@ -167,7 +317,7 @@ const result = await build({
   target: "es2022",
   minify: true,
   legalComments: "none",
-  plugins: [whatwgUrlEncoding, lazyTr46, fastUrlParser, fastSearchParamsIterator, noNodeBuiltins],
+  plugins: [whatwgUrlEncoding, lazyTr46, fastUrlParser, fastSearchParamsIterator, fastUsvString, lazySearchParams, fastUrlStateMachine, noNodeBuiltins],
   logLevel: "warning",
 });
 

@@ -25,6 +25,7 @@ test("host functions: sync calls answer refusal codes for any input and a throwi
     requestBodyPull: throwing,
     requestBodyCancel: throwing,
     cryptoStart: throwing,
+    cryptoSync: throwing,
   };
   const callbacks = createHostCallbacks(handlers, (error) => internalErrors.push(error));
   const isolate = new ivm.Isolate({ memoryLimit: 32 });
@@ -41,6 +42,7 @@ test("host functions: sync calls answer refusal codes for any input and a throwi
           () => host.digest("constructor", new ArrayBuffer(1)), () => host.digest("__proto__", new ArrayBuffer(1)),
           () => host.digest("SHA-256", "text"), () => host.digest("SHA-256", new ArrayBuffer(65537)),
           () => host.randomBytes(4).byteLength, () => host.digest("SHA-1", new ArrayBuffer(0)).byteLength,
+          () => host.cryptoSync("sign", "HMAC", 1, new ArrayBuffer(1), null),
           () => { host.log("log", "", "x"); host.fetchStart(1, "r", "GET", "u", [], null); host.digestStart(1, "r", "SHA-1", new ArrayBuffer(1)); return "ignored"; },
         ];
         return calls.map((call) => { try { return call(); } catch (error) { return "threw: " + error.stack; } });
@@ -48,7 +50,7 @@ test("host functions: sync calls answer refusal codes for any input and a throwi
       { copy: true },
     );
     t.deepEqual(result, ["quota", "bad_argument", "bad_argument", "bad_argument", "unsupported_algorithm", "unsupported_algorithm",
-      "bad_argument", "too_large", 4, 20, "ignored"]);
+      "bad_argument", "too_large", 4, 20, "internal", "ignored"]);
   } finally {
     isolate.dispose();
   }

@@ -10,7 +10,7 @@ import { preludeScript } from "./helpers/prelude-harness.js";
  * < 3 MB RSS per idle isolate.
  */
 
-const HOST_STUB = `globalThis.__edgehost_host = { log() {}, randomBytes(n) { return new ArrayBuffer(n); }, digest() { return new ArrayBuffer(32); }, digestStart() {}, cryptoStart() {}, bodyChunk() {}, requestBodyPull() {}, requestBodyCancel() {},
+const HOST_STUB = `globalThis.__edgehost_host = { log() {}, randomBytes(n) { return new ArrayBuffer(n); }, digest() { return new ArrayBuffer(32); }, digestStart() {}, cryptoStart() {}, cryptoSync() { return "async"; }, bodyChunk() {}, requestBodyPull() {}, requestBodyCancel() {},
   respond() {}, respondWithFetchedBody() {}, fail() {}, waitUntilDone() {}, fetchStart() {}, fetchAbort() {}, fetchBodyPull() {}, fetchBodyCancel() {}, timerStart() {}, timerClear() {}, loadModule() { return "bad_argument"; } };`;
 const APP = `var __edgehost_app = { default: { fetch() { return new Response("ok"); } } };`;
 const RUNS = 15;

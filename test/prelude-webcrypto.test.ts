@@ -41,6 +41,30 @@ test("webcrypto HMAC: RFC 4231 test cases 1 and 2 (SHA-256, SHA-512), verify and
   ]);
 });
 
+test("webcrypto HMAC: small inputs answered during the call agree with Node on both sides of the 64 KiB bound, and odd signatures verify false", async (t) => {
+  const key = Buffer.from("0123456789abcdef0123456789abcdef");
+  const sizes = [0, 1, 1000, 65536, 65537];
+  const result = await inIsolate<{ macs: string[]; verified: boolean[]; view: string }>(`
+    const key = await s.importKey("raw", utf8("0123456789abcdef0123456789abcdef"), { name: "HMAC", hash: "SHA-256" }, false, ["sign", "verify"]);
+    const data = (n) => new Uint8Array(n).map((_, i) => i % 251);
+    const macs = [];
+    for (const n of ${JSON.stringify(sizes)}) macs.push(hex(await s.sign("hmac", key, data(n))));
+    const good = await s.sign("HMAC", key, data(10));
+    const verified = [await s.verify("HMAC", key, good, data(10)), await s.verify("HMAC", key, good.slice(0, 31), data(10)),
+      await s.verify("HMAC", key, new Uint8Array(0), data(10)), await s.verify("HMAC", key, good, data(65537)), await s.verify("HMAC", key, new Uint8Array(65537), data(10))];
+    // A view into a larger buffer signs only its own bytes.
+    const view = hex(await s.sign("HMAC", key, new Uint8Array([9, 1, 2, 3, 9]).subarray(1, 4)));
+    return { macs, verified, view };
+  `);
+  const { createHmac } = await import("node:crypto");
+  const data = (n: number): Buffer => Buffer.from(Array.from({ length: n }, (_, i) => i % 251));
+  t.deepEqual(result, {
+    macs: sizes.map((n) => createHmac("sha256", key).update(data(n)).digest("hex")),
+    verified: [true, false, false, false, false],
+    view: createHmac("sha256", key).update(Buffer.from([1, 2, 3])).digest("hex"),
+  });
+});
+
 test("webcrypto HKDF: RFC 5869 test case 1 through deriveBits and deriveKey", async (t) => {
   const result = await inIsolate(`
     const ikm = await s.importKey("raw", unhex("0b".repeat(22)), "HKDF", false, ["deriveBits", "deriveKey"]);

@@ -139,6 +139,9 @@ export interface WireCryptoKey {
   readonly usages: string[];
 }
 
+/** HMAC inputs up to this many bytes (data and signature) are answered by the synchronous `cryptoSync` call. */
+export const SYNC_CRYPTO_MAX_BYTES = 64 * 1024;
+
 /** Crypto operations one isolate may have on the host at once; the prelude queues the rest. */
 export const MAX_CRYPTO_IN_FLIGHT = 2;
 /** Keys one isolate may hold on the host (imports of identical key material share one). */
@@ -177,6 +180,14 @@ export interface HostFunctions {
    * dispatch("crypto-result", callId, ...). Every call gets its result.
    */
   cryptoStart(callId: number, requestId: string, operation: CryptoOperation, args: unknown[]): void;
+  /**
+   * (sync) WebCrypto: HMAC sign (the MAC) or verify (true or false) of
+   * `data` (and `signature`), each at most SYNC_CRYPTO_MAX_BYTES, under key
+   * `keyId`, answered during the call; "async" (or a refusal) for anything
+   * else, which then goes through cryptoStart. Saves the round trip through
+   * the event loop that small, frequent MACs (webhooks, HS256 JWTs) paid.
+   */
+  cryptoSync(operation: "sign" | "verify", algorithmName: string, keyId: number, data: ArrayBuffer, signature: ArrayBuffer | null): ArrayBuffer | boolean | "async" | HostCallRefusal;
   /**
    * (ignored) The response to request `requestId`. `finished` is true when
    * no ctx.waitUntil work is pending: the request is over and no
@@ -295,6 +306,7 @@ export const HOST_FUNCTION_NAMES: ReadonlyArray<keyof HostFunctions> = [
   "digestStart",
   // WebCrypto
   "cryptoStart",
+  "cryptoSync",
   "respond",
   // streams: a fetched body passed through as the response body.
   "respondWithFetchedBody",

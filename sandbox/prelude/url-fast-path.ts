@@ -85,25 +85,77 @@ export function fastParseUrl(input: string): UrlRecord | undefined {
   };
 }
 
-// Only ASCII, and nothing to percent-decode: then the urlencoded parser's
-// UTF-8 encode, percent-decode and UTF-8 decode steps are all identities.
-const PLAIN_URLENCODED = /^[\x00-\x24\x26-\x7f]*$/;
+// No lone surrogates (the parser's UTF-8 encode would make them U+FFFD),
+// and every "%" starts an escape (the parser leaves other "%" as they are).
+const DECODABLE_URLENCODED = /^(?:[^%\uD800-\uDFFF]|%[0-9A-Fa-f]{2})*$/;
 
 /**
- * The application/x-www-form-urlencoded parser for input that needs no
- * decoding (ASCII without "%"), else undefined. Same output as whatwg-url's
+ * One name or value: "+" is a space, then percent-decoding. For input that
+ * matches DECODABLE_URLENCODED, decodeURIComponent (native) gives exactly
+ * the parser's percent-decode and UTF-8 decode whenever the decoded bytes
+ * are valid UTF-8, and throws otherwise: undefined then.
+ */
+function decodeUrlencodedPart(part: string): string | undefined {
+  const spaced = part.includes("+") ? part.replaceAll("+", " ") : part;
+  if (!spaced.includes("%")) return spaced;
+  try {
+    return decodeURIComponent(spaced);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The application/x-www-form-urlencoded parser, or undefined for input the
+ * full parser must decode (lone surrogates, "%" without two hex digits,
+ * escapes that are not valid UTF-8). Same output as whatwg-url's
  * parseUrlencodedString; ~10x faster, which matters because every URL with
  * a query parses it for `searchParams`.
  */
 export function fastParseUrlencoded(input: string): Array<[string, string]> | undefined {
-  if (!PLAIN_URLENCODED.test(input)) return undefined;
+  if (!DECODABLE_URLENCODED.test(input)) return undefined;
   const output: Array<[string, string]> = [];
   for (const sequence of input.split("&")) {
     if (sequence.length === 0) continue;
     const eq = sequence.indexOf("=");
-    const name = eq === -1 ? sequence : sequence.slice(0, eq);
-    const value = eq === -1 ? "" : sequence.slice(eq + 1);
-    output.push([name.replaceAll("+", " "), value.replaceAll("+", " ")]);
+    const name = decodeUrlencodedPart(eq === -1 ? sequence : sequence.slice(0, eq));
+    const value = eq === -1 ? "" : decodeUrlencodedPart(sequence.slice(eq + 1));
+    if (name === undefined || value === undefined) return undefined;
+    output.push([name, value]);
+  }
+  return output;
+}
+
+// What the urlencoded serializer leaves as it is.
+const URLENCODED_SAFE = /^[A-Za-z0-9*\-._]*$/;
+// What encodeURIComponent leaves but the urlencoded percent-encode set does not.
+const URI_COMPONENT_EXTRA = /[!'()~]/g;
+
+function serializeUrlencodedPart(part: string): string {
+  if (URLENCODED_SAFE.test(part)) return part;
+  // encodeURIComponent writes UTF-8 escapes in upper-case hex, as the
+  // serializer does; a space is "%20" there and "+" here (every "%" of the
+  // output starts an escape, so "%20" is only ever a space). It throws for a
+  // lone surrogate, which the caller leaves to the full serializer.
+  return encodeURIComponent(part)
+    .replace(URI_COMPONENT_EXTRA, (char) => `%${char.charCodeAt(0).toString(16).toUpperCase()}`)
+    .replaceAll("%20", "+");
+}
+
+/**
+ * The application/x-www-form-urlencoded serializer (UTF-8), or undefined
+ * when a name or value holds a lone surrogate. Same output as whatwg-url's
+ * serializeUrlencoded, with native encoding instead of a per-byte loop.
+ */
+export function fastSerializeUrlencoded(tuples: ReadonlyArray<readonly [string, string]>): string | undefined {
+  let output = "";
+  try {
+    for (let i = 0; i < tuples.length; i++) {
+      const [name, value] = tuples[i] as readonly [string, string];
+      output += `${i === 0 ? "" : "&"}${serializeUrlencodedPart(name)}=${serializeUrlencodedPart(value)}`;
+    }
+  } catch {
+    return undefined;
   }
   return output;
 }

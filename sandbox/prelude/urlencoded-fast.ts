@@ -1,10 +1,10 @@
 /**
  * Stands in for whatwg-url's urlencoded module inside URL-impl.js and
  * URLSearchParams-impl.js (scripts/build-prelude.js swaps it in): the same
- * exports, with the parser answering from {@link fastParseUrlencoded} when
- * the input needs no decoding.
+ * exports, with the parser and the serializer answering from
+ * {@link fastParseUrlencoded} and {@link fastSerializeUrlencoded} when they can.
  */
-import { fastParseUrlencoded } from "./url-fast-path.js";
+import { fastParseUrlencoded, fastSerializeUrlencoded } from "./url-fast-path.js";
 
 interface Urlencoded {
   parseUrlencodedString(input: string): Array<[string, string]>;
@@ -20,5 +20,9 @@ function parseUrlencodedString(input: string): Array<[string, string]> {
   return fastParseUrlencoded(input) ?? real.parseUrlencodedString(input);
 }
 
+function serializeUrlencoded(tuples: Array<[string, string]>): string {
+  return fastSerializeUrlencoded(tuples) ?? real.serializeUrlencoded(tuples);
+}
+
 declare const module: { exports: unknown };
-module.exports = { ...real, parseUrlencodedString };
+module.exports = { ...real, parseUrlencodedString, serializeUrlencoded };

@@ -4,15 +4,21 @@
  * bodies are decoded inside the isolate so the host never sees tenant strings
  * it did not ask for.
  */
+import { IntrinsicUint8Array, typedArraySet, uint8Subarray } from "./intrinsics.js";
 
 /** Code units are turned into a string in slices of this many, below V8's argument limit. */
 const CHUNK_UNITS = 8192;
 
 /** Number of UTF-8 bytes `input` encodes to (lone surrogates count as U+FFFD, 3 bytes). */
 export function utf8ByteLength(input: string): number {
+  return byteLengthFrom(input, 0);
+}
+
+/** UTF-8 bytes of `input` from code unit `start` on. */
+function byteLengthFrom(input: string, start: number): number {
   let bytes = 0;
   const length = input.length;
-  for (let i = 0; i < length; i++) {
+  for (let i = start; i < length; i++) {
     const unit = input.charCodeAt(i);
     if (unit < 0x80) bytes += 1;
     else if (unit < 0x800) bytes += 2;
@@ -74,10 +80,74 @@ export function utf8EncodeInto(input: string, out: Uint8Array): { read: number; 
   return { read, written };
 }
 
-/** UTF-8 encoding of `input` in a buffer of exactly the right size. */
+/** Scratch space for encoding strings in one pass (allocated on first use and kept: 16 KB per isolate that encodes text). */
+const SCRATCH_BYTES = 16 * 1024;
+let scratch: Uint8Array | undefined;
+
+/**
+ * Writes the UTF-8 encoding of input[from..] into `out` at `at`, which must
+ * have room (three bytes per code unit is always enough); returns the end.
+ */
+function encodeRest(input: string, from: number, out: Uint8Array, at: number): number {
+  const length = input.length;
+  let written = at;
+  for (let i = from; i < length; i++) {
+    let unit = input.charCodeAt(i);
+    if (unit < 0x80) {
+      out[written++] = unit;
+    } else if (unit < 0x800) {
+      out[written++] = 0xc0 | (unit >> 6);
+      out[written++] = 0x80 | (unit & 0x3f);
+    } else {
+      if (unit >= 0xd800 && unit <= 0xdfff) {
+        const next = i + 1 < length ? input.charCodeAt(i + 1) : 0;
+        if (unit <= 0xdbff && next >= 0xdc00 && next <= 0xdfff) {
+          const codePoint = 0x10000 + ((unit - 0xd800) << 10) + (next - 0xdc00);
+          out[written++] = 0xf0 | (codePoint >> 18);
+          out[written++] = 0x80 | ((codePoint >> 12) & 0x3f);
+          out[written++] = 0x80 | ((codePoint >> 6) & 0x3f);
+          out[written++] = 0x80 | (codePoint & 0x3f);
+          i++;
+          continue;
+        }
+        // A lone surrogate is not a scalar value: it encodes as U+FFFD.
+        unit = 0xfffd;
+      }
+      out[written++] = 0xe0 | (unit >> 12);
+      out[written++] = 0x80 | ((unit >> 6) & 0x3f);
+      out[written++] = 0x80 | (unit & 0x3f);
+    }
+  }
+  return written;
+}
+
+/**
+ * UTF-8 encoding of `input` in a buffer of exactly the right size. Strings
+ * of up to a few thousand characters are encoded in one pass into scratch
+ * space and copied out, so only the result is allocated (counting the bytes
+ * first costs as much as encoding them, and every ArrayBuffer is memory the
+ * garbage collector has to come back for). Longer ones are copied in one
+ * pass while they are ASCII, then counted and written.
+ */
 export function utf8Encode(input: string): Uint8Array {
-  const out = new Uint8Array(utf8ByteLength(input));
-  utf8EncodeInto(input, out);
+  const length = input.length;
+  if (length * 3 <= SCRATCH_BYTES) {
+    scratch ??= new IntrinsicUint8Array(SCRATCH_BYTES);
+    const out = new IntrinsicUint8Array(encodeRest(input, 0, scratch, 0));
+    typedArraySet(out, uint8Subarray(scratch, 0, out.length));
+    return out;
+  }
+  const optimistic = new IntrinsicUint8Array(length);
+  let ascii = 0;
+  for (; ascii < length; ascii++) {
+    const unit = input.charCodeAt(ascii);
+    if (unit >= 0x80) break;
+    optimistic[ascii] = unit;
+  }
+  if (ascii === length) return optimistic;
+  const out = new IntrinsicUint8Array(ascii + byteLengthFrom(input, ascii));
+  typedArraySet(out, uint8Subarray(optimistic, 0, ascii));
+  encodeRest(input, ascii, out, ascii);
   return out;
 }
 
@@ -100,6 +170,93 @@ export class Utf8DecoderState {
 
 function decodingError(): TypeError {
   return new TypeError("The encoded data was not valid for encoding utf-8");
+}
+
+/** Code units of the well-formed run being decoded. Reused: decoding never re-enters, and it is emptied by every run. */
+const runUnits: number[] = [];
+/** Units collected before they are made into a string (bounds runUnits, and String.fromCharCode's argument count). */
+const RUN_WINDOW_UNITS = 4096;
+/** Where the last {@link decodeWellFormed} stopped. */
+let wellFormedEnd = 0;
+
+/** bytes[start, end), all ASCII, as a string: sixteen bytes per fromCharCode call, which V8 does faster than apply(). */
+function asciiString(bytes: Uint8Array, start: number, end: number): string {
+  let text = "";
+  let i = start;
+  if (end - start > CHUNK_UNITS) {
+    for (; i + CHUNK_UNITS <= end; i += CHUNK_UNITS) text += String.fromCharCode.apply(null, bytes.subarray(i, i + CHUNK_UNITS) as unknown as number[]);
+  }
+  const b = bytes as unknown as number[];
+  for (; i + 16 <= end; i += 16) {
+    text += String.fromCharCode(b[i]!, b[i + 1]!, b[i + 2]!, b[i + 3]!, b[i + 4]!, b[i + 5]!, b[i + 6]!, b[i + 7]!, b[i + 8]!, b[i + 9]!, b[i + 10]!, b[i + 11]!, b[i + 12]!, b[i + 13]!, b[i + 14]!, b[i + 15]!);
+  }
+  while (i < end) text += String.fromCharCode(b[i++]!);
+  return text;
+}
+
+/** runUnits as a string, emptying it. */
+function takeRunUnits(): string {
+  const text = String.fromCharCode.apply(null, runUnits);
+  runUnits.length = 0;
+  return text;
+}
+
+/**
+ * Decodes bytes from `start` up to the first byte that does not begin a
+ * complete, well-formed sequence, and sets {@link wellFormedEnd} there.
+ * Valid UTF-8 is nearly all a decoder sees; this loop handles it without
+ * the state machine's per-byte bookkeeping, and the state machine takes
+ * over only where the input is invalid or a sequence is cut at the end of
+ * a chunk. Same output as the state machine for the bytes it consumes.
+ */
+function decodeWellFormed(bytes: Uint8Array, start: number): string {
+  const length = bytes.length;
+  let i = start;
+  while (i < length && (bytes[i] as number) < 0x80) i++;
+  if (i === length) {
+    wellFormedEnd = length;
+    return asciiString(bytes, start, length);
+  }
+  let text = "";
+  for (let k = start; k < i; k++) runUnits.push(bytes[k] as number);
+  while (i < length) {
+    if (runUnits.length >= RUN_WINDOW_UNITS) text += takeRunUnits();
+    const b = bytes[i] as number;
+    if (b < 0x80) {
+      runUnits.push(b);
+      i++;
+      continue;
+    }
+    if (b >= 0xc2 && b <= 0xdf) {
+      if (i + 1 >= length) break;
+      const b1 = bytes[i + 1] as number;
+      if ((b1 & 0xc0) !== 0x80) break;
+      runUnits.push(((b & 0x1f) << 6) | (b1 & 0x3f));
+      i += 2;
+    } else if (b >= 0xe0 && b <= 0xef) {
+      if (i + 2 >= length) break;
+      const b1 = bytes[i + 1] as number;
+      const b2 = bytes[i + 2] as number;
+      // No overlong forms (E0 80..9F) and no surrogates (ED A0..BF).
+      if (b1 < (b === 0xe0 ? 0xa0 : 0x80) || b1 > (b === 0xed ? 0x9f : 0xbf) || (b2 & 0xc0) !== 0x80) break;
+      runUnits.push(((b & 0xf) << 12) | ((b1 & 0x3f) << 6) | (b2 & 0x3f));
+      i += 3;
+    } else if (b >= 0xf0 && b <= 0xf4) {
+      if (i + 3 >= length) break;
+      const b1 = bytes[i + 1] as number;
+      const b2 = bytes[i + 2] as number;
+      const b3 = bytes[i + 3] as number;
+      // No overlong forms (F0 80..8F) and nothing past U+10FFFF (F4 90..BF).
+      if (b1 < (b === 0xf0 ? 0x90 : 0x80) || b1 > (b === 0xf4 ? 0x8f : 0xbf) || (b2 & 0xc0) !== 0x80 || (b3 & 0xc0) !== 0x80) break;
+      const codePoint = ((b & 0x7) << 18) | ((b1 & 0x3f) << 12) | ((b2 & 0x3f) << 6) | (b3 & 0x3f);
+      runUnits.push(0xd800 + ((codePoint - 0x10000) >> 10), 0xdc00 + ((codePoint - 0x10000) & 0x3ff));
+      i += 4;
+    } else {
+      break;
+    }
+  }
+  wellFormedEnd = i;
+  return runUnits.length === 0 ? text : text + takeRunUnits();
 }
 
 /**
@@ -125,18 +282,17 @@ export function utf8DecodeChunk(state: Utf8DecoderState, bytes: Uint8Array, fata
   };
   while (i < length) {
     if (state.bytesNeeded === 0) {
-      // Runs of ASCII are the common case: copy them in one go.
-      let end = i;
-      while (end < length && (bytes[end] as number) < 0x80 && end - i < CHUNK_UNITS) end++;
-      if (end > i) {
+      const run = decodeWellFormed(bytes, i);
+      if (wellFormedEnd > i) {
         if (units.length > 0) {
           result += String.fromCharCode.apply(null, units);
           units = [];
         }
-        result += String.fromCharCode.apply(null, bytes.subarray(i, end) as unknown as number[]);
-        i = end;
+        result += run;
+        i = wellFormedEnd;
         continue;
       }
+      // The byte at i starts an invalid or a cut-off sequence: the state machine takes it.
       const byte = bytes[i++] as number;
       if (byte >= 0xc2 && byte <= 0xdf) {
         state.bytesNeeded = 1;

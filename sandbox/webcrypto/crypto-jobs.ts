@@ -5,6 +5,7 @@
  * four threads for the whole process) holding at most `maxBytesHeld` input
  * bytes; the prelude queues the rest.
  */
+import { hmacSync } from "./hmac-sync.js";
 import { CryptoKeyTable } from "./key-table.js";
 import { runOperation, type CryptoOutcome } from "./operations.js";
 import { failure } from "./params.js";
@@ -66,6 +67,14 @@ export class CryptoJobs {
       this.#inFlight--;
       this.#bytesHeld -= size;
     });
+  }
+
+  /**
+   * HMAC sign or verify of small inputs, answered now (see hmac-sync.ts);
+   * "async" when the operation must take {@link start}. Never throws.
+   */
+  signSync(operation: unknown, algorithmName: unknown, keyId: unknown, data: unknown, signature: unknown): ArrayBuffer | boolean | "async" {
+    return hmacSync(this.#keys, operation, algorithmName, keyId, data, signature);
   }
 
   /** Forget every key (the isolate is disposed). */

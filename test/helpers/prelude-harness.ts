@@ -190,6 +190,9 @@ export class PreludeHarness {
         this.#dispatchInBackground("digest-result", callId, "", hash.buffer.slice(hash.byteOffset, hash.byteOffset + hash.byteLength));
       }, ignored),
       // WebCrypto: the production host implementation, one key table per harness isolate.
+      cryptoSync: new ivm.Callback((operation: unknown, algorithmName: unknown, keyId: unknown, data: unknown, signature: unknown) =>
+        this.crypto.signSync(operation, algorithmName, keyId, data, signature),
+      ),
       cryptoStart: new ivm.Callback((callId: number, _requestId: string, operation: string, args: unknown[]) => {
         void this.crypto.start(operation, args).then((outcome) => {
           if ("result" in outcome) this.#dispatchInBackground("crypto-result", callId, "", "", outcome.result);

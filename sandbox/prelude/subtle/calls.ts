@@ -9,8 +9,8 @@
 import { exactBuffer } from "../buffer-source.js";
 import { DOMException } from "../dom-exception.js";
 import { host } from "../host.js";
-import { IntrinsicUint8Array, typedArrayBuffer, typedArrayByteLength, typedArraySet } from "../intrinsics.js";
-import { CRYPTO_ERROR_NAMES, MAX_CRYPTO_IN_FLIGHT, type CryptoOperation } from "../protocol.js";
+import { IntrinsicUint8Array, isArrayBuffer, typedArrayBuffer, typedArrayByteLength, typedArraySet } from "../intrinsics.js";
+import { CRYPTO_ERROR_NAMES, MAX_CRYPTO_IN_FLIGHT, SYNC_CRYPTO_MAX_BYTES, type CryptoOperation } from "../protocol.js";
 import { currentRequestId, enterRequest } from "../request-context.js";
 
 /** Bytes an argument refers to; made into an ArrayBuffer when the call leaves for the host. */
@@ -83,6 +83,21 @@ export function hostCrypto(operation: CryptoOperation, args: unknown[]): Promise
       queued.push({ callId, requestId, operation, args: materialise(args, true) });
     }
   });
+}
+
+/**
+ * An HMAC sign (the MAC) or verify (true or false) the host answers during
+ * the call, or undefined when the operation must go through
+ * {@link hostCrypto}: another algorithm, larger input, or anything the host
+ * does not take on its plain success path (a key without the usage, say),
+ * whose error then comes from the asynchronous path.
+ */
+export function hmacNow(operation: "sign" | "verify", algorithm: Record<string, unknown>, keyId: number, data: Bytes, signature: Bytes | null): ArrayBuffer | boolean | undefined {
+  const name = algorithm["name"];
+  if (typeof name !== "string" || name.length !== 4 || name.toUpperCase() !== "HMAC") return undefined;
+  if (typedArrayByteLength(data.view) > SYNC_CRYPTO_MAX_BYTES || (signature !== null && typedArrayByteLength(signature.view) > SYNC_CRYPTO_MAX_BYTES)) return undefined;
+  const answer: unknown = host.cryptoSync(operation, name, keyId, exactBuffer(data.view), signature === null ? null : exactBuffer(signature.view));
+  return isArrayBuffer(answer) || typeof answer === "boolean" ? answer : undefined;
 }
 
 /** dispatch("crypto-result"): settles the operation's promise and starts the next queued one. */

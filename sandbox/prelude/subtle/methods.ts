@@ -6,7 +6,7 @@
  */
 import { createCryptoKey, type CryptoKey } from "../crypto-key.js";
 import type { WireCryptoKey } from "../protocol.js";
-import { hostCrypto } from "./calls.js";
+import { hmacNow, hostCrypto } from "./calls.js";
 import { algorithmArg, bytesArg, keyArg, keyDataArg, usagesArg } from "./params.js";
 
 /** A key or a key pair as the host described it, as CryptoKey objects. */
@@ -47,16 +47,22 @@ export function exportKey(format: unknown, key: unknown): Promise<unknown> {
   return attempt(() => hostCrypto("exportKey", [String(format), keyArg(key, "parameter 2")]));
 }
 
-/** SubtleCrypto.sign. */
+/** SubtleCrypto.sign. A small HMAC is answered at once (hmacNow); the rest takes the asynchronous host path. */
 export function sign(algorithm: unknown, key: unknown, data: unknown): Promise<unknown> {
-  return attempt(() => hostCrypto("sign", [algorithmArg(algorithm), keyArg(key, "parameter 2"), bytesArg(data, "parameter 3")]));
+  return attempt(() => {
+    const args = [algorithmArg(algorithm), keyArg(key, "parameter 2"), bytesArg(data, "parameter 3")] as const;
+    const now = hmacNow("sign", ...args, null);
+    return now === undefined ? hostCrypto("sign", [...args]) : Promise.resolve(now);
+  });
 }
 
-/** SubtleCrypto.verify. */
+/** SubtleCrypto.verify. A small HMAC is answered at once (hmacNow); the rest takes the asynchronous host path. */
 export function verify(algorithm: unknown, key: unknown, signature: unknown, data: unknown): Promise<unknown> {
-  return attempt(() =>
-    hostCrypto("verify", [algorithmArg(algorithm), keyArg(key, "parameter 2"), bytesArg(signature, "parameter 3"), bytesArg(data, "parameter 4")]),
-  );
+  return attempt(() => {
+    const parsed = [algorithmArg(algorithm), keyArg(key, "parameter 2"), bytesArg(signature, "parameter 3"), bytesArg(data, "parameter 4")] as const;
+    const now = hmacNow("verify", parsed[0], parsed[1], parsed[3], parsed[2]);
+    return now === undefined ? hostCrypto("verify", [...parsed]) : Promise.resolve(now);
+  });
 }
 
 /** SubtleCrypto.encrypt. */
