@@ -44,4 +44,29 @@ export interface BundleAppOptions {
   readonly cacheDir?: string | undefined;
   /** Set to false to neither read nor write the cache. Default: true. */
   readonly cache?: boolean | undefined;
+  /**
+   * Confines the build to one directory tree (an uploaded, untrusted app):
+   * see {@link ConfineOptions}. A confined build never uses the bundle cache
+   * (the cache would write into the tree and re-read files outside the guard).
+   */
+  readonly confine?: ConfineOptions | undefined;
 }
+
+/**
+ * Options of a confined build. Every file the build reads must lie, after
+ * symlinks are resolved, inside `root`; the entry must too.
+ */
+export interface ConfineOptions {
+  /** The directory tree the build may read. */
+  readonly root: string;
+  /** Most source files the build may load. Default {@link DEFAULT_CONFINED_MAX_FILES}. */
+  readonly maxFiles?: number | undefined;
+  /** Most bytes of source the build may load, all files together. Default {@link DEFAULT_CONFINED_MAX_TOTAL_BYTES}. */
+  readonly maxTotalBytes?: number | undefined;
+}
+
+/** Default cap on the files a confined build loads. */
+export const DEFAULT_CONFINED_MAX_FILES = 2000;
+
+/** Default cap on the bytes a confined build loads (32 MiB). */
+export const DEFAULT_CONFINED_MAX_TOTAL_BYTES = 32 * 1024 * 1024;

@@ -2,12 +2,20 @@ import { realpath, stat } from "node:fs/promises";
 import path from "node:path";
 import * as esbuild from "esbuild";
 import type { BuildOptions, Message } from "esbuild";
-import { BUNDLE_GLOBAL_NAME, SUPPORTED_ENTRY_EXTENSIONS } from "./app-bundle.js";
-import type { AppBundle, BundleAppOptions } from "./app-bundle.js";
+import {
+  BUNDLE_GLOBAL_NAME,
+  DEFAULT_CONFINED_MAX_FILES,
+  DEFAULT_CONFINED_MAX_TOTAL_BYTES,
+  SUPPORTED_ENTRY_EXTENSIONS,
+} from "./app-bundle.js";
+import type { AppBundle, BundleAppOptions, ConfineOptions } from "./app-bundle.js";
+import { confinePlugin, isWithinDir, packageJsonAbove } from "./confine-plugin.js";
+import type { ConfinementState } from "./confine-plugin.js";
 import { digestConfigFiles, readCachedBuild, writeCachedBuild } from "./bundle-cache.js";
 import type { BuildIdentity, FileDigest } from "./bundle-cache.js";
 import { hashFile, sha256Hex } from "./content-hash.js";
 import { LoaderError } from "./errors.js";
+import type { LoaderErrorCode } from "./errors.js";
 import { formatBuildMessages } from "./format-build-messages.js";
 import { recordContentsPlugin } from "./record-contents-plugin.js";
 import { hostNodeModulesDir, resolveGuardPlugin } from "./resolve-guard-plugin.js";
@@ -72,10 +80,26 @@ function isBuildFailure(error: unknown): error is { errors: Message[] } {
   return typeof error === "object" && error !== null && Array.isArray((error as { errors?: unknown }).errors);
 }
 
+/** How a build's plugins are made and how its failures read. */
+interface BuildSetup {
+  /** The plugins, given the map in which the loading plugin records each file's sha256. */
+  plugins(recorded: Map<string, string>): esbuild.Plugin[];
+  /** The code of a failed build (the plugins know why they refused). */
+  failureCode(): LoaderErrorCode;
+  /** Directory the message paths are relative to; default the current directory. */
+  readonly displayBaseDir?: string;
+}
+
+const PLAIN_BUILD: BuildSetup = {
+  plugins: (recorded) => [resolveGuardPlugin(), recordContentsPlugin(recorded)],
+  failureCode: () => "EDGE_LOADER_BUILD_FAILED",
+};
+
 /** Runs esbuild; returns the bundle and the digests of what went into it. */
 async function runEsbuild(
   options: BuildOptions,
   appDir: string,
+  setup: BuildSetup = PLAIN_BUILD,
 ): Promise<{ code: string; inputs: FileDigest[] }> {
   const recorded = new Map<string, string>();
   esbuildRuns += 1;
@@ -83,12 +107,12 @@ async function runEsbuild(
   try {
     result = (await esbuild.build({
       ...options,
-      plugins: [resolveGuardPlugin(), recordContentsPlugin(recorded)],
+      plugins: setup.plugins(recorded),
     })) as esbuild.BuildResult<{ write: false; metafile: true }>;
   } catch (error) {
     if (!isBuildFailure(error)) throw error;
-    const lines = formatBuildMessages(error.errors, appDir);
-    throw new LoaderError("EDGE_LOADER_BUILD_FAILED", lines.join("\n"), { cause: error });
+    const lines = formatBuildMessages(error.errors, appDir, setup.displayBaseDir);
+    throw new LoaderError(setup.failureCode(), lines.join("\n"), { cause: error });
   }
   const output = result.outputFiles[0];
   if (output === undefined) throw new Error("esbuild produced no output file");
@@ -118,12 +142,16 @@ function makeBundle(entryPath: string, code: string, hash: string, inputs: reado
  * esbuild, while every input file keeps its content hash. Cache read and
  * write problems are never fatal.
  *
+ * With `options.confine`, the build reads nothing outside one directory
+ * tree; see {@link bundleConfined}.
+ *
  * @throws LoaderError `EDGE_LOADER_ENTRY_NOT_FOUND` (`entry not found: <path>`),
  *   `EDGE_LOADER_UNSUPPORTED_ENTRY`, or `EDGE_LOADER_BUILD_FAILED` whose message
  *   has one `file:line:col: text` line per problem (syntax errors, unresolved
  *   imports, Node built-in imports), paths relative to the current directory.
  */
 export async function bundleApp(entryPath: string, options: BundleAppOptions = {}): Promise<AppBundle> {
+  if (options.confine !== undefined) return bundleConfined(entryPath, options.confine);
   const entry = await resolveEntry(entryPath);
   const appDir = path.dirname(entry);
   const esbuildOptions = buildOptions(entry, appDir);
@@ -154,4 +182,65 @@ export async function bundleApp(entryPath: string, options: BundleAppOptions = {
     }
   }
   return makeBundle(entry, built.code, hash, inputPaths, false);
+}
+
+/**
+ * tsconfig for confined builds. Passing one stops esbuild from looking for
+ * tsconfig.json files at all: one above the tree would be a host file, and one
+ * inside it could `extends` a host file or map `paths` anywhere. An uploaded
+ * app's own tsconfig.json is therefore ignored.
+ */
+const CONFINED_TSCONFIG = { compilerOptions: {} };
+
+/**
+ * The confined build behind `bundleApp(entry, { confine })`: every file
+ * esbuild reads (the entry, relative and absolute imports, node_modules
+ * packages) must resolve, after realpath, inside `confine.root`, and at most
+ * `maxFiles` files and `maxTotalBytes` bytes are loaded. A relative `entryPath`
+ * is taken relative to the root. The bundle cache is not used. Message paths
+ * are relative to the root, and the outside paths an import reached are not
+ * named (an uploader learns nothing of the host).
+ *
+ * @throws LoaderError `EDGE_LOADER_OUTSIDE_ROOT` (an import, a symlink or the
+ *   entry leads outside the root, or a package.json lies above it: esbuild
+ *   would read it), `EDGE_LOADER_INPUT_LIMIT`, and the codes of `bundleApp`.
+ */
+async function bundleConfined(entryPath: string, confine: ConfineOptions): Promise<AppBundle> {
+  let root: string;
+  try {
+    root = await realpath(confine.root);
+    if (!(await stat(root)).isDirectory()) throw new Error("not a directory");
+  } catch (error) {
+    throw new LoaderError("EDGE_LOADER_ENTRY_NOT_FOUND", `confined build root not found: ${confine.root}`, { cause: error });
+  }
+  const entry = await resolveEntry(path.resolve(root, entryPath));
+  if (!isWithinDir(entry, root)) {
+    throw new LoaderError("EDGE_LOADER_OUTSIDE_ROOT", `entry ${entryPath} lies outside the app's directory`);
+  }
+  const above = await packageJsonAbove(root);
+  if (above !== null) {
+    throw new LoaderError(
+      "EDGE_LOADER_OUTSIDE_ROOT",
+      `confined build refused: esbuild would read ${above}, above the app's directory ${root}; keep uploads outside any package`,
+    );
+  }
+  const state: ConfinementState = {
+    root,
+    maxFiles: confine.maxFiles ?? DEFAULT_CONFINED_MAX_FILES,
+    maxTotalBytes: confine.maxTotalBytes ?? DEFAULT_CONFINED_MAX_TOTAL_BYTES,
+    filesLoaded: 0,
+    bytesLoaded: 0,
+    escaped: false,
+    overLimit: false,
+  };
+  const esbuildOptions: BuildOptions = { ...buildOptions(entry, root), absWorkingDir: root, tsconfigRaw: CONFINED_TSCONFIG };
+  const built = await runEsbuild(esbuildOptions, root, {
+    // The built-in guard still refuses Node built-ins; its host-node_modules
+    // check is left to confinement (host packages lie outside the root too).
+    plugins: (recorded) => [confinePlugin(state, recorded), resolveGuardPlugin(null)],
+    failureCode: () => (state.escaped ? "EDGE_LOADER_OUTSIDE_ROOT" : state.overLimit ? "EDGE_LOADER_INPUT_LIMIT" : "EDGE_LOADER_BUILD_FAILED"),
+    displayBaseDir: root,
+  });
+  const inputPaths = built.inputs.map((input) => input.path);
+  return makeBundle(entry, built.code, sha256Hex(built.code), inputPaths, false);
 }

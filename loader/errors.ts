@@ -10,6 +10,10 @@ export const LOADER_ERROR_CODES = {
   EDGE_LOADER_UNSUPPORTED_ENTRY: "unsupported entry",
   /** esbuild refused the app: syntax error, unresolved import, Node built-in import. */
   EDGE_LOADER_BUILD_FAILED: "build failed",
+  /** A confined build reached outside its directory: an import, a symlink, the entry, or a package.json above the tree. */
+  EDGE_LOADER_OUTSIDE_ROOT: "confined build reached outside its directory",
+  /** A confined build loaded more files or more bytes than its caps allow. */
+  EDGE_LOADER_INPUT_LIMIT: "confined build read too much",
 } as const;
 
 /** One of the loader's error codes. */

@@ -3,8 +3,8 @@ import path from "node:path";
 import type { Loader, Plugin } from "esbuild";
 import { sha256Hex } from "./content-hash.js";
 
-/** esbuild's default loaders for the source types apps are written in. */
-const LOADERS_BY_EXTENSION: ReadonlyMap<string, Loader> = new Map<string, Loader>([
+/** esbuild's default loaders for the source types apps are written in (confined builds load only these). */
+export const LOADERS_BY_EXTENSION: ReadonlyMap<string, Loader> = new Map<string, Loader>([
   [".js", "js"],
   [".mjs", "js"],
   [".cjs", "js"],

@@ -1,11 +1,21 @@
-import { readFileSync } from "node:fs";
+import { readFileSync, realpathSync } from "node:fs";
 import { builtinModules } from "node:module";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Plugin } from "esbuild";
 
-/** Marks the guard's own nested `build.resolve` calls so it does not recurse. */
-const NESTED_RESOLVE = Symbol("edgehost-resolve-guard");
+/**
+ * Marks the nested `build.resolve` calls of edgehost's resolving plugins
+ * (this guard and the confinement plugin). One marker for all of them: with
+ * one each, two plugins that resolve through esbuild would call each other
+ * for ever.
+ */
+export const NESTED_RESOLVE = Symbol("edgehost-nested-resolve");
+
+/** True when an onResolve call is one of edgehost's own nested resolves. */
+export function isNestedResolve(pluginData: unknown): boolean {
+  return typeof pluginData === "object" && pluginData !== null && NESTED_RESOLVE in pluginData;
+}
 
 const BUILTIN_NAMES: ReadonlySet<string> = new Set(builtinModules);
 
@@ -26,8 +36,8 @@ function isBareSpecifier(specifier: string): boolean {
 let cachedHostNodeModules: string | null | undefined;
 
 /**
- * The node_modules directory of the edgehost package itself, found by walking
- * up from this file to the package.json named "edgehost"; null when not found
+ * The node_modules directory of the edgehost package itself (its real path),
+ * found by walking up from this file to the package.json named "edgehost"; null when not found
  * (then there is nothing to guard against).
  */
 export function hostNodeModulesDir(): string | null {
@@ -38,7 +48,13 @@ export function hostNodeModulesDir(): string | null {
     try {
       const manifest = JSON.parse(readFileSync(path.join(dir, "package.json"), "utf8")) as { name?: unknown };
       if (manifest.name === "edgehost") {
-        cachedHostNodeModules = path.join(dir, "node_modules");
+        const nodeModules = path.join(dir, "node_modules");
+        // esbuild reports real paths: a symlinked node_modules (a git worktree, pnpm) must compare as its target.
+        try {
+          cachedHostNodeModules = realpathSync(nodeModules);
+        } catch {
+          cachedHostNodeModules = nodeModules;
+        }
         break;
       }
     } catch {
@@ -74,8 +90,7 @@ export function resolveGuardPlugin(hostNodeModules: string | null = hostNodeModu
     name: "edgehost-resolve-guard",
     setup(build) {
       build.onResolve({ filter: /.*/ }, async (args) => {
-        const data: unknown = args.pluginData;
-        if (typeof data === "object" && data !== null && NESTED_RESOLVE in data) return undefined;
+        if (isNestedResolve(args.pluginData)) return undefined;
         if (args.kind === "entry-point" || !isBareSpecifier(args.path)) return undefined;
         const resolved = await build.resolve(args.path, {
           kind: args.kind,

@@ -6,7 +6,7 @@
  *   status. Every reply the front end writes comes from here
  *   (runtime/error-response.ts maps sandbox codes onto these).
  * - Codes: the typed errors of each layer (EDGE_SANDBOX_*, EDGE_LOADER_*,
- *   EDGE_RUNTIME_*, EDGE_CONFIG_*), seen in logs, CLI messages and start-up failures. They
+ *   EDGE_RUNTIME_*, EDGE_CONFIG_*, EDGE_VERSIONS_*), seen in logs, CLI messages and start-up failures. They
  *   are defined beside their layer (sandbox and loader know nothing of the
  *   runtime) and gathered here.
  *
@@ -17,6 +17,7 @@ import { LOADER_ERROR_CODES, type LoaderErrorCode } from "../loader/index.js";
 import { SANDBOX_ERRORS, type SandboxErrorCode } from "../sandbox/index.js";
 import { CONFIG_ERRORS, type ConfigErrorCode } from "./config/index.js";
 import { RUNTIME_ERRORS, type RuntimeErrorCode } from "./errors.js";
+import { VERSIONS_ERRORS, type VersionsErrorCode } from "./versions/errors.js";
 
 interface ClientErrorEntry {
   readonly status: number;
@@ -85,10 +86,10 @@ export const SANDBOX_CODE_REPLIES: Readonly<Record<Exclude<SandboxErrorCode, "ED
   EDGE_SANDBOX_FETCH_FAILED: "app_exception",
 };
 
-export type ErrorCode = SandboxErrorCode | LoaderErrorCode | RuntimeErrorCode | ConfigErrorCode;
+export type ErrorCode = SandboxErrorCode | LoaderErrorCode | RuntimeErrorCode | ConfigErrorCode | VersionsErrorCode;
 
 /** Every typed code of every layer with its meaning. */
-export const ERROR_CODES: Readonly<Record<ErrorCode, string>> = { ...SANDBOX_ERRORS, ...LOADER_ERROR_CODES, ...RUNTIME_ERRORS, ...CONFIG_ERRORS };
+export const ERROR_CODES: Readonly<Record<ErrorCode, string>> = { ...SANDBOX_ERRORS, ...LOADER_ERROR_CODES, ...RUNTIME_ERRORS, ...CONFIG_ERRORS, ...VERSIONS_ERRORS };
 
 /** The README tables, as Markdown. */
 export function errorTablesMarkdown(): string {
