@@ -6,7 +6,7 @@
 // crash the process with SIGSEGV (exit 139). A timer thread starved on a busy
 // core (lower priority than the thread making the calls) builds such a
 // backlog at tens of thousands of entries a second, which is why edgehost
-// does not reprioritise threads (runtime/event-loop-slice.ts).
+// does not reprioritise threads (see event-loop-slice.ts beside this file).
 const ivm = require("isolated-vm");
 const calls = Number(process.argv[2] ?? 200000);
 const isolate = new ivm.Isolate({ memoryLimit: 128 });

@@ -1,5 +1,5 @@
 /**
- * A scheduling hint for the front end's event-loop thread: a short EEVDF
+ * Experiment, not part of the product: a scheduling hint for the front end's event-loop thread: a short EEVDF
  * time slice (Linux 6.12+, `sched_setattr` with `sched_runtime` on a
  * SCHED_OTHER thread). It changes no weight, only how soon the thread runs
  * when it wakes: a busy isolate thread on the same core (a tenant spinning
@@ -11,7 +11,7 @@
  * and isolated-vm 5.0.4 then crashes: its timer thread pops every due
  * timer by recursion, and a backlog of a few hundred thousand (one per
  * entry with a timeout) overflows its stack (laverdet/isolated-vm#572;
- * probe: bench/probes/ivm-timer-backlog.cjs). A slice leaves every thread
+ * probe: ivm-timer-backlog.cjs beside this file). A slice leaves every thread
  * its fair share, so the timer thread keeps up.
  *
  * Node has no binding for sched_setattr, so the call is made by a short
