@@ -43,6 +43,11 @@ export interface FetchedBodyOptions {
   readonly overBudget: () => SandboxError;
   /** The error for an upstream read that failed (never throws). */
   readonly translate: (error: unknown) => SandboxError;
+  /**
+   * Told of every decoded chunk of a content-encoded body (the host's CPU
+   * went into it); an error stops the body with it.
+   */
+  readonly chargeDecoded?: ((bytes: number) => SandboxError | undefined) | undefined;
 }
 
 interface Waiter {
@@ -179,6 +184,11 @@ export class FetchedBody {
     this.#totalBytes += size;
     if (this.#totalBytes > this.#options.limitBytes) {
       this.#stop(failed(`response body exceeds ${this.#options.limitBytes} bytes`));
+      return;
+    }
+    const overCharged = this.#options.chargeDecoded?.(size);
+    if (overCharged !== undefined) {
+      this.#stop(overCharged);
       return;
     }
     if (size > 0) {

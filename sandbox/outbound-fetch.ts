@@ -128,7 +128,11 @@ export class OutboundFetcher {
    * SandboxError (FETCH_REFUSED / FETCH_FAILED / ABORTED), also on a
    * redirect in "error" mode.
    */
-  async fetch(request: OutboundRequest, signal: AbortSignal): Promise<OutboundResponse> {
+  /**
+   * `chargeDecoded` is told of every decoded byte of a content-encoded
+   * response body (see FetchedBodyOptions.chargeDecoded).
+   */
+  async fetch(request: OutboundRequest, signal: AbortSignal, chargeDecoded?: (bytes: number) => SandboxError | undefined): Promise<OutboundResponse> {
     let url: URL;
     try {
       url = new URL(request.url);
@@ -175,6 +179,7 @@ export class OutboundFetcher {
         limitBytes: this.#options.maxResponseBytes,
         overBudget: () => overBudget(budget),
         translate: (error) => this.#translate(error, signal, headDeadline.signal, "the response body"),
+        chargeDecoded: isDecodedBody(response.headers) ? chargeDecoded : undefined,
       });
       const whole = await stream.takeWhole(isDecodedBody(response.headers) ? DECODED_WHOLE_BODY_WAIT_MS : 0);
       if (whole !== undefined) return { ...head, body: whole, stream: null };

@@ -322,3 +322,34 @@ export default {
     },
   );
 });
+
+test("fetch stream: decoding content-encoded bodies is charged to the request's CPU budget; past it the request is 503 cpu_limit and the isolate stays", async (t) => {
+  const bomb = gzipSync(Buffer.alloc(64 * MB), { level: 9 });
+  await withUpstream(
+    (_req, res) => {
+      res.writeHead(200, { "content-encoding": "gzip", "content-type": "application/octet-stream" }).end(bomb);
+    },
+    async (upstream) => {
+      const app = `
+const bootId = String(Math.random());
+export default {
+  async fetch(request: Request, env: { UPSTREAM: string }) {
+    if (new URL(request.url).pathname === "/id") return new Response(bootId);
+    // Each bomb is 64 KB on the wire and 64 MiB decoded (about 77 ms of the host's zlib).
+    for (let i = 0; i < 8; i++) await (await fetch(env.UPSTREAM)).arrayBuffer().catch(() => undefined);
+    return new Response("decoded them all");
+  },
+};
+`;
+      // 150 ms of CPU: two bombs' worth of decoding at most, far more than the app's own code needs.
+      await withApp(t, app, ["--allow-private-fetch", "--cpu-ms", "150", "--memory-mb", "512", "--var", `UPSTREAM=${upstream}`], async (server) => {
+        const before = await (await fetch(`${server.url}/id`)).text();
+        const response = await fetch(server.url);
+        t.is(response.status, 503);
+        t.is(((await response.json()) as { error: string }).error, "cpu_limit");
+        t.regex(server.output(), /decoding subrequest response bodies used up the request's CPU budget of 150 ms/);
+        t.is(await (await fetch(`${server.url}/id`)).text(), before, "the isolate was not recycled");
+      });
+    },
+  );
+});
