@@ -347,7 +347,7 @@ export default {
         const response = await fetch(server.url);
         t.is(response.status, 503);
         t.is(((await response.json()) as { error: string }).error, "cpu_limit");
-        t.regex(server.output(), /decoding subrequest response bodies used up the request's CPU budget of 150 ms/);
+        await server.waitForOutput(/decoding subrequest response bodies used up the request's CPU budget of 150 ms/);
         t.is(await (await fetch(`${server.url}/id`)).text(), before, "the isolate was not recycled");
       });
     },
