@@ -430,6 +430,9 @@ export class AppIsolate implements HostCallHandlers {
       this.#disposeWith(code);
       return;
     }
+    // A request the host already failed (its budget went into decoding its
+    // subrequests): an entry of it that completed is no reason to recycle.
+    if (!terminated && owner.isDropped) return;
     const { limits } = this.#options;
     const limit = code === "EDGE_SANDBOX_CPU_LIMIT" ? limits.cpuLimitMs : limits.memoryLimitMb;
     owner.fail(new SandboxError(code, undefined, { limit }));
@@ -444,14 +447,14 @@ export class AppIsolate implements HostCallHandlers {
    * request fails with cpu_limit; the isolate did nothing wrong and stays.
    */
   #chargeDecoding(owner: RequestRecord, bytes: number): SandboxError | undefined {
+    const hadBudget = owner.cpuRemainingMs > 0;
     owner.chargeCpuNs(BigInt(Math.round((bytes / (1024 * 1024)) * DECODE_MS_PER_MIB * 1e6)));
     if (owner.cpuRemainingMs > 0) return undefined;
     const limit = this.#options.limits.cpuLimitMs;
     const error = new SandboxError("EDGE_SANDBOX_CPU_LIMIT", `decoding subrequest response bodies used up the request's CPU budget of ${limit} ms`, { limit });
-    if (!owner.isSettled) {
-      this.#log("warn", owner.id, error.message);
-      owner.fail(error);
-    }
+    // Said once; a response already under way (a passed-on body) is cut instead.
+    if (hadBudget) this.#log("warn", owner.id, error.message);
+    owner.fail(error);
     // Nothing more runs for it: entering the isolate on a spent budget would be a breach that recycles it.
     owner.drop();
     return error;

@@ -108,8 +108,9 @@ test("crash: a catastrophic OOM on the thread pool answers 503 memory_limit to e
 
 test("crash: a catastrophic OOM in an inline entry is caught by the hang watchdog, and the standby takes over", async (t) => {
   // --inline-ms 50: warm-up entries count as fast even on a loaded machine,
-  // so /explode is sure to run inline.
-  await withCrashApp(t, ["--cpu-ms", "2000", "--inline-ms", "50", "--hang-kill-ms", "2000"], async (server) => {
+  // so /explode is sure to run inline. A 32 MB heap fills in a fraction of
+  // the 3 s CPU budget even then, so memory, not CPU, ends the entry.
+  await withCrashApp(t, ["--cpu-ms", "3000", "--memory-mb", "32", "--inline-ms", "50", "--hang-kill-ms", "2000"], async (server) => {
     const supervisorPid = server.child.pid as number;
     const failedPid = server.frontEndPid;
     const standbyReady = await server.waitForOutput(/standby front end (\d+) ready/);

@@ -67,7 +67,7 @@ export default {
 `;
 
 test("isolation: an uninterruptible built-in holds the front end's thread once per app, never twice, and nothing in flight is cut", async (t) => {
-  await withApp(t, sortBombApp, ["--memory-mb", "256", "--startup-ms", "5000"], async (server) => {
+  await withApp(t, sortBombApp, ["--memory-mb", "256", "--startup-ms", "5000", "--hang-kill-ms", "30000"], async (server) => {
     const supervisorPid = server.child.pid as number;
     await server.waitForOutput(/standby front end \d+ ready/);
     // Fast requests: the app earns inline entries.
