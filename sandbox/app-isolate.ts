@@ -43,6 +43,13 @@ import type { SandboxLimits } from "./limits.js";
 import { validateWireResponse, type SandboxResponse } from "./wire-response.js";
 
 
+/** `headers` (flat, lower-case names) without any `name` entry. */
+function withoutHeader(headers: readonly string[], name: string): string[] {
+  const kept: string[] = [];
+  for (let i = 0; i + 1 < headers.length; i += 2) if (headers[i] !== name) kept.push(headers[i] as string, headers[i + 1] as string);
+  return kept;
+}
+
 /**
  * Host CPU charged per MiB of a decoded (gzip, deflate, br) subrequest
  * body. Measured with Node's zlib on this machine: 1.0-1.6 ms per MiB.
@@ -537,7 +544,9 @@ export class AppIsolate implements HostCallHandlers {
         onFail: (error) => this.#log("warn", record.id, `response cut after its status was sent: ${error.message}`),
       });
       record.openBody();
-      record.succeed({ ...response, body });
+      // Passed on as undici decoded it: the upstream's content-encoding no longer describes these bytes.
+      const passedHeaders = fetched.decoded ? withoutHeader(response.headers, "content-encoding") : response.headers;
+      record.succeed({ ...response, headers: passedHeaders, body });
       this.#requestsServed++;
     } catch (error) {
       record.fail(error as SandboxError);

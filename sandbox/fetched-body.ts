@@ -48,6 +48,8 @@ export interface FetchedBodyOptions {
    * went into it); an error stops the body with it.
    */
   readonly chargeDecoded?: ((bytes: number) => SandboxError | undefined) | undefined;
+  /** The upstream sent it content-encoded and these are the decoded bytes (the encoding header no longer describes them). */
+  readonly decoded?: boolean;
 }
 
 interface Waiter {
@@ -95,6 +97,11 @@ export class FetchedBody {
   constructor(options: FetchedBodyOptions) {
     this.#options = options;
     this.#reader = options.source.getReader();
+  }
+
+  /** True if these are the decoded bytes of a content-encoded upstream body. */
+  get decoded(): boolean {
+    return this.#options.decoded === true;
   }
 
   /** Bytes of this body the host holds now (buffered and handed over). */

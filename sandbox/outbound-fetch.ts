@@ -180,6 +180,7 @@ export class OutboundFetcher {
         overBudget: () => overBudget(budget),
         translate: (error) => this.#translate(error, signal, headDeadline.signal, "the response body"),
         chargeDecoded: isDecodedBody(response.headers) ? chargeDecoded : undefined,
+        decoded: isDecodedBody(response.headers),
       });
       const whole = await stream.takeWhole(isDecodedBody(response.headers) ? DECODED_WHOLE_BODY_WAIT_MS : 0);
       if (whole !== undefined) return { ...head, body: whole, stream: null };

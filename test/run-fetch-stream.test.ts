@@ -359,3 +359,37 @@ export default {
     },
   );
 });
+
+test("fetch stream: a gzip upstream response passed on untouched reaches the client decoded, without the content-encoding that no longer describes it", async (t) => {
+  const large = "hello from a gzip upstream ".repeat(4000);
+  await withUpstream(
+    (req, res) => {
+      // A large body streams through the host; a small one arrives whole with the head.
+      res.writeHead(200, { "content-encoding": "gzip", "content-type": "text/plain" }).end(gzipSync(req.url === "/small" ? "small" : large));
+    },
+    async (upstream) => {
+      const app = `
+export default {
+  fetch(request: Request, env: { UPSTREAM: string }) {
+    return fetch(env.UPSTREAM);
+  },
+};
+`;
+      for (const [path, text] of [["/large", large], ["/small", "small"]] as const) {
+        await withApp(t, app, [...ARGS, "--var", `UPSTREAM=${upstream}${path}`], async (server) => {
+          // node:http does not decode: the client sees exactly what was sent.
+          const { headers, body } = await new Promise<{ headers: Record<string, unknown>; body: string }>((resolve, reject) => {
+            httpGet(server.url, (response) => {
+              const chunks: Buffer[] = [];
+              response.on("data", (chunk: Buffer) => chunks.push(chunk));
+              response.on("end", () => resolve({ headers: response.headers, body: Buffer.concat(chunks).toString("utf8") }));
+            }).on("error", reject);
+          });
+          t.is(headers["content-encoding"], undefined, path);
+          t.is(headers["content-type"], "text/plain", path);
+          t.is(body, text, path);
+        });
+      }
+    },
+  );
+});
