@@ -14,13 +14,6 @@ export const FETCH_BODY_WINDOW_BYTES = 512 * 1024;
  * piece, as before streaming; larger ones, and ones still arriving, stream.
  */
 export const WHOLE_FETCH_BODY_MAX_BYTES = 64 * 1024;
-/**
- * How long takeWhole waits for a body the host decodes (gzip, deflate, br):
- * zlib runs on the libuv pool, so its output is a round trip away and rarely
- * there by the next turn of the event loop. A small compressed answer then
- * still goes in with its head; a slow compressed stream is 2 ms later.
- */
-export const DECODED_WHOLE_BODY_WAIT_MS = 2;
 
 /** One hand-over to the isolate. */
 export interface FetchedChunk {

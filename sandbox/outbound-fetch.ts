@@ -4,7 +4,7 @@ import { Agent, buildConnector, fetch as undiciFetch } from "undici";
 import { isNonPublicAddress } from "./address-policy.js";
 import { isOutboundHostAllowed, type OutboundHostRule } from "./outbound-allow.js";
 import { SandboxError } from "./errors.js";
-import { DECODED_WHOLE_BODY_WAIT_MS, FetchedBody } from "./fetched-body.js";
+import { FetchedBody } from "./fetched-body.js";
 import type { HostMemoryBudget, HostMemoryReservation } from "./host-memory.js";
 import type { OutboundRequest } from "./outbound-request.js";
 import type { FlatHeaders } from "./prelude/protocol.js";
@@ -182,7 +182,10 @@ export class OutboundFetcher {
         chargeDecoded: isDecodedBody(response.headers) ? chargeDecoded : undefined,
         decoded: isDecodedBody(response.headers),
       });
-      const whole = await stream.takeWhole(isDecodedBody(response.headers) ? DECODED_WHOLE_BODY_WAIT_MS : 0);
+      // A decoded body always streams: only the streamed path knows, when the
+      // app passes the response on untouched, that its content-encoding no
+      // longer describes the bytes (respondWithFetchedBody drops it).
+      const whole = isDecodedBody(response.headers) ? undefined : await stream.takeWhole(0);
       if (whole !== undefined) return { ...head, body: whole, stream: null };
       return { ...head, body: null, stream };
     } catch (error) {
@@ -216,12 +219,7 @@ export class OutboundFetcher {
   }
 }
 
-/**
- * True if undici decodes the body (a content coding it knows). Whether it
- * is small is not known before it is decoded: a large one ends the wait as
- * soon as WHOLE_FETCH_BODY_MAX_BYTES are in, a slow one (events) waits
- * DECODED_WHOLE_BODY_WAIT_MS at most.
- */
+/** True if undici decodes the body (a content coding it knows). */
 function isDecodedBody(headers: Headers): boolean {
   const coding = headers.get("content-encoding");
   return coding !== null && /^\s*(x-gzip|gzip|deflate|br)\s*$/i.test(coding);
