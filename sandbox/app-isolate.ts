@@ -75,7 +75,7 @@ export interface SandboxRequest {
    * pulls, waitUntil work): how a caller meters requests without reaching
    * into the sandbox.
    */
-  readonly onCpu?: (ms: number) => void;
+  readonly onCpu?: ((ms: number) => void) | undefined;
 }
 
 /** One console line or sandbox notice. */

@@ -78,11 +78,19 @@ function appChanged(before: ServeApp, after: ServeApp): boolean {
   return JSON.stringify({ ...before, secrets: undefined }) !== JSON.stringify({ ...after, secrets: undefined }) || secrets(before).join("\0") !== secrets(after).join("\0");
 }
 
+/** The server's observer option: metrics and/or the request log, or none (then no per-request bookkeeping at all). */
+function requestObserverOf(metrics: FrontEndMetrics | undefined, log: RequestObserver | undefined): { observer?: RequestObserver } {
+  const all = [metrics, log].filter((observer): observer is RequestObserver => observer !== undefined);
+  if (all.length === 0) return {};
+  return { observer: all.length === 1 ? (all[0] as RequestObserver) : observers(all) };
+}
+
 export class FrontEnd {
   readonly server: HttpServer;
   /** The admin listener, when the config has an `admin` section. */
   readonly admin: AdminServer | undefined;
-  readonly metrics: FrontEndMetrics;
+  /** Only with an admin listener to read them: counting costs every request (run has none). */
+  readonly metrics: FrontEndMetrics | undefined;
   readonly #tenants = new Map<string, Tenant>();
   readonly warm: WarmIsolates;
   readonly #backstop: RssBackstop;
@@ -96,7 +104,7 @@ export class FrontEnd {
     this.#options = options;
     this.#config = config;
     const frontEnd = config.frontEnd;
-    this.metrics = new FrontEndMetrics({
+    this.metrics = config.admin === undefined ? undefined : new FrontEndMetrics({
       apps: () => this.#tenants.values(),
       liveIsolates: () => {
         let count = 0;
@@ -106,7 +114,7 @@ export class FrontEnd {
       sampledHeapBytes: () => this.warm.heapBytes,
     });
     this.warm = new WarmIsolates({
-      onEvict: (key, reason) => this.metrics.evicted(key, reason),
+      onEvict: (key, reason) => this.metrics?.evicted(key, reason),
       maxIsolates: config.cache.maxIsolates,
       maxMemoryBytes: config.cache.maxMemoryMb * MB,
       // 0 in the schema means no idle expiry (run's one app).
@@ -120,7 +128,7 @@ export class FrontEnd {
       inlineEntryThresholdMs: frontEnd.inlineThresholdMs,
       ...(options.inlineEntryGuard ? { inlineEntryGuard: options.inlineEntryGuard } : {}),
       ...(options.inlinePolicy ? { inlinePolicy: options.inlinePolicy } : {}),
-      onColdStart: (app) => this.metrics.coldStart(app),
+      onColdStart: (app) => this.metrics?.coldStart(app),
     };
     for (const app of config.apps) this.#tenants.set(app.name, this.#tenantFor(app));
     this.#dispatcher = new Dispatcher(this.#router());
@@ -136,7 +144,7 @@ export class FrontEnd {
       bodyLimitBytes: config.defaults.limits.bodyBytes,
       dispatcher: this.#dispatcher,
       log,
-      observer: options.requestObserver === undefined ? this.metrics : observers([this.metrics, options.requestObserver]),
+      ...requestObserverOf(this.metrics, options.requestObserver),
       ...(options.refuseWith ? { refuseWith: options.refuseWith } : {}),
     });
     const admin = config.admin;
@@ -179,7 +187,7 @@ export class FrontEnd {
         const app = this.#config.apps.find((candidate) => candidate.name === name);
         return app === undefined ? undefined : statsOf(app);
       },
-      metrics: () => this.metrics.exposition(),
+      metrics: () => (this.metrics as FrontEndMetrics).exposition(),
     };
   }
 

@@ -100,14 +100,27 @@ export class FrontEndMetrics implements RequestObserver {
     collectDefaultMetrics({ register: this.registry });
   }
 
+  // Labelled children, looked up once: prom-client hashes a labels object on every inc().
+  readonly #cpuByApp = new Map<string, ReturnType<Counter<"app">["labels"]>>();
+  readonly #requestsByAppClass = new Map<string, ReturnType<Counter<"app" | "status_class">["labels"]>>();
+  readonly #latencyByApp = new Map<string, ReturnType<Histogram<"app">["labels"]>>();
+
   cpu(app: string, ms: number): void {
-    this.#cpu.inc({ app }, ms);
+    let child = this.#cpuByApp.get(app);
+    if (child === undefined) this.#cpuByApp.set(app, (child = this.#cpu.labels(app)));
+    child.inc(ms);
   }
 
   finished(request: FinishedRequest): void {
     const app = request.app ?? NO_APP;
-    this.#requests.inc({ app, status_class: statusClass(request.status) });
-    this.#latency.observe({ app }, request.durationMs / 1000);
+    const status = statusClass(request.status);
+    const key = `${app}\u0000${status}`;
+    let requests = this.#requestsByAppClass.get(key);
+    if (requests === undefined) this.#requestsByAppClass.set(key, (requests = this.#requests.labels(app, status)));
+    requests.inc();
+    let latency = this.#latencyByApp.get(app);
+    if (latency === undefined) this.#latencyByApp.set(app, (latency = this.#latency.labels(app)));
+    latency.observe(request.durationMs / 1000);
     const kind = request.error === undefined ? undefined : BREACH_KINDS[request.error as ClientErrorName];
     if (kind !== undefined) this.#breaches.inc({ app, kind });
   }
