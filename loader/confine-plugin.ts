@@ -4,7 +4,7 @@ import path from "node:path";
 import type { Plugin } from "esbuild";
 import { sha256Hex } from "./content-hash.js";
 import { LOADERS_BY_EXTENSION } from "./record-contents-plugin.js";
-import { NESTED_RESOLVE, isNestedResolve } from "./resolve-guard-plugin.js";
+import { isNestedResolve, resolveWithoutGuards } from "./resolve-guard-plugin.js";
 
 
 /** What a confined build has read so far, and why it failed if it did (for the error code). */
@@ -93,14 +93,7 @@ export function confinePlugin(state: ConfinementState, hashes: Map<string, strin
     setup(build) {
       build.onResolve({ filter: /.*/ }, async (args) => {
         if (isNestedResolve(args.pluginData)) return undefined;
-        const resolved = await build.resolve(args.path, {
-          kind: args.kind,
-          importer: args.importer,
-          namespace: args.namespace,
-          resolveDir: args.resolveDir,
-          with: args.with,
-          pluginData: { [NESTED_RESOLVE]: true },
-        });
+        const resolved = await resolveWithoutGuards(build, args);
         // Unresolvable: let esbuild (and the built-in guard after us, which the
         // shared nested marker skipped) report it in their words.
         if (resolved.errors.length > 0) return undefined;

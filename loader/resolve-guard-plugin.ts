@@ -2,7 +2,7 @@ import { readFileSync, realpathSync } from "node:fs";
 import { builtinModules } from "node:module";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import type { Plugin } from "esbuild";
+import type { OnResolveArgs, Plugin, PluginBuild, ResolveResult } from "esbuild";
 
 /**
  * Marks the nested `build.resolve` calls of edgehost's resolving plugins
@@ -15,6 +15,18 @@ export const NESTED_RESOLVE = Symbol("edgehost-nested-resolve");
 /** True when an onResolve call is one of edgehost's own nested resolves. */
 export function isNestedResolve(pluginData: unknown): boolean {
   return typeof pluginData === "object" && pluginData !== null && NESTED_RESOLVE in pluginData;
+}
+
+/** Resolve `args` as esbuild would, marked so that the guards (this one and confine-plugin's) let it through. */
+export function resolveWithoutGuards(build: PluginBuild, args: OnResolveArgs): Promise<ResolveResult> {
+  return build.resolve(args.path, {
+    kind: args.kind,
+    importer: args.importer,
+    namespace: args.namespace,
+    resolveDir: args.resolveDir,
+    with: args.with,
+    pluginData: { [NESTED_RESOLVE]: true },
+  });
 }
 
 const BUILTIN_NAMES: ReadonlySet<string> = new Set(builtinModules);
@@ -92,14 +104,7 @@ export function resolveGuardPlugin(hostNodeModules: string | null = hostNodeModu
       build.onResolve({ filter: /.*/ }, async (args) => {
         if (isNestedResolve(args.pluginData)) return undefined;
         if (args.kind === "entry-point" || !isBareSpecifier(args.path)) return undefined;
-        const resolved = await build.resolve(args.path, {
-          kind: args.kind,
-          importer: args.importer,
-          namespace: args.namespace,
-          resolveDir: args.resolveDir,
-          with: args.with,
-          pluginData: { [NESTED_RESOLVE]: true },
-        });
+        const resolved = await resolveWithoutGuards(build, args);
         const reachesHost =
           resolved.errors.length === 0 && hostNodeModules !== null && isInside(resolved.path, hostNodeModules);
         if (isNodeBuiltin(args.path) && (resolved.errors.length > 0 || reachesHost)) {

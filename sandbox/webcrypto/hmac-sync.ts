@@ -13,24 +13,9 @@
  * bounded (SYNC_CRYPTO_MAX_BYTES: microseconds of work); never throws.
  */
 import { createHmac, KeyObject, timingSafeEqual } from "node:crypto";
+import { nodeHashName } from "../host-functions.js";
 import { SYNC_CRYPTO_MAX_BYTES } from "../prelude/protocol.js";
 import type { CryptoKeyTable, NodeCryptoKey } from "./key-table.js";
-
-/** Node's hash names for the HMAC hashes. A switch: "constructor" from an isolate must find nothing. */
-function hmacHash(name: unknown): "sha1" | "sha256" | "sha384" | "sha512" | undefined {
-  switch (name) {
-    case "SHA-1":
-      return "sha1";
-    case "SHA-256":
-      return "sha256";
-    case "SHA-384":
-      return "sha384";
-    case "SHA-512":
-      return "sha512";
-    default:
-      return undefined;
-  }
-}
 
 /** Node's KeyObject of each HMAC key, made once (KeyObject.from copies the secret out of the CryptoKey). */
 const keyObjects = new WeakMap<NodeCryptoKey, KeyObject>();
@@ -52,7 +37,7 @@ export function hmacSync(keys: CryptoKeyTable, operation: unknown, algorithmName
   const key = keys.get(keyId);
   if (key === undefined || key.type !== "secret" || !key.usages.includes(operation)) return "async";
   const algorithm = key.algorithm as { name?: unknown; hash?: { name?: unknown }; length?: unknown };
-  const hash = hmacHash(algorithm.hash?.name);
+  const hash = nodeHashName(algorithm.hash?.name);
   // A key length that is not whole bytes: Node's webcrypto decides what it means.
   if (algorithm.name !== "HMAC" || hash === undefined || typeof algorithm.length !== "number" || algorithm.length % 8 !== 0) return "async";
   let keyObject = keyObjects.get(key);
