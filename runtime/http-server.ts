@@ -2,7 +2,6 @@ import { randomUUID } from "node:crypto";
 import { HostMemoryBudget, isSandboxError, type CancelSignal, type SandboxRequest, type SandboxResponse } from "../sandbox/index.js";
 import { readBody } from "./body-reader.js";
 import { BODY_TOO_LARGE, errorBody, INTERNAL_ERROR, replyForSandboxCode, type ErrorReply } from "./error-response.js";
-import { RuntimeError } from "./errors.js";
 import type { LogSink } from "./logger.js";
 import type { AssetSource } from "./front-end/static-assets.js";
 import type { RequestObserver } from "./request-observer.js";
@@ -10,7 +9,7 @@ import { checkRequestHead } from "./request-head.js";
 import type { RequestTarget } from "./request-target.js";
 import { ResponseWriter } from "./response-writer.js";
 import { StreamedRequestBody } from "./streamed-request-body.js";
-import { loadUws, type HttpRequest, type HttpResponse, type TemplatedApp, type Uws, type us_listen_socket } from "./uws.js";
+import { listenOn, loadUws, serveAll, type HttpRequest, type HttpResponse, type TemplatedApp, type Uws, type us_listen_socket } from "./uws.js";
 
 /** Where requests go once read; implemented by AppHost (embedded) and later by group proxies. */
 export interface RequestHandler {
@@ -105,34 +104,15 @@ export class HttpServer {
     this.#options = options;
     this.#uws = loadUws();
     this.#app = this.#uws.App();
-    this.#app.any("/*", (res, req) => {
-      try {
-        this.#onRequest(res, req);
-      } catch (error) {
-        this.#options.log({ level: "error", message: `front end: ${describe(error)}` });
-        try {
-          res.cork(() => res.writeStatus("500 Internal Server Error").end());
-        } catch {
-          // The response was already ended or aborted; nothing more to do.
-        }
-      }
-    });
+    serveAll(this.#app, "front end", options.log, (res, req) => this.#onRequest(res, req));
   }
 
   /** Listen; resolves with the bound port. Rejects RuntimeError(PORT_IN_USE). */
-  listen(): Promise<number> {
-    const { host, port } = this.#options;
-    return new Promise((resolve, reject) => {
-      this.#app.listen(host, port, (socket) => {
-        if (!socket) {
-          reject(new RuntimeError("EDGE_RUNTIME_PORT_IN_USE", `cannot listen on ${host}:${port}: address in use or not available`));
-          return;
-        }
-        this.#listenSocket = socket;
-        this.#port = this.#uws.us_socket_local_port(socket);
-        resolve(this.#port);
-      });
-    });
+  async listen(): Promise<number> {
+    const { socket, port } = await listenOn(this.#uws, this.#app, this.#options.host, this.#options.port, "");
+    this.#listenSocket = socket;
+    this.#port = port;
+    return port;
   }
 
   get port(): number {

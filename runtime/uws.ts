@@ -39,3 +39,46 @@ export function loadUws(): Uws {
   loaded = native;
   return native;
 }
+
+/**
+ * Send every request of `app` to `onRequest`. Anything it throws is logged
+ * (as `label: ...`) and answered 500, never left to unwind into uWS's C++.
+ */
+export function serveAll(
+  app: UwsTypes.TemplatedApp,
+  label: string,
+  log: (line: { level: "error"; message: string }) => void,
+  onRequest: (res: UwsTypes.HttpResponse, req: UwsTypes.HttpRequest) => void,
+): void {
+  app.any("/*", (res, req) => {
+    try {
+      onRequest(res, req);
+    } catch (error) {
+      log({ level: "error", message: `${label}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}` });
+      try {
+        res.cork(() => res.writeStatus("500 Internal Server Error").end());
+      } catch {
+        // The response was already ended or aborted; nothing more to do.
+      }
+    }
+  });
+}
+
+/** Listen on host:port; resolves with the socket and the bound port. Rejects RuntimeError(PORT_IN_USE) naming `what`. */
+export function listenOn(
+  uws: Uws,
+  app: UwsTypes.TemplatedApp,
+  host: string,
+  port: number,
+  what: string,
+): Promise<{ socket: UwsTypes.us_listen_socket; port: number }> {
+  return new Promise((resolve, reject) => {
+    app.listen(host, port, (socket) => {
+      if (!socket) {
+        reject(new RuntimeError("EDGE_RUNTIME_PORT_IN_USE", `cannot listen${what} on ${host}:${port}: address in use or not available`));
+        return;
+      }
+      resolve({ socket, port: uws.us_socket_local_port(socket) });
+    });
+  });
+}

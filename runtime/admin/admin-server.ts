@@ -1,9 +1,8 @@
 import { randomUUID } from "node:crypto";
 import { ADMIN_TOKEN_NOT_CONFIGURED, ADMIN_UNAUTHORIZED, errorBody, INTERNAL_ERROR } from "../error-response.js";
-import { RuntimeError } from "../errors.js";
 import type { LogSink } from "../logger.js";
 import { ResponseWriter } from "../response-writer.js";
-import { loadUws, type HttpRequest, type HttpResponse, type TemplatedApp, type Uws, type us_listen_socket } from "../uws.js";
+import { listenOn, loadUws, serveAll, type HttpRequest, type HttpResponse, type TemplatedApp, type Uws, type us_listen_socket } from "../uws.js";
 import type { BearerAuth } from "./bearer-auth.js";
 import { isErrorReply, type AdminReply, type AdminRoutes } from "./routes.js";
 
@@ -36,34 +35,15 @@ export class AdminServer {
     this.#options = options;
     this.#uws = loadUws();
     this.#app = this.#uws.App();
-    this.#app.any("/*", (res, req) => {
-      try {
-        this.#onRequest(res, req);
-      } catch (error) {
-        this.#options.log({ level: "error", message: `admin: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}` });
-        try {
-          res.cork(() => res.writeStatus("500 Internal Server Error").end());
-        } catch {
-          // Already ended or aborted.
-        }
-      }
-    });
+    serveAll(this.#app, "admin", options.log, (res, req) => this.#onRequest(res, req));
   }
 
   /** Listen; resolves with the bound port. Rejects RuntimeError(PORT_IN_USE). */
-  listen(): Promise<number> {
-    const { host, port } = this.#options;
-    return new Promise((resolve, reject) => {
-      this.#app.listen(host, port, (socket) => {
-        if (!socket) {
-          reject(new RuntimeError("EDGE_RUNTIME_PORT_IN_USE", `cannot listen for the admin API on ${host}:${port}: address in use or not available`));
-          return;
-        }
-        this.#listenSocket = socket;
-        this.#port = this.#uws.us_socket_local_port(socket);
-        resolve(this.#port);
-      });
-    });
+  async listen(): Promise<number> {
+    const { socket, port } = await listenOn(this.#uws, this.#app, this.#options.host, this.#options.port, " for the admin API");
+    this.#listenSocket = socket;
+    this.#port = port;
+    return port;
   }
 
   get port(): number {
