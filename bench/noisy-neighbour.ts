@@ -19,6 +19,7 @@ import { hasCommand, machineInfo } from "./machine-info.js";
 import { ATTACK_NAMES, isAttackName, type AttackName } from "./noisy-apps.js";
 import type { PacedLoadResult } from "./paced-load.js";
 import { sectionMarkers, writeSection } from "./report-sections.js";
+import { positiveIntegerOption, scenarioOptions } from "./scenario-options.js";
 import { killOnExit, pinnedCommand, startServerProcess, type ServerProcess } from "./server-process.js";
 import { runWrk } from "./wrk.js";
 
@@ -109,12 +110,6 @@ function parseNoisyOptions(argv: readonly string[]): NoisyOptions | null {
     strict: true,
   });
   if (values.help === true) return null;
-  const whole = (name: string, value: string | undefined, fallback: number): number => {
-    if (value === undefined) return fallback;
-    const number = Number(value);
-    if (!Number.isInteger(number) || number < 1) throw new Error(`--${name} expects a positive integer, got ${JSON.stringify(value)}`);
-    return number;
-  };
   const attacks = values.attacks === undefined ? [...ATTACK_NAMES] : values.attacks.split(",").map((name) => name.trim());
   const unknown = attacks.filter((name) => !isAttackName(name));
   if (unknown.length > 0) throw new Error(`unknown attack(s): ${unknown.join(", ")}`);
@@ -123,11 +118,11 @@ function parseNoisyOptions(argv: readonly string[]): NoisyOptions | null {
   const serverCpus = values["server-cpus"] ?? "0";
   if (!/^\d+(-\d+)?(,\d+(-\d+)?)*$/.test(serverCpus)) throw new Error(`--server-cpus expects a CPU list such as 0 or 0,1, got ${JSON.stringify(serverCpus)}`);
   return {
-    durationS: whole("duration", values.duration, 10),
+    durationS: positiveIntegerOption("duration", values.duration, 10),
     load,
-    rate: whole("rate", values.rate, 5000),
-    connections: whole("connections", values.connections, load === "paced" ? 32 : 10),
-    attackerRate: whole("attacker-rate", values["attacker-rate"], DEFAULT_ATTACKER_RATE),
+    rate: positiveIntegerOption("rate", values.rate, 5000),
+    connections: positiveIntegerOption("connections", values.connections, load === "paced" ? 32 : 10),
+    attackerRate: positiveIntegerOption("attacker-rate", values["attacker-rate"], DEFAULT_ATTACKER_RATE),
     serverCpus,
     attacks: attacks.filter(isAttackName),
     outPath: values.out ?? join(REPO_ROOT, "bench", "RESULTS.md"),
@@ -305,17 +300,8 @@ function expandCpuList(list: string): number[] {
 
 /** Entry of `npm run bench -- --noisy ...`; resolves with the exit code. */
 export async function runNoisyNeighbour(argv: readonly string[]): Promise<number> {
-  let options: NoisyOptions | null;
-  try {
-    options = parseNoisyOptions(argv);
-  } catch (error) {
-    process.stderr.write(`bench noisy: ${error instanceof Error ? error.message : String(error)}\n${NOISY_USAGE}\n`);
-    return 2;
-  }
-  if (options === null) {
-    process.stdout.write(`${NOISY_USAGE}\n`);
-    return 0;
-  }
+  const options = scenarioOptions("noisy", NOISY_USAGE, argv, parseNoisyOptions);
+  if (typeof options === "number") return options;
   if (!hasCommand("wrk")) {
     process.stderr.write("bench noisy: wrk (the load generator) is not installed: `sudo apt-get install -y wrk`\n");
     return 1;

@@ -21,6 +21,7 @@ import { calibrate, OpsClient } from "./ops-timing.js";
 import { OPS_SECTION, renderOpsSection, type OpMeasurement, type OpsContenderName } from "./ops-report.js";
 import { writeSection } from "./report-sections.js";
 import { startServerProcess, type ServerProcess } from "./server-process.js";
+import { positiveIntegerOption, scenarioOptions } from "./scenario-options.js";
 
 /** Pause before each measured pair of requests (see measureOp). */
 const SETTLE_MS = 100;
@@ -207,19 +208,13 @@ function parseOpsOptions(argv: readonly string[]): (OpsOptions & { outPath: stri
     },
   });
   if (values.help === true) return null;
-  const positive = (name: string, value: string | undefined, fallback: number): number => {
-    if (value === undefined) return fallback;
-    const number = Number(value);
-    if (!Number.isInteger(number) || number < 1) throw new Error(`--${name} expects a positive integer, got ${JSON.stringify(value)}`);
-    return number;
-  };
   const ops = values.only?.split(",").map((op) => op.trim()).filter((op) => op.length > 0);
   if (values.baseline !== undefined && !existsSync(join(values.baseline, "bin", "edgehost.js"))) {
     throw new Error(`--baseline ${values.baseline}: no bin/edgehost.js there (a built edgehost checkout is expected)`);
   }
   return {
-    runs: positive("runs", values.runs, 5),
-    targetMs: positive("target-ms", values["target-ms"], 150),
+    runs: positiveIntegerOption("runs", values.runs, 5),
+    targetMs: positiveIntegerOption("target-ms", values["target-ms"], 150),
     ...(ops === undefined ? {} : { ops }),
     ...(values.baseline === undefined ? {} : { baselineDir: values.baseline }),
     outPath: values.out ?? join(REPO_ROOT, "bench", "RESULTS.md"),
@@ -228,17 +223,8 @@ function parseOpsOptions(argv: readonly string[]): (OpsOptions & { outPath: stri
 
 /** Entry of `npm run bench -- --ops ...`; resolves with the exit code. */
 export async function runOpsBench(argv: readonly string[]): Promise<number> {
-  let parsed: ReturnType<typeof parseOpsOptions>;
-  try {
-    parsed = parseOpsOptions(argv);
-  } catch (error) {
-    process.stderr.write(`bench ops: ${errorText(error)}\n${OPS_USAGE}\n`);
-    return 2;
-  }
-  if (parsed === null) {
-    process.stdout.write(`${OPS_USAGE}\n`);
-    return 0;
-  }
+  const parsed = scenarioOptions("ops", OPS_USAGE, argv, parseOpsOptions);
+  if (typeof parsed === "number") return parsed;
   if (!existsSync(join(REPO_ROOT, "dist", "sandbox", "prelude.js"))) {
     process.stderr.write("bench ops: the build is missing: run `npm run build` (or `npm run bench -- --ops`, which builds first)\n");
     return 1;

@@ -14,6 +14,7 @@ import { parseArgs } from "node:util";
 import { REPO_ROOT } from "./contenders.js";
 import { hasCommand, machineInfo } from "./machine-info.js";
 import { sectionMarkers, writeSection } from "./report-sections.js";
+import { positiveIntegerOption, scenarioOptions } from "./scenario-options.js";
 import { startServerProcess, type ServerProcess } from "./server-process.js";
 import { runWrk, type WrkResult } from "./wrk.js";
 
@@ -140,28 +141,13 @@ function renderSection(rows: readonly Row[], options: ServeBenchOptions, facts: 
 function parseOptions(argv: readonly string[]): ServeBenchOptions | null {
   const { values } = parseArgs({ args: [...argv], options: { duration: { type: "string" }, connections: { type: "string" }, out: { type: "string" }, help: { type: "boolean" } }, strict: true });
   if (values.help === true) return null;
-  const whole = (name: string, value: string | undefined, fallback: number): number => {
-    if (value === undefined) return fallback;
-    const number = Number(value);
-    if (!Number.isInteger(number) || number < 1) throw new Error(`--${name} expects a positive integer, got ${JSON.stringify(value)}`);
-    return number;
-  };
-  return { durationS: whole("duration", values.duration, 10), connections: whole("connections", values.connections, 100), outPath: values.out ?? join(REPO_ROOT, "bench", "RESULTS.md") };
+  return { durationS: positiveIntegerOption("duration", values.duration, 10), connections: positiveIntegerOption("connections", values.connections, 100), outPath: values.out ?? join(REPO_ROOT, "bench", "RESULTS.md") };
 }
 
 /** Entry of `npm run bench -- --serve ...`; resolves with the exit code. */
 export async function runServeBench(argv: readonly string[]): Promise<number> {
-  let options: ServeBenchOptions | null;
-  try {
-    options = parseOptions(argv);
-  } catch (error) {
-    process.stderr.write(`bench serve: ${error instanceof Error ? error.message : String(error)}\n${SERVE_BENCH_USAGE}\n`);
-    return 2;
-  }
-  if (options === null) {
-    process.stdout.write(`${SERVE_BENCH_USAGE}\n`);
-    return 0;
-  }
+  const options = scenarioOptions("serve", SERVE_BENCH_USAGE, argv, parseOptions);
+  if (typeof options === "number") return options;
   if (!hasCommand("wrk")) {
     process.stderr.write("bench serve: wrk (the load generator) is not installed: `sudo apt-get install -y wrk`\n");
     return 1;
