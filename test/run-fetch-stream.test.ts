@@ -339,10 +339,17 @@ export default {
   },
 };
 `;
-      // 60 ms of CPU at 1.2 ms per decoded MiB: about 50 MiB, under the 64 MiB subrequest limit.
-      await withApp(t, app, ["--allow-private-fetch", "--cpu-ms", "60", "--inline-ms", "50", "--var", `UPSTREAM=${upstream}`], async (server) => {
-        // Warm-up: the first requests of a fresh isolate cost it more than later ones.
-        for (let i = 0; i < 5; i++) await (await fetch(`${server.url}/small`)).arrayBuffer();
+      // 70 ms of CPU at 1.2 ms per decoded MiB: at most 58 MiB, under the 64 MiB subrequest limit.
+      await withApp(t, app, ["--allow-private-fetch", "--cpu-ms", "70", "--inline-ms", "50", "--var", `UPSTREAM=${upstream}`], async (server) => {
+        // Warm-up: a fresh isolate's first entries cost it more than later ones, and on a
+        // loaded machine (isolate CPU is wall time) one may even breach; three answers in a row will do.
+        for (let attempt = 0, answered = 0; answered < 3 && attempt < 20; attempt++) {
+          const ok = await fetch(`${server.url}/small`).then(
+            async (response) => (await response.arrayBuffer(), response.status === 200),
+            () => false,
+          );
+          answered = ok ? answered + 1 : 0;
+        }
         const received = await new Promise<number>((resolve) => {
           let bytes = 0;
           const request = httpGet(`${server.url}/bomb`, (response) => {
@@ -353,7 +360,7 @@ export default {
           });
           request.on("error", () => resolve(bytes));
         });
-        await server.waitForOutput(/decoding subrequest response bodies used up the request's CPU budget of 60 ms/);
+        await server.waitForOutput(/decoding subrequest response bodies used up the request's CPU budget of 70 ms/);
         t.log(`the client got ${(received / MB).toFixed(1)} MiB of the decoded bomb`);
         // How much of the budget the app's own entry took depends on the machine's load (isolate CPU is wall time); what is certain is that decoding stopped before the 64 MiB size limit.
         t.true(received < 60 * MB, `received ${received} bytes`);
