@@ -126,6 +126,15 @@ async function runEsbuild(
   return { code: output.text, inputs };
 }
 
+/**
+ * A bundle built earlier and stored (a deployed version): `code` as the
+ * loader produced it, `entryPath` where its entry lay (stack positions map
+ * to sources relative to its directory). Nothing is read or built.
+ */
+export function appBundleFromCode(entryPath: string, code: string): AppBundle {
+  return makeBundle(entryPath, code, sha256Hex(code), [], false);
+}
+
 function makeBundle(entryPath: string, code: string, hash: string, inputs: readonly string[], fromCache: boolean): AppBundle {
   const appDir = path.dirname(entryPath);
   const mapStack = createStackMapper(code, appDir, appDir);

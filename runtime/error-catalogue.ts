@@ -52,7 +52,15 @@ export const CLIENT_ERRORS = {
   admin_unauthorized: { status: 401, meaning: "admin API: the request has no `Authorization: Bearer` token or the wrong one (`WWW-Authenticate: Bearer` says how to authenticate)" },
   admin_token_not_configured: { status: 403, meaning: "admin API: no token is configured (the `admin.tokenEnv` variable is unset; allowed for a loopback listener only), so every request is refused" },
   admin_not_found: { status: 404, meaning: "admin API: no endpoint has this path" },
-  admin_no_such_app: { status: 404, meaning: "admin API: no configured app has this name" },
+  admin_no_such_app: { status: 404, meaning: "admin API: no configured or deployed app has this name" },
+  admin_no_such_version: { status: 404, meaning: "admin API: the app has no version with this id" },
+  admin_bad_request: { status: 400, meaning: "admin API: the request body is not the JSON the endpoint takes (`message` says what is wrong), or an upload path or app name is invalid" },
+  admin_body_too_large: { status: 413, meaning: "admin API: the request body is larger than the admin listener takes (64 MiB)" },
+  admin_conflict: { status: 409, meaning: "admin API: the change conflicts with the state (a route another app has, an app defined in the config file, no previous version to roll back to)" },
+  admin_build_failed: { status: 422, meaning: "admin API: the uploaded app did not build, or its build tried to read outside its own files; the old version keeps serving" },
+  admin_boot_failed: { status: 422, meaning: "admin API: the new version's top-level code threw or ran past its start-up limit; the old version keeps serving" },
+  admin_reload_failed: { status: 422, meaning: "admin API: the config file could not be loaded again (`message` lists every problem); the running config stays" },
+  admin_not_writable: { status: 409, meaning: "admin API: this front end has no version store (`edgehost run`), so nothing can be deployed" },
   admin_method_not_allowed: { status: 405, meaning: "admin API: the endpoint exists but not for this method (`Allow` lists the methods it takes)" },
 } as const satisfies Readonly<Record<string, ClientErrorEntry>>;
 

@@ -5,6 +5,8 @@ import { CLIENT_ERRORS, SANDBOX_CODE_REPLIES, type ClientErrorName } from "./err
 export interface ErrorReply {
   readonly status: number;
   readonly error: string;
+  /** Said to the admin API's caller (a build error, a config problem); the main listener never sets it. */
+  readonly message?: string;
 }
 
 /** The reply for a catalogued client error. */
@@ -40,8 +42,21 @@ export const ADMIN_TOKEN_NOT_CONFIGURED = clientError("admin_token_not_configure
 export const ADMIN_NOT_FOUND = clientError("admin_not_found");
 export const ADMIN_NO_SUCH_APP = clientError("admin_no_such_app");
 export const ADMIN_METHOD_NOT_ALLOWED = clientError("admin_method_not_allowed");
+export const ADMIN_BODY_TOO_LARGE = clientError("admin_body_too_large");
+export const ADMIN_NO_SUCH_VERSION = clientError("admin_no_such_version");
+export const ADMIN_BAD_REQUEST = clientError("admin_bad_request");
+export const ADMIN_CONFLICT = clientError("admin_conflict");
+export const ADMIN_BUILD_FAILED = clientError("admin_build_failed");
+export const ADMIN_BOOT_FAILED = clientError("admin_boot_failed");
+export const ADMIN_RELOAD_FAILED = clientError("admin_reload_failed");
+export const ADMIN_NOT_WRITABLE = clientError("admin_not_writable");
+
+/** An admin reply that says why (`message`) besides its catalogued name. */
+export function withMessage(reply: ErrorReply, message: string): ErrorReply {
+  return { ...reply, message };
+}
 
 /** The JSON body of an error reply; always names the request id. */
 export function errorBody(reply: ErrorReply, requestId: string): string {
-  return JSON.stringify({ error: reply.error, requestId });
+  return JSON.stringify(reply.message === undefined ? { error: reply.error, requestId } : { error: reply.error, message: reply.message, requestId });
 }

@@ -3,14 +3,15 @@
  * Started by the supervisor with --no-node-snapshot and an IPC channel; it
  * is told what to serve, answers "ready" or "fatal", and obeys "shutdown".
  */
-import { relative } from "node:path";
+import { existsSync } from "node:fs";
+import { join, relative } from "node:path";
 import { bundleApp, isLoaderError, watchApp, type AppBundle, type AppWatcher } from "../loader/index.js";
 import { InlinePolicy, isSandboxError } from "../sandbox/index.js";
 import type { AppHost } from "./app-host.js";
 import { isConfigError, loadServeConfig, singleAppServeConfig, type ServeConfig } from "./config/index.js";
 import { RESTARTING } from "./error-response.js";
 import { isRuntimeError } from "./errors.js";
-import { FrontEnd } from "./front-end/front-end.js";
+import { FrontEnd, type ReloadOutcome } from "./front-end/front-end.js";
 import type { Tenant } from "./front-end/tenant.js";
 import { HangWatchdog } from "./hang-watchdog.js";
 import { isSupervisorMessage, type FrontEndMessage, type FrontEndSource } from "./ipc-messages.js";
@@ -18,6 +19,7 @@ import { consoleSink, type LogSink } from "./logger.js";
 import { jsonLogger, jsonSink, requestLog } from "./observability/json-log.js";
 import type { RequestObserver } from "./request-observer.js";
 import { startupFailureLine } from "./startup-failure.js";
+import { isVersionsError, MANIFEST_FILE_NAME, VersionStore } from "./versions/index.js";
 
 /** After a catastrophic isolate failure, abort even if no replacement arrives. */
 const CATASTROPHIC_ABORT_DEADLINE_MS = 10_000;
@@ -77,8 +79,11 @@ async function start(source: FrontEndSource, port: number, listenNow: boolean, d
           onAppId: (appId, app) => send({ type: "inline-app", appId, app }),
         })
       : undefined;
+  const versions = source.kind === "serve" ? await openVersions(config) : undefined;
   frontEnd = new FrontEnd({
     config,
+    ...(versions === undefined ? {} : { versions, onVersionsChanged: () => send({ type: "versions-changed" }) }),
+    ...(source.kind === "serve" ? { reloadConfig: () => reloadFromAdmin() } : {}),
     port,
     log,
     inlinePolicy,
@@ -110,9 +115,26 @@ async function start(source: FrontEndSource, port: number, listenNow: boolean, d
   else send({ type: "ready", port, listening: false });
 }
 
+/**
+ * The version store of `serve`, when there is an admin API to deploy
+ * through or versions deployed before (the admin section may have been
+ * dropped since): a config without either never touches the data directory.
+ */
+async function openVersions(serveConfig: ServeConfig): Promise<VersionStore | undefined> {
+  if (serveConfig.admin === undefined && !existsSync(join(serveConfig.dataDir, MANIFEST_FILE_NAME))) return undefined;
+  try {
+    return await VersionStore.open(serveConfig.dataDir);
+  } catch (error) {
+    if (isVersionsError(error)) fatal(error.code, error.message);
+    throw error;
+  }
+}
+
 /** Bind the port and the admin port (now, or when a standby is promoted) and say so. */
 async function listen(): Promise<void> {
   if (frontEnd === undefined) return;
+  // A standby read the store when it started; the active front end may have deployed since.
+  await syncVersions();
   try {
     await frontEnd.listen();
   } catch (error) {
@@ -185,25 +207,44 @@ async function shutdown(): Promise<void> {
   process.exit(0);
 }
 
+/** Read the version store again (another front end deployed); a failure is logged, the versions in force stay. */
+async function syncVersions(): Promise<void> {
+  try {
+    await frontEnd?.deployments?.sync();
+  } catch (error) {
+    log({ level: "error", message: `could not read the deployed versions again, still serving the ones in force: ${error instanceof Error ? error.message : String(error)}` });
+  }
+}
+
 /** Load the config file again and apply it; any problem keeps the running config and is logged, every problem with its path. */
-function reload(): void {
-  if (frontEnd === undefined || source?.kind !== "serve") return;
+function reload(): ReloadOutcome | undefined {
+  if (frontEnd === undefined || source?.kind !== "serve") return undefined;
   let next: ServeConfig;
   try {
     next = resolveSource(source);
   } catch (error) {
     const message = isConfigError(error) ? error.message : error instanceof Error ? error.message : String(error);
     log({ level: "error", message: `config reload failed, still serving the previous config:\n${message}` });
-    return;
+    return { ok: false, message };
   }
   try {
     const { added, changed, removed, needsRestart } = frontEnd.apply(next, next.frontEnd.shutdownTimeoutMs);
     const list = (names: string[]): string => (names.length === 0 ? "none" : names.join(", "));
     log({ level: "info", message: `config reloaded: added ${list(added)}; changed ${list(changed)}; removed ${list(removed)}` });
     if (needsRestart.length > 0) log({ level: "warn", message: `config reload: changes to ${needsRestart.join(", ")} take effect after a restart` });
+    return { ok: true, added, changed, removed, needsRestart };
   } catch (error) {
-    log({ level: "error", message: `config reload failed, still serving the previous config: ${error instanceof Error ? error.message : String(error)}` });
+    const message = error instanceof Error ? error.message : String(error);
+    log({ level: "error", message: `config reload failed, still serving the previous config: ${message}` });
+    return { ok: false, message };
   }
+}
+
+/** `POST /reload`: this front end reloads now, and the supervisor tells the others (a standby must not keep the old config). */
+function reloadFromAdmin(): ReloadOutcome | undefined {
+  const outcome = reload();
+  if (outcome?.ok === true) send({ type: "config-reloaded" });
+  return outcome;
 }
 
 let started = false;
@@ -227,6 +268,8 @@ process.on("message", (message: unknown) => {
     void shutdown();
   } else if (message.type === "reload") {
     reload();
+  } else if (message.type === "sync-versions") {
+    void syncVersions();
   }
 });
 

@@ -34,7 +34,9 @@ export type SupervisorMessage =
   /** Stop accepting, drain, exit 0. */
   | { readonly type: "shutdown" }
   /** Load the config file again and serve what it says (SIGHUP; serve only). */
-  | { readonly type: "reload" };
+  | { readonly type: "reload" }
+  /** Another front end changed the version store: read it again. */
+  | { readonly type: "sync-versions" };
 
 /** Front end -> supervisor. */
 export type FrontEndMessage =
@@ -47,16 +49,20 @@ export type FrontEndMessage =
   /** One of `app`'s inline entries ran `entryMs`; it runs on the thread pool from now on, everywhere. */
   | { readonly type: "inline-demoted"; readonly app: string; readonly entryMs: number }
   /** The hang watchdog knows `app` as `appId` (a stall report names the id). */
-  | { readonly type: "inline-app"; readonly appId: number; readonly app: string };
+  | { readonly type: "inline-app"; readonly appId: number; readonly app: string }
+  /** The admin API changed the version store: tell the other front ends. */
+  | { readonly type: "versions-changed" }
+  /** The admin API reloaded the config file here: the other front ends should too. */
+  | { readonly type: "config-reloaded" };
 
 export function isFrontEndMessage(value: unknown): value is FrontEndMessage {
   if (typeof value !== "object" || value === null) return false;
   const type = (value as { type?: unknown }).type;
-  return type === "ready" || type === "fatal" || type === "replace-me" || type === "inline-demoted" || type === "inline-app";
+  return type === "ready" || type === "fatal" || type === "replace-me" || type === "inline-demoted" || type === "inline-app" || type === "versions-changed" || type === "config-reloaded";
 }
 
 export function isSupervisorMessage(value: unknown): value is SupervisorMessage {
   if (typeof value !== "object" || value === null) return false;
   const type = (value as { type?: unknown }).type;
-  return type === "start" || type === "listen" || type === "shutdown" || type === "demote-inline" || type === "reload";
+  return type === "start" || type === "listen" || type === "shutdown" || type === "demote-inline" || type === "reload" || type === "sync-versions";
 }

@@ -148,6 +148,12 @@ export class Supervisor {
         case "inline-app":
           frontEnd.appIds.set(message.appId, message.app);
           break;
+        case "versions-changed":
+          this.#tellOthers(frontEnd, { type: "sync-versions" });
+          break;
+        case "config-reloaded":
+          this.#tellOthers(frontEnd, { type: "reload" });
+          break;
       }
     });
     child.on("exit", (code, signal) => this.#onExit(frontEnd, code, signal, fatalMessage, hooks.onStartFailure));
@@ -272,7 +278,13 @@ export class Supervisor {
     else frontEnd.child.kill("SIGTERM");
   }
 
-  /** Ask every front end to drain and exit; resolves when all have exited. */
+  /** Pass what one front end did on to every other one (admin API deploys and reloads). */
+  #tellOthers(from: FrontEnd, message: SupervisorMessage): void {
+    for (const frontEnd of this.#frontEnds) {
+      if (frontEnd !== from && frontEnd.child.connected) this.#send(frontEnd, message);
+    }
+  }
+
   /** Tell every front end to load the config again (SIGHUP, as nginx does). */
   reload(): void {
     if (this.#config.source.kind !== "serve") return;
@@ -282,6 +294,7 @@ export class Supervisor {
     }
   }
 
+  /** Ask every front end to drain and exit; resolves when all have exited. */
   async shutdown(): Promise<void> {
     this.#stopping = true;
     clearTimeout(this.#spawnTimer);

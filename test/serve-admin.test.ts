@@ -132,7 +132,8 @@ test("admin: /apps lists every app with its stats and limits and never a secret'
   t.like(alpha, { name: "alpha", routes: ["alpha.test"], state: "warm", isolates: 1, inFlight: 0, queued: 0, requestsServed: 1 });
   t.true((alpha.heapBytes as number) > 0);
   t.like(alpha.limits, { cpuMs: 1500, memoryMb: 128, concurrency: 64 });
-  t.deepEqual(Object.keys(alpha).sort(), ["heapBytes", "inFlight", "isolates", "limits", "name", "queued", "requestsServed", "routes", "state"]);
+  t.deepEqual(Object.keys(alpha).sort(), ["activeVersion", "heapBytes", "inFlight", "isolates", "limits", "name", "queued", "requestsServed", "routes", "source", "split", "state"]);
+  t.like(alpha, { source: "config", activeVersion: null, split: null });
   t.like(apps[1], { name: "beta", state: "cold", isolates: 0, requestsServed: 0, heapBytes: 0 });
   const one = await call(`${admin}/apps/beta`, { token: TOKEN });
   t.is(one.status, 200);

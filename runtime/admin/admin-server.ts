@@ -1,10 +1,17 @@
 import { randomUUID } from "node:crypto";
-import { ADMIN_TOKEN_NOT_CONFIGURED, ADMIN_UNAUTHORIZED, errorBody, INTERNAL_ERROR } from "../error-response.js";
+import { HostMemoryBudget } from "../../sandbox/index.js";
+import { readBody } from "../body-reader.js";
+import { ADMIN_BODY_TOO_LARGE, ADMIN_TOKEN_NOT_CONFIGURED, ADMIN_UNAUTHORIZED, BAD_CONTENT_LENGTH, errorBody, INTERNAL_ERROR } from "../error-response.js";
 import type { LogSink } from "../logger.js";
 import { ResponseWriter } from "../response-writer.js";
 import { listenOn, loadUws, serveAll, type HttpRequest, type HttpResponse, type TemplatedApp, type Uws, type us_listen_socket } from "../uws.js";
 import type { BearerAuth } from "./bearer-auth.js";
 import { isErrorReply, type AdminReply, type AdminRoutes } from "./routes.js";
+
+/** Largest admin request body: an upload's 25 MiB of files as JSON strings or base64, with room to spare. */
+export const ADMIN_BODY_LIMIT_BYTES = 64 * 1024 * 1024;
+/** Bytes all admin bodies being read may hold at once (two largest uploads). */
+const ADMIN_BODY_MEMORY_BYTES = 2 * ADMIN_BODY_LIMIT_BYTES;
 
 export interface AdminServerOptions {
   readonly host: string;
@@ -30,6 +37,8 @@ export class AdminServer {
   readonly #app: TemplatedApp;
   #listenSocket: us_listen_socket | undefined;
   #port = 0;
+  /** Bodies being read by admin requests, bounded together (authenticated callers, but a bug can loop). */
+  readonly #bodyMemory = new HostMemoryBudget(ADMIN_BODY_MEMORY_BYTES);
 
   constructor(options: AdminServerOptions) {
     this.#options = options;
@@ -70,15 +79,32 @@ export class AdminServer {
     if (verdict === "unauthorized") return this.#write(writer, ADMIN_UNAUTHORIZED, requestId, ["www-authenticate", 'Bearer realm="edgehost admin"']);
     const match = this.#options.routes.match(method, path);
     if (match.kind === "error") return this.#write(writer, match.reply, requestId, match.allow === undefined ? [] : ["allow", match.allow.join(", ")]);
-    Promise.resolve()
-      .then(() => match.route.handle({ method, path, params: match.params, requestId }))
-      .then(
-        (reply) => this.#write(writer, reply, requestId),
-        (error: unknown) => {
-          this.#options.log({ level: "error", requestId, message: `admin ${method} ${path}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}` });
-          this.#write(writer, INTERNAL_ERROR, requestId);
-        },
-      );
+    const lengthHeader = req.getHeader("content-length");
+    if (lengthHeader !== "" && !/^\d{1,15}$/.test(lengthHeader)) return this.#write(writer, BAD_CONTENT_LENGTH, requestId);
+    const body = method === "POST" || method === "PUT" ? this.#readBody(writer, lengthHeader === "" ? undefined : Number(lengthHeader), requestId) : Promise.resolve(null);
+    body
+      .then((bytes) => (bytes === "refused" ? undefined : match.route.handle({ method, path, params: match.params, requestId, body: bytes })))
+      .then((reply) => {
+        if (reply !== undefined) this.#write(writer, reply, requestId);
+      })
+      .catch((error: unknown) => {
+        this.#options.log({ level: "error", requestId, message: `admin ${method} ${path}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}` });
+        this.#write(writer, INTERNAL_ERROR, requestId);
+      });
+  }
+
+  /** The whole body, or "refused" once the refusal is written (too large) or the client has gone. */
+  async #readBody(writer: ResponseWriter, contentLength: number | undefined, requestId: string): Promise<Uint8Array | null | "refused"> {
+    const reservation = this.#bodyMemory.open();
+    try {
+      const result = await readBody(writer, contentLength, ADMIN_BODY_LIMIT_BYTES, reservation);
+      if (result.kind === "ok") return result.body;
+      if (result.kind === "too-large" || result.kind === "no-memory") this.#write(writer, ADMIN_BODY_TOO_LARGE, requestId);
+      return "refused";
+    } finally {
+      // The handler works on its own copy (JSON text); the buffer is garbage once parsed.
+      reservation.releaseAll();
+    }
   }
 
   #write(writer: ResponseWriter, reply: AdminReply, requestId: string, extraHeaders: readonly string[] = []): void {

@@ -20,6 +20,12 @@ export interface AppStats {
   /** Heap bytes of its live isolates, read now. */
   readonly heapBytes: number;
   readonly limits: AppLimits;
+  /** Where its code comes from: the config file's entry, or a version deployed through the admin API. */
+  readonly source: "config" | "deployed";
+  /** The deployed version serving it, or null for the config's entry. */
+  readonly activeVersion: string | null;
+  /** A traffic split in force: `percent` of requests to `versionId`. */
+  readonly split: { readonly versionId: string | null; readonly percent: number } | null;
 }
 
 /** The stats of `app`; `tenant` is undefined only between a reload's config swap and its tenants (never in practice). */
@@ -35,5 +41,8 @@ export async function appStats(app: ServeApp, tenant: Tenant | undefined, warm: 
     requestsServed: tenant?.requestsServed ?? 0,
     heapBytes: (await tenant?.sampleHeapBytes()) ?? 0,
     limits: { cpuMs, memoryMb, wallMs, startupMs, bodyBytes, subrequests, concurrency, queue },
+    source: tenant?.activeVersionId == null ? "config" : "deployed",
+    activeVersion: tenant?.activeVersionId ?? null,
+    split: tenant?.split ?? null,
   };
 }

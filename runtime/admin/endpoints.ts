@@ -1,9 +1,10 @@
 import { ADMIN_NO_SUCH_APP } from "../error-response.js";
 import type { AppStats } from "./app-stats.js";
+import { deployEndpoints, type DeploySource } from "./deploy-endpoints.js";
 import { json, type AdminRoute } from "./routes.js";
 
 /** What the admin endpoints read: implemented over a FrontEnd (front-end-source.ts). */
-export interface AdminSource {
+export interface AdminSource extends DeploySource {
   /** Every configured app, in config order. */
   allAppStats(): Promise<AppStats[]>;
   /** One app, or undefined if none has this name. */
@@ -13,9 +14,9 @@ export interface AdminSource {
 }
 
 /**
- * The admin API's endpoints. Later ones (deploy, rollback, split, remove,
- * reload, tail) are entries added here, each with what it needs added to
- * AdminSource.
+ * The admin API's endpoints: the read-only ones here, the ones that change
+ * what is served in deploy-endpoints.ts. A new endpoint is an entry in one
+ * of the lists, with what it needs added to AdminSource.
  */
 export function adminEndpoints(source: AdminSource): AdminRoute[] {
   return [
@@ -37,5 +38,6 @@ export function adminEndpoints(source: AdminSource): AdminRoute[] {
         return { status: 200, contentType, body: text };
       },
     },
+    ...deployEndpoints(source),
   ];
 }

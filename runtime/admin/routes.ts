@@ -8,6 +8,8 @@ export interface AdminRequest {
   /** Values of the route's `:name` segments, percent-decoded. */
   readonly params: Readonly<Record<string, string>>;
   readonly requestId: string;
+  /** The request body (POST and PUT), read whole within the admin listener's limit; null for none. */
+  readonly body: Uint8Array | null;
 }
 
 /** A successful admin answer. */

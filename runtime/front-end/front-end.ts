@@ -18,9 +18,11 @@ import type { LogSink } from "../logger.js";
 import { FrontEndMetrics } from "../observability/metrics.js";
 import { observers, type RequestObserver } from "../request-observer.js";
 import { RssBackstop } from "../rss-backstop.js";
+import type { VersionStore } from "../versions/index.js";
+import { Deployments, type DeploymentsHost } from "./deployments.js";
 import { Dispatcher } from "./dispatcher.js";
 import { Router } from "./router.js";
-import { Tenant, type TenantContext, type TenantSpec } from "./tenant.js";
+import { Tenant, type DeployedVersion, type TenantContext, type TenantSpec } from "./tenant.js";
 
 export interface FrontEndOptions {
   readonly config: ServeConfig;
@@ -36,7 +38,18 @@ export interface FrontEndOptions {
   readonly logName?: (app: ServeApp) => string;
   /** Told of every request besides the metrics (serve's request log). */
   readonly requestObserver?: RequestObserver;
+  /** Deployed versions (serve): served instead of config entries, changed through the admin API. */
+  readonly versions?: VersionStore;
+  /** Told after the admin API changed the version store (the supervisor tells the other front ends). */
+  readonly onVersionsChanged?: () => void;
+  /** The admin API's config reload (`POST /reload`): loads the file again and applies it, as SIGHUP does. */
+  readonly reloadConfig?: () => ReloadOutcome | undefined;
 }
+
+/** What a config reload did, or why it did not happen. */
+export type ReloadOutcome =
+  | { readonly ok: true; readonly added: string[]; readonly changed: string[]; readonly removed: string[]; readonly needsRestart: string[] }
+  | { readonly ok: false; readonly message: string };
 
 const MB = 1024 * 1024;
 
@@ -98,6 +111,9 @@ export class FrontEnd {
   readonly #dispatcher: Dispatcher;
   readonly #options: FrontEndOptions;
   #config: ServeConfig;
+  /** Apps created through the admin API (not in the config file), by name. */
+  readonly #apiApps = new Map<string, ServeApp>();
+  readonly deployments: Deployments | undefined;
 
   constructor(options: FrontEndOptions) {
     const { config, log } = options;
@@ -130,7 +146,12 @@ export class FrontEnd {
       ...(options.inlinePolicy ? { inlinePolicy: options.inlinePolicy } : {}),
       onColdStart: (app) => this.metrics?.coldStart(app),
     };
+    this.deployments = options.versions === undefined ? undefined : new Deployments(options.versions, this.#deploymentsHost());
     for (const app of config.apps) this.#tenants.set(app.name, this.#tenantFor(app));
+    for (const app of this.deployments?.apiApps() ?? []) {
+      this.#apiApps.set(app.name, app);
+      this.#tenants.set(app.name, this.#tenantFor(app));
+    }
     this.#dispatcher = new Dispatcher(this.#router());
     // The backstop is a last resort behind the warm cache's own bound: by
     // default it allows twice the cache's heap budget (an isolate's RSS is
@@ -175,19 +196,22 @@ export class FrontEnd {
     await this.server.handOver();
   }
 
-  /** What the admin endpoints read. Stats are built per request from the config in force. */
+  /** What the admin endpoints read and change. Stats are built per request from the config in force. */
   #adminSource(): AdminSource {
     const statsOf = (app: ServeApp): ReturnType<typeof appStats> => {
       const tenant = this.#tenants.get(app.name);
       return appStats(app, tenant, tenant !== undefined && this.warm.has(tenant.spec.name));
     };
+    const allApps = (): ServeApp[] => [...this.#config.apps, ...this.#apiApps.values()];
     return {
-      allAppStats: () => Promise.all(this.#config.apps.map(statsOf)),
+      allAppStats: () => Promise.all(allApps().map(statsOf)),
       appStats: async (name) => {
-        const app = this.#config.apps.find((candidate) => candidate.name === name);
+        const app = allApps().find((candidate) => candidate.name === name);
         return app === undefined ? undefined : statsOf(app);
       },
       metrics: () => (this.metrics as FrontEndMetrics).exposition(),
+      deployments: () => this.deployments,
+      reload: () => this.#options.reloadConfig?.(),
     };
   }
 
@@ -199,17 +223,61 @@ export class FrontEnd {
     return this.#config;
   }
 
-  #tenantFor(app: ServeApp): Tenant {
-    return new Tenant(tenantSpec(app, this.#options.logName?.(app) ?? app.name, this.#config.cache.replicas), this.#context);
+  /** A tenant for `app`, serving its deployed version if the store has one (else the config's entry). */
+  #tenantFor(app: ServeApp, deployed: DeployedVersion | undefined = this.deployments?.deployedVersion(app.name)): Tenant {
+    const tenant = new Tenant(tenantSpec(app, this.#options.logName?.(app) ?? app.name, this.#config.cache.replicas), this.#context, deployed);
+    // A stored traffic split too (none for a tenant made with an explicit version: a deploy sets its own).
+    if (deployed !== undefined) this.deployments?.applyStoredSplit(tenant);
+    return tenant;
   }
 
-  #router(): Router<RequestHandler> {
+  /** The route table of the config's apps and the API's; throws RuntimeError on a bad or conflicting route. */
+  #router(apiApps: ReadonlyMap<string, ServeApp> = this.#apiApps, tenants: ReadonlyMap<string, Tenant> = this.#tenants): Router<RequestHandler> {
     const routes: Array<{ pattern: string; target: RequestHandler }> = [];
-    for (const app of this.#config.apps) {
-      const tenant = this.#tenants.get(app.name) as Tenant;
+    for (const app of [...this.#config.apps, ...apiApps.values()]) {
+      const tenant = tenants.get(app.name);
+      if (tenant === undefined) continue;
       for (const route of app.routes) routes.push({ pattern: route.pattern, target: tenant });
     }
     return Router.build(routes);
+  }
+
+  /** What Deployments changes: the API apps and their routes. */
+  #deploymentsHost(): DeploymentsHost {
+    // The route table `app` would make, beside every other app; throws RuntimeError on a bad or conflicting route.
+    const routerWith = (app: ServeApp, tenant: Tenant): Router<RequestHandler> =>
+      this.#router(new Map(this.#apiApps).set(app.name, app), new Map(this.#tenants).set(app.name, tenant));
+    return {
+      tenant: (name) => this.#tenants.get(name),
+      isConfigApp: (name) => this.#config.apps.some((app) => app.name === name),
+      apiApp: (name) => this.#apiApps.get(name),
+      apiAppNames: () => [...this.#apiApps.keys()],
+      createTenant: (app, deployed) => this.#tenantFor(app, deployed),
+      // Any tenant stands in for the app's: only the patterns are checked.
+      checkApiApp: (app) => void routerWith(app, this.#tenants.get(app.name) ?? this.#tenantFor(app, undefined)),
+      putApiApp: (app, tenant) => {
+        this.#dispatcher.replaceRoutes(routerWith(app, tenant));
+        this.#apiApps.set(app.name, app);
+        this.#tenants.set(app.name, tenant);
+      },
+      removeApiApp: (name) => {
+        const tenant = this.#tenants.get(name);
+        if (!this.#apiApps.delete(name) || tenant === undefined) return;
+        this.#tenants.delete(name);
+        this.#dispatcher.replaceRoutes(this.#router());
+        this.#retireTenant(tenant, this.#config.frontEnd.shutdownTimeoutMs);
+      },
+      defaults: () => this.#config.defaults.limits,
+      log: this.#options.log,
+      onChanged: () => this.#options.onVersionsChanged?.(),
+    };
+  }
+
+  /** Takes no new requests; finishes the ones inside, then disposes. */
+  #retireTenant(tenant: Tenant, drainMs: number): void {
+    tenant.retire();
+    this.warm.remove(tenant.spec.name);
+    void tenant.drain(drainMs);
   }
 
   /**
@@ -240,6 +308,12 @@ export class FrontEnd {
         nextTenants.set(app.name, current);
       }
     }
+    // Apps created through the API stay, unless the file now defines one of the same name (the file wins).
+    const previousApiApps = new Map(this.#apiApps);
+    for (const name of previousApiApps.keys()) {
+      if (nextTenants.has(name)) this.#apiApps.delete(name);
+      else nextTenants.set(name, this.#tenants.get(name) as Tenant);
+    }
     const removed = [...this.#tenants.keys()].filter((name) => !nextTenants.has(name));
     for (const name of removed) retired.push(this.#tenants.get(name) as Tenant);
     // Build the new table before touching anything: a bad one leaves the old config serving.
@@ -254,13 +328,10 @@ export class FrontEnd {
       this.#config = previousConfig;
       this.#tenants.clear();
       for (const [name, tenant] of previousTenants) this.#tenants.set(name, tenant);
+      for (const [name, app] of previousApiApps) this.#apiApps.set(name, app);
       throw error;
     }
-    for (const tenant of retired) {
-      tenant.retire();
-      this.warm.remove(tenant.spec.name);
-      void tenant.drain(drainMs);
-    }
+    for (const tenant of retired) this.#retireTenant(tenant, drainMs);
     const needsRestart = (["listen", "cache", "frontEnd", "admin", "dataDir"] as const).filter(
       (key) => JSON.stringify(previousConfig[key]) !== JSON.stringify(next[key]),
     );

@@ -1,8 +1,7 @@
-import { bundleApp, isLoaderError, type AppBundle } from "../../loader/index.js";
+import { bundleApp, isLoaderError } from "../../loader/index.js";
 import {
   type AppIsolate,
   HostMemoryBudget,
-  SandboxError,
   type CancelSignal,
   type EntryScheduler,
   type InlineEntryGuard,
@@ -14,11 +13,12 @@ import {
   type WarmIsolateOwner,
   type WarmIsolates,
 } from "../../sandbox/index.js";
-import { AppHost } from "../app-host.js";
+import type { AppHost, AppHostOptions } from "../app-host.js";
 import type { RequestHandler } from "../http-server.js";
 import type { LogSink } from "../logger.js";
 import { ConcurrencyGate } from "./concurrency-gate.js";
 import { StaticAssets, type AssetResponse, type AssetSource } from "./static-assets.js";
+import { VersionRunner, type BundleSource } from "./version-runner.js";
 
 /** One hosted app as the front end runs it: everything resolved, nothing built yet. */
 export interface TenantSpec {
@@ -56,14 +56,26 @@ export interface TenantContext {
   readonly onColdStart?: (app: string) => void;
 }
 
-/** A failed build is retried on a request at most this often. */
-const BUILD_RETRY_MS = 5000;
+/** A version from the store that a tenant serves instead of the config's entry. */
+export interface DeployedVersion {
+  readonly id: string;
+  readonly source: BundleSource;
+}
+
+/** A canary: `percent` of requests (0-100) go to `runner`, the rest to the active version. */
+interface Canary {
+  readonly runner: VersionRunner;
+  readonly percent: number;
+}
 
 /**
- * One app in a multi-tenant front end: its concurrency gate, its bundle
- * (built on its first request, not at start-up: 10,000 configured apps cost
- * nothing until they get traffic) and its AppHost, whose isolate the warm
- * cache may evict between requests.
+ * One app in a multi-tenant front end: its concurrency gate, its static
+ * files and the runners of the versions it serves: the active one and,
+ * under a traffic split, a canary. Nothing is built at start-up (10,000
+ * configured apps cost nothing until they get traffic); the warm cache may
+ * evict the isolates between requests. A deploy swaps runners (see
+ * {@link Tenant.promote}): requests inside the old version finish there,
+ * new ones get the new one.
  */
 export class Tenant implements RequestHandler, WarmIsolateOwner {
   readonly spec: TenantSpec;
@@ -73,22 +85,18 @@ export class Tenant implements RequestHandler, WarmIsolateOwner {
   /** The app's static files, if it has an assets dir: opened on the first lookup, not at start-up. */
   readonly assets: AssetSource | undefined;
   #openedAssets: Promise<StaticAssets> | undefined;
-  #bundle: Promise<AppBundle> | undefined;
-  #buildFailedAt = 0;
-  /** The loader's own error from the last failed build (start() reports it as is). */
-  #buildError: unknown;
-  #host: AppHost | undefined;
-  /** Further isolates of a hot app, beyond #host (see #pickHost). */
-  readonly #replicas: AppHost[] = [];
+  #active: VersionRunner;
+  #canary: Canary | undefined;
   /** Replaced or removed by a config reload: finishes what it has, joins the warm cache no more. */
   #retired = false;
   #requestsServed = 0;
 
-  constructor(spec: TenantSpec, context: TenantContext) {
+  /** `deployed`: the store's active version, served instead of the config's entry. */
+  constructor(spec: TenantSpec, context: TenantContext, deployed?: DeployedVersion) {
     this.spec = spec;
     this.#context = context;
     this.#gate = new ConcurrencyGate(spec.concurrency, spec.queue);
-    // One account per app, as large as its memory limit, across every isolate it will ever have.
+    // One account per app, as large as its memory limit, across every isolate and version it will ever have.
     this.hostMemory = new HostMemoryBudget(spec.limits.memoryLimitMb * 1024 * 1024);
     const dir = spec.assetsDir;
     this.assets =
@@ -100,6 +108,7 @@ export class Tenant implements RequestHandler, WarmIsolateOwner {
               return (await this.#openedAssets).lookup(method, pathname, headers);
             },
           };
+    this.#active = deployed === undefined ? this.#entryRunner() : this.runnerFor(deployed);
   }
 
   get appName(): string {
@@ -121,49 +130,49 @@ export class Tenant implements RequestHandler, WarmIsolateOwner {
   }
 
   get inFlight(): number {
-    return this.#hosts().reduce((sum, host) => sum + host.inFlight, 0);
+    return this.#runners().reduce((sum, runner) => sum + runner.inFlight, 0);
   }
 
-  /** Isolate hosts serving this app now (the first one and its replicas). */
+  /** Isolate hosts serving this app now (every version's first one and its replicas). */
   get replicaCount(): number {
-    return this.#hosts().length;
+    return this.#runners().reduce((sum, runner) => sum + runner.hosts().length, 0);
   }
 
-  #hosts(): AppHost[] {
-    return this.#host === undefined ? [] : [this.#host, ...this.#replicas];
+  /** The store version serving most requests, or null for the config's entry. */
+  get activeVersionId(): string | null {
+    return this.#active.versionId;
   }
 
-  /**
-   * The host for the next request: the one with the fewest requests inside.
-   * When even that one is busy and the app may have more replicas, one more
-   * is made (it boots on the request it gets), so a hot app whose entries
-   * run on the thread pool can use more than one core. Replicas go when
-   * the warm cache lets the app go.
-   */
-  async #pickHost(): Promise<AppHost> {
-    const first = this.#host ?? (await this.#createHost());
-    let least = first;
-    for (const replica of this.#replicas) if (replica.inFlight < least.inFlight) least = replica;
-    if (least.inFlight === 0 || this.#replicas.length + 1 >= (this.spec.replicas ?? 1)) return least;
-    const replica = this.#newHost(first.bundle);
-    this.#replicas.push(replica);
-    return replica;
+  /** The traffic split in force, if any. */
+  get split(): { readonly versionId: string | null; readonly percent: number } | undefined {
+    return this.#canary === undefined ? undefined : { versionId: this.#canary.runner.versionId, percent: this.#canary.percent };
   }
 
-  /** The app's host, once its first request has built it. */
+  /** The canary's runner, under a traffic split. */
+  get canaryRunner(): VersionRunner | undefined {
+    return this.#canary?.runner;
+  }
+
+  /** The active version's first host, once a request or start() has made it. */
   get host(): AppHost | undefined {
-    return this.#host;
+    return this.#active.host;
+  }
+
+  #runners(): VersionRunner[] {
+    return this.#canary === undefined ? [this.#active] : [this.#active, this.#canary.runner];
   }
 
   mapStack(stack: string): string {
-    return this.#host?.bundle.mapStack(stack) ?? stack;
+    return this.#active.mapStack(stack);
   }
 
   async fetch(request: SandboxRequest, signal: CancelSignal): Promise<SandboxResponse> {
     const leave = await this.#gate.enter(signal);
     try {
-      const host = await this.#pickHost();
+      const host = await this.#runnerForRequest().pickHost();
       if (!this.#retired) this.#context.warm.touch(this.spec.name, this);
+      // No await between picking the host and entering it: a deploy that
+      // retires this runner drains from a timer, so it sees this request.
       const response = await host.fetch(request, signal);
       this.#requestsServed++;
       return response;
@@ -174,37 +183,79 @@ export class Tenant implements RequestHandler, WarmIsolateOwner {
     }
   }
 
+  /** Per request, not sticky: each request draws its version (as gradual deployments do). */
+  #runnerForRequest(): VersionRunner {
+    const canary = this.#canary;
+    if (canary === undefined || canary.percent <= 0) return this.#active;
+    return Math.random() * 100 < canary.percent ? canary.runner : this.#active;
+  }
+
   /**
-   * Build and boot now rather than on the first request (`run` reports a
-   * broken app at start). Rejects with the LoaderError of a failed build or
-   * the SandboxError of a failed boot.
+   * Build and boot the active version now rather than on the first request
+   * (`run` reports a broken app at start). Rejects with the LoaderError of
+   * a failed build or the SandboxError of a failed boot.
    */
   async start(): Promise<AppHost> {
-    let host: AppHost;
-    try {
-      host = this.#host ?? (await this.#createHost(false));
-    } catch (error) {
-      throw this.#buildError ?? error;
-    }
-    await host.start();
+    const host = await this.#active.start();
     this.#context.warm.touch(this.spec.name, this);
     return host;
   }
 
+  /** A runner of this app for a stored version (not serving until promoted or made the canary). */
+  runnerFor(version: DeployedVersion): VersionRunner {
+    return new VersionRunner(version.id, version.source, this.#hostOptions(), this.spec.replicas ?? 1);
+  }
+
+  /**
+   * Serve `runner` (booted by the caller) from now on. The runner it
+   * replaces takes no new requests and is disposed once the ones inside it
+   * have finished (bounded by the wall-time limit); a canary of the same
+   * version becomes the active one.
+   */
+  promote(runner: VersionRunner): void {
+    const previous = this.#active;
+    this.#active = runner;
+    if (this.#canary?.runner === runner) this.#canary = undefined;
+    if (previous !== runner && this.#canary?.runner !== previous) this.#retireRunner(previous);
+    if (!this.#retired) this.#context.warm.touch(this.spec.name, this);
+  }
+
+  /** Send `percent` of requests to `runner`; a canary it replaces is retired. */
+  setCanary(runner: VersionRunner, percent: number): void {
+    const previous = this.#canary?.runner;
+    this.#canary = { runner, percent };
+    if (previous !== undefined && previous !== runner) this.#retireRunner(previous);
+  }
+
+  /** End the traffic split; the canary's requests in flight finish. */
+  clearCanary(): void {
+    const previous = this.#canary?.runner;
+    this.#canary = undefined;
+    if (previous !== undefined) this.#retireRunner(previous);
+  }
+
+  /** Go back to the config's entry (the app's deployed versions were removed). */
+  serveEntry(): void {
+    this.clearCanary();
+    this.promote(this.#entryRunner());
+  }
+
+  #retireRunner(runner: VersionRunner): void {
+    void runner.drain(this.spec.limits.wallLimitMs);
+  }
+
   /** The app's live isolates (for the memory backstop). */
   liveIsolates(): AppIsolate[] {
-    return this.#hosts().flatMap((host) => host.isolates);
+    return this.#runners().flatMap((runner) => runner.liveIsolates());
   }
 
   async sampleHeapBytes(): Promise<number> {
-    const sizes = await Promise.all(this.#hosts().map((host) => host.sampleHeapBytes()));
+    const sizes = await Promise.all(this.#runners().map((runner) => runner.sampleHeapBytes()));
     return sizes.reduce((sum, bytes) => sum + bytes, 0);
   }
 
   evict(): void {
-    this.#host?.evict();
-    // Replicas are disposed once idle and not remade until the app is hot again.
-    for (const replica of this.#replicas.splice(0)) void replica.drain(this.spec.limits.wallLimitMs);
+    for (const runner of this.#runners()) runner.evict(this.spec.limits.wallLimitMs);
   }
 
   /** A reload replaced or removed this app: requests already here finish, nothing new arrives (see FrontEnd.apply). */
@@ -214,24 +265,28 @@ export class Tenant implements RequestHandler, WarmIsolateOwner {
 
   /** Wait (bounded) for requests and waitUntil work, then dispose. */
   async drain(timeoutMs: number): Promise<void> {
-    await Promise.all(this.#hosts().map((host) => host.drain(timeoutMs)));
+    await Promise.all(this.#runners().map((runner) => runner.drain(timeoutMs)));
   }
 
   dispose(): void {
-    for (const host of this.#hosts()) host.dispose();
+    for (const runner of this.#runners()) runner.dispose();
   }
 
-  async #createHost(logBuildFailure = true): Promise<AppHost> {
-    const bundle = await this.#build(logBuildFailure);
-    // Another request may have created it while this one waited for the bundle.
-    if (this.#host !== undefined) return this.#host;
-    this.#host = this.#newHost(bundle);
-    return this.#host;
+  /** The runner of the config's entry, built from source on its first request. */
+  #entryRunner(): VersionRunner {
+    const source: BundleSource = {
+      load: () => bundleApp(this.spec.entryPath),
+      onFailure: (error) => {
+        const message = isLoaderError(error) ? error.message : error instanceof Error ? error.message : String(error);
+        this.#context.log({ level: "error", app: this.spec.name, message: `build failed: ${message}` });
+      },
+    };
+    return new VersionRunner(null, source, this.#hostOptions(), this.spec.replicas ?? 1);
   }
 
-  #newHost(bundle: AppBundle): AppHost {
+  #hostOptions(): AppHostOptions {
     const context = this.#context;
-    return new AppHost(bundle, {
+    return {
       appName: this.spec.name,
       env: this.spec.env,
       limits: this.spec.limits,
@@ -245,25 +300,6 @@ export class Tenant implements RequestHandler, WarmIsolateOwner {
       ...(context.inlineEntryGuard ? { inlineEntryGuard: context.inlineEntryGuard } : {}),
       ...(context.inlinePolicy ? { inlinePolicy: context.inlinePolicy } : {}),
       ...(context.onColdStart ? { onColdStart: () => context.onColdStart?.(this.spec.name) } : {}),
-    });
-  }
-
-  /** The app's bundle, built once; a failed build answers 500 and is retried after a pause. */
-  #build(logFailure: boolean): Promise<AppBundle> {
-    if (this.#bundle === undefined) {
-      if (performance.now() - this.#buildFailedAt < BUILD_RETRY_MS && this.#buildFailedAt !== 0) {
-        return Promise.reject(new SandboxError("EDGE_SANDBOX_STARTUP_FAILED", "the app's last build failed; see the log", { retryAfterMs: BUILD_RETRY_MS }));
-      }
-      this.#bundle = bundleApp(this.spec.entryPath).catch((error: unknown) => {
-        this.#bundle = undefined;
-        this.#buildFailedAt = performance.now();
-        this.#buildError = error;
-        const message = isLoaderError(error) ? error.message : error instanceof Error ? error.message : String(error);
-        // start() hands the loader's error to its caller instead.
-        if (logFailure) this.#context.log({ level: "error", app: this.spec.name, message: `build failed: ${message}` });
-        throw new SandboxError("EDGE_SANDBOX_STARTUP_FAILED", "the app could not be built; see the log");
-      });
-    }
-    return this.#bundle;
+    };
   }
 }

@@ -10,6 +10,8 @@ export const VERSIONS_ERRORS = {
   EDGE_VERSIONS_UNKNOWN_APP: "unknown app",
   /** The app has no version with that id. */
   EDGE_VERSIONS_UNKNOWN_VERSION: "unknown version",
+  /** A version to discard is active, previous or in a split. */
+  EDGE_VERSIONS_VERSION_IN_USE: "version in use",
   /** rollback found no previous active version. */
   EDGE_VERSIONS_NO_PREVIOUS: "no previous version to roll back to",
   /** A traffic split names the active version, has no active version beside it, or a percent outside 0-100. */

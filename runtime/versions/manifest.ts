@@ -40,6 +40,11 @@ export interface AppVersions {
   /** The version active before `active`: what rollback returns to. */
   readonly previous: VersionId | null;
   readonly split: TrafficSplit | null;
+  /**
+   * Routes of an app created through the admin API (not in the config
+   * file); absent for a config app, whose routes are the config's.
+   */
+  readonly routes?: readonly string[];
 }
 
 /** The whole manifest.json. */
@@ -72,6 +77,7 @@ const appSchema = z
     active: z.string().nullable(),
     previous: z.string().nullable(),
     split: z.object({ versionId: z.string(), percent: z.number().int().min(0).max(100) }).strict().nullable(),
+    routes: z.array(z.string()).optional(),
   })
   .strict()
   .superRefine((app, context) => {

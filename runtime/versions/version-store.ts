@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
-import { mkdir, readdir, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, rm } from "node:fs/promises";
+import os from "node:os";
 import path from "node:path";
 import { bundleApp } from "../../loader/index.js";
 import { APP_NAME } from "../config/schema.js";
@@ -10,7 +11,7 @@ import { EMPTY_MANIFEST, MANIFEST_FILE_NAME, MANIFEST_TEMP_PREFIX, readManifest,
 import type { AppVersions, BundleHash, Manifest, TrafficSplit, Version, VersionId } from "./manifest.js";
 import { UPLOAD_STAGING_PREFIX, writeUploadDir } from "./upload-dir.js";
 import { DEFAULT_UPLOAD_LIMITS, checkUpload } from "./upload-paths.js";
-import type { UploadFiles, UploadLimits } from "./upload-paths.js";
+import type { CheckedFile, UploadFiles, UploadLimits } from "./upload-paths.js";
 
 /** What a new version is made from. */
 export type VersionInput =
@@ -18,6 +19,12 @@ export type VersionInput =
   | { readonly kind: "upload"; readonly files: UploadFiles; readonly entry: string; readonly note?: string }
   /** A ready bundle (an IIFE assigning `__edgehost_app`), from an upload or from the config's entry. */
   | { readonly kind: "bundle" | "config"; readonly code: string; readonly entry?: string; readonly note?: string };
+
+/** Options of {@link VersionStore.addVersion}. */
+export interface AddVersionOptions {
+  /** Routes of an app created through the admin API; replaces the ones stored. */
+  readonly routes?: readonly string[];
+}
 
 /** Options of {@link VersionStore.open}. */
 export interface VersionStoreOptions {
@@ -115,7 +122,7 @@ export class VersionStore {
    *
    * @throws VersionsError (bad app name, upload path and size codes), LoaderError
    */
-  async addVersion(app: string, input: VersionInput): Promise<Version> {
+  async addVersion(app: string, input: VersionInput, options: AddVersionOptions = {}): Promise<Version> {
     checkAppName(app);
     const id: VersionId = randomUUID();
     let code: string;
@@ -125,13 +132,8 @@ export class VersionStore {
       if (!files.some((file) => file.path === input.entry)) {
         throw new VersionsError("EDGE_VERSIONS_UPLOAD_NO_ENTRY", `upload entry ${JSON.stringify(input.entry)} is not one of its files`);
       }
-      const root = await writeUploadDir(this.uploadsDir, id, files);
-      try {
-        code = (await bundleApp(input.entry, { confine: { root } })).code;
-      } catch (error) {
-        await rm(root, { recursive: true, force: true });
-        throw error;
-      }
+      code = await buildConfined(files, input.entry);
+      await writeUploadDir(this.uploadsDir, id, files);
       entry = input.entry;
     } else {
       const bytes = Buffer.byteLength(input.code);
@@ -152,7 +154,8 @@ export class VersionStore {
         ...(input.note === undefined ? {} : { note: input.note }),
       };
       const state = this.appState(app);
-      await this.commit(app, { ...state, versions: [...state.versions, version] });
+      const routes = options.routes ?? state.routes;
+      await this.commit(app, { ...state, versions: [...state.versions, version], ...(routes === undefined ? {} : { routes }) });
       return version;
     });
   }
@@ -239,6 +242,38 @@ export class VersionStore {
     });
   }
 
+  /**
+   * Removes a version that never served (a deploy whose boot failed): it
+   * must be neither active, previous nor the split's. An app left with no
+   * versions is removed as a whole, so a failed first deploy leaves nothing.
+   *
+   * @throws VersionsError `EDGE_VERSIONS_UNKNOWN_APP`, `EDGE_VERSIONS_UNKNOWN_VERSION`, `EDGE_VERSIONS_VERSION_IN_USE`
+   */
+  async discardVersion(app: string, versionId: VersionId): Promise<void> {
+    return this.mutex.run(async () => {
+      const state = this.knownApp(app);
+      const version = findVersion(app, state, versionId);
+      if (state.active === versionId || state.previous === versionId || state.split?.versionId === versionId) {
+        throw new VersionsError("EDGE_VERSIONS_VERSION_IN_USE", `version ${versionId} of app ${app} is active, previous or in a split`);
+      }
+      const versions = state.versions.filter((candidate) => candidate.id !== versionId);
+      await this.commit(app, versions.length === 0 && state.active === null ? null : { ...state, versions });
+      if (version.source === "upload") await rm(path.join(this.uploadsDir, version.id), { recursive: true, force: true });
+    });
+  }
+
+  /**
+   * Reads the manifest again, for a front end that did not make the
+   * changes (a standby being promoted, after another front end deployed).
+   *
+   * @throws VersionsError `EDGE_VERSIONS_CORRUPT_MANIFEST`
+   */
+  async refresh(): Promise<void> {
+    return this.mutex.run(async () => {
+      this.manifest = await readManifest(this.manifestFile);
+    });
+  }
+
   /** A stored bundle's code, checked against its hash. @throws VersionsError `EDGE_VERSIONS_BUNDLE_NOT_FOUND`, `EDGE_VERSIONS_BUNDLE_CORRUPT` */
   async loadBundle(hash: BundleHash): Promise<string> {
     return loadBundleFile(this.bundlesDir, hash);
@@ -258,6 +293,26 @@ export class VersionStore {
     const next: Manifest = { ...EMPTY_MANIFEST, apps };
     await writeManifest(this.manifestFile, next);
     this.manifest = next;
+  }
+}
+
+/**
+ * Builds checked upload files confined to their own tree. They are staged
+ * in a fresh directory under the system's temp dir, not under the data
+ * directory: esbuild reads every package.json above a file, and a data
+ * directory usually lies inside the operator's project, so the confined
+ * build would (rightly) refuse to run there. The staging copy goes when
+ * the build is done.
+ *
+ * @throws LoaderError (EDGE_LOADER_*: build failures, escapes, input limits)
+ */
+async function buildConfined(files: readonly CheckedFile[], entry: string): Promise<string> {
+  const root = await mkdtemp(path.join(os.tmpdir(), "edgehost-build-"));
+  try {
+    await writeUploadDir(root, "app", files);
+    return (await bundleApp(entry, { confine: { root: path.join(root, "app") } })).code;
+  } finally {
+    await rm(root, { recursive: true, force: true });
   }
 }
 

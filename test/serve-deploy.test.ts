@@ -1,0 +1,306 @@
+/**
+ * Live deploys through the admin API of `edgehost serve`, end to end: the
+ * real CLI, supervisor and front ends, uploads built confined, versions
+ * stored under the data directory, requests over real HTTP.
+ */
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import test, { type ExecutionContext } from "ava";
+import { request } from "undici";
+import { startEdgehostCommand, writeApp, type RunningEdgehost } from "./helpers/edgehost-process.js";
+import { RawConnection } from "./helpers/raw-http.js";
+
+const TOKEN = "deploy-token-0123456789abcdef";
+const ADMIN_LISTENING = /admin API listening on (http:\/\/[^\s"/]+)\//;
+
+interface Served {
+  readonly server: RunningEdgehost;
+  readonly admin: string;
+  readonly dir: string;
+}
+
+const configApp = `export default { fetch() { return new Response("config entry"); } };\n`;
+
+function config(extraApps: unknown[] = []): string {
+  return JSON.stringify({
+    listen: { host: "127.0.0.1", port: 0 },
+    admin: { host: "127.0.0.1", port: 0, tokenEnv: "TEST_ADMIN_TOKEN" },
+    apps: [{ name: "shop", entry: "shop.ts", routes: ["shop.test"], limits: { cpuMs: 2000 } }, ...extraApps],
+  });
+}
+
+async function startServe(t: ExecutionContext, dir?: string): Promise<Served> {
+  let cwd = dir;
+  if (cwd === undefined) {
+    const written = writeApp({ "edgehost.json": config(), "shop.ts": configApp, "other.ts": configApp });
+    t.teardown(written.cleanup);
+    cwd = written.dir;
+  }
+  const server = await startEdgehostCommand(["serve", "edgehost.json", "--port", "0"], cwd, { ...process.env, TEST_ADMIN_TOKEN: TOKEN });
+  t.teardown(() => void server.stop());
+  const output = await server.waitForOutput(ADMIN_LISTENING);
+  return { server, admin: (ADMIN_LISTENING.exec(output) as RegExpExecArray)[1] as string, dir: cwd };
+}
+
+interface Reply {
+  readonly status: number;
+  readonly json: Record<string, unknown>;
+  readonly text: string;
+}
+
+async function admin(served: Served, method: string, path: string, body?: unknown): Promise<Reply> {
+  const response = await request(`${served.admin}${path}`, {
+    method: method as "GET",
+    headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" },
+    ...(body === undefined ? {} : { body: typeof body === "string" ? body : JSON.stringify(body) }),
+  });
+  const text = await response.body.text();
+  let json: Record<string, unknown> = {};
+  try {
+    json = JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    // Not JSON; the test looks at text.
+  }
+  return { status: response.statusCode, json, text };
+}
+
+async function get(served: Served, host: string, path = "/"): Promise<{ status: number; text: string }> {
+  const response = await request(`${served.server.url}${path}`, { headers: { host } });
+  return { status: response.statusCode, text: await response.body.text() };
+}
+
+/** A two-file upload whose fetch answers `text` (after `delayMs`, so that requests are inside it when a deploy lands). */
+function upload(text: string, extra: Record<string, unknown> = {}, delayMs = 0): Record<string, unknown> {
+  const wait = delayMs > 0 ? `await new Promise((resolve) => setTimeout(resolve, ${delayMs})); ` : "";
+  return {
+    entry: "src/app.ts",
+    files: {
+      "src/app.ts": `import { text } from "./text.ts";\nexport default { async fetch() { ${wait}return new Response(text); } };\n`,
+      "src/text.ts": `export const text = ${JSON.stringify(text)};\n`,
+    },
+    ...extra,
+  };
+}
+
+const versionId = (reply: Reply): string => (reply.json.version as { id: string }).id;
+
+test("deploy: an upload to a config app is built, booted and served; rollback returns to the previous version; both survive a restart", async (t) => {
+  const served = await startServe(t);
+  t.is((await get(served, "shop.test")).text, "config entry");
+  const one = await admin(served, "POST", "/apps/shop/versions", upload("v1", { note: "first" }));
+  t.is(one.status, 201, one.text);
+  t.like(one.json, { app: "shop", active: true });
+  t.is((await get(served, "shop.test")).text, "v1");
+  const two = await admin(served, "POST", "/apps/shop/versions", upload("v2"));
+  t.is(two.status, 201, two.text);
+  t.is((await get(served, "shop.test")).text, "v2");
+  const stats = await admin(served, "GET", "/apps/shop");
+  t.like(stats.json, { name: "shop", source: "deployed", activeVersion: versionId(two) });
+  const listed = await admin(served, "GET", "/apps/shop/versions");
+  t.like(listed.json, { app: "shop", active: versionId(two), previous: versionId(one) });
+  t.is((listed.json.versions as unknown[]).length, 2);
+  const back = await admin(served, "POST", "/apps/shop/rollback");
+  t.is(back.status, 200, back.text);
+  t.is((back.json.active as { id: string }).id, versionId(one));
+  t.is((await get(served, "shop.test")).text, "v1");
+  // The store is on disk under the data directory; a new server serves what was active.
+  t.true(existsSync(join(served.dir, ".edgehost", "manifest.json")));
+  await served.server.stop();
+  const again = await startServe(t, served.dir);
+  t.is((await get(again, "shop.test")).text, "v1", "the rolled-back version serves after a restart");
+  t.is((await admin(again, "POST", "/apps/shop/rollback")).status, 200);
+  t.is((await get(again, "shop.test")).text, "v2", "a second rollback undoes the first");
+});
+
+test("deploy: a new app needs routes, gets them, is listed, and DELETE removes it (404 no_route after); a config app cannot be removed", async (t) => {
+  const served = await startServe(t);
+  const noRoutes = await admin(served, "POST", "/apps/blog/versions", upload("blog"));
+  t.is(noRoutes.status, 400);
+  t.is(noRoutes.json.error, "admin_bad_request");
+  t.regex(String(noRoutes.json.message), /routes/);
+  const taken = await admin(served, "POST", "/apps/blog/versions", upload("blog", { routes: ["shop.test"] }));
+  t.is(taken.status, 409, "a route another app has");
+  t.is(taken.json.error, "admin_conflict");
+  const created = await admin(served, "POST", "/apps/blog/versions", upload("blog v1", { routes: ["blog.test", "example.test/blog/"] }));
+  t.is(created.status, 201, created.text);
+  t.is((await get(served, "blog.test")).text, "blog v1");
+  t.is((await get(served, "example.test", "/blog/post")).text, "blog v1");
+  t.is((await get(served, "example.test", "/other")).status, 404);
+  const apps = await admin(served, "GET", "/apps");
+  t.deepEqual(
+    (apps.json.apps as Array<{ name: string }>).map((app) => app.name),
+    ["shop", "blog"],
+  );
+  const configRemove = await admin(served, "DELETE", "/apps/shop");
+  t.is(configRemove.status, 409);
+  t.is(configRemove.json.error, "admin_conflict");
+  const removed = await admin(served, "DELETE", "/apps/blog");
+  t.is(removed.status, 200, removed.text);
+  const gone = await get(served, "blog.test");
+  t.is(gone.status, 404);
+  t.regex(gone.text, /no_route/);
+  t.is((await admin(served, "GET", "/apps/blog")).status, 404);
+  t.is((await admin(served, "DELETE", "/apps/blog")).status, 404);
+});
+
+test("deploy: a failing build or top-level error answers 422 with the error and leaves the old version serving and the store unchanged", async (t) => {
+  const served = await startServe(t);
+  const good = await admin(served, "POST", "/apps/shop/versions", upload("good"));
+  t.is(good.status, 201, good.text);
+  const syntax = await admin(served, "POST", "/apps/shop/versions", { entry: "app.ts", files: { "app.ts": "export default { fetch( {" } });
+  t.is(syntax.status, 422);
+  t.is(syntax.json.error, "admin_build_failed");
+  t.regex(String(syntax.json.message), /app\.ts/);
+  const throws = await admin(served, "POST", "/apps/shop/versions", { entry: "app.ts", files: { "app.ts": 'throw new Error("boom at top level");\nexport default { fetch() { return new Response("never"); } };\n' } });
+  t.is(throws.status, 422);
+  t.is(throws.json.error, "admin_boot_failed");
+  t.regex(String(throws.json.message), /boom at top level/);
+  const noFetch = await admin(served, "POST", "/apps/shop/versions", { bundle: "var __edgehost_app = { default: {} };\n" });
+  t.is(noFetch.status, 422);
+  t.is(noFetch.json.error, "admin_boot_failed");
+  t.is((await get(served, "shop.test")).text, "good");
+  const listed = await admin(served, "GET", "/apps/shop/versions");
+  t.is((listed.json.versions as unknown[]).length, 1, "failed versions are not kept");
+  t.is(listed.json.active, versionId(good));
+});
+
+test("deploy: an upload's build reads only its own files: relative escapes, absolute paths and another tenant's upload are refused", async (t) => {
+  const served = await startServe(t);
+  const other = await admin(served, "POST", "/apps/other/versions", upload("other secret", { routes: ["other.test"] }));
+  t.is(other.status, 201, other.text);
+  const otherFile = join(served.dir, ".edgehost", "uploads", versionId(other), "src", "text.ts");
+  t.true(existsSync(otherFile), "the other tenant's upload is on disk");
+  const attempts = {
+    relative: 'import text from "../../../../../../../../etc/hostname";\nexport default { fetch() { return new Response(text); } };\n',
+    absolute: `import { text } from ${JSON.stringify(otherFile)};\nexport default { fetch() { return new Response(text); } };\n`,
+    hostPackage: 'import * as vm from "isolated-vm";\nexport default { fetch() { return new Response(String(vm)); } };\n',
+  };
+  for (const [name, source] of Object.entries(attempts)) {
+    const reply = await admin(served, "POST", "/apps/shop/versions", { entry: "app.ts", files: { "app.ts": source } });
+    t.is(reply.status, 422, `${name}: ${reply.text}`);
+    t.is(reply.json.error, "admin_build_failed", name);
+    t.false(reply.text.includes("other secret"), name);
+  }
+  const traversal = await admin(served, "POST", "/apps/shop/versions", { entry: "../x.ts", files: { "../x.ts": "export default {}" } });
+  t.is(traversal.status, 400);
+  t.is(traversal.json.error, "admin_bad_request");
+  t.is((await get(served, "shop.test")).text, "config entry");
+});
+
+test("deploy: a split sends a share of requests to a stored version; clearing it and activating a version work", async (t) => {
+  const served = await startServe(t);
+  const one = await admin(served, "POST", "/apps/shop/versions", upload("one"));
+  const two = await admin(served, "POST", "/apps/shop/versions", upload("two", { activate: false }));
+  t.is(two.status, 201, two.text);
+  t.is(two.json.active, false);
+  t.is((await get(served, "shop.test")).text, "one", "a stored version does not serve");
+  const split = await admin(served, "PUT", "/apps/shop/split", { version: versionId(two), percent: 30 });
+  t.is(split.status, 200, split.text);
+  const counts: Record<string, number> = {};
+  for (let i = 0; i < 300; i++) {
+    const { text } = await get(served, "shop.test");
+    counts[text] = (counts[text] ?? 0) + 1;
+  }
+  t.deepEqual(Object.keys(counts).sort(), ["one", "two"]);
+  // 300 draws at 30%: 90 expected; below 45 or above 150 has odds under 1e-9.
+  t.true((counts.two ?? 0) > 45 && (counts.two ?? 0) < 150, JSON.stringify(counts));
+  t.like((await admin(served, "GET", "/apps/shop")).json, { split: { versionId: versionId(two), percent: 30 } });
+  const badPercent = await admin(served, "PUT", "/apps/shop/split", { version: versionId(two), percent: 150 });
+  t.is(badPercent.status, 400);
+  const selfSplit = await admin(served, "PUT", "/apps/shop/split", { version: versionId(one), percent: 10 });
+  t.is(selfSplit.status, 409);
+  const unknown = await admin(served, "PUT", "/apps/shop/split", { version: "nope", percent: 10 });
+  t.is(unknown.status, 404);
+  t.is(unknown.json.error, "admin_no_such_version");
+  t.is((await admin(served, "DELETE", "/apps/shop/split")).status, 200);
+  for (let i = 0; i < 20; i++) t.is((await get(served, "shop.test")).text, "one");
+  const activated = await admin(served, "POST", `/apps/shop/versions/${versionId(two)}/activate`);
+  t.is(activated.status, 200, activated.text);
+  t.is((await get(served, "shop.test")).text, "two");
+});
+
+test("deploy: under load no request is lost or fails; each answer comes from one whole version", async (t) => {
+  const served = await startServe(t);
+  t.is((await admin(served, "POST", "/apps/shop/versions", upload("v0", {}, 30))).status, 201);
+  let stop = false;
+  const seen: Record<string, number> = {};
+  let failures = 0;
+  let sent = 0;
+  const client = async (): Promise<void> => {
+    while (!stop) {
+      sent++;
+      try {
+        const { status, text } = await get(served, "shop.test");
+        if (status !== 200) failures++;
+        seen[text] = (seen[text] ?? 0) + 1;
+      } catch {
+        failures++;
+      }
+    }
+  };
+  const clients = Array.from({ length: 8 }, () => client());
+  for (let i = 1; i <= 4; i++) {
+    const reply = await admin(served, "POST", "/apps/shop/versions", upload(`v${i}`, {}, 30));
+    t.is(reply.status, 201, reply.text);
+  }
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  stop = true;
+  await Promise.all(clients);
+  t.is(failures, 0, JSON.stringify(seen));
+  const answered = Object.values(seen).reduce((sum, count) => sum + count, 0);
+  t.is(answered, sent, "every request was answered");
+  t.true(Object.keys(seen).every((text) => /^v[0-4]$/.test(text)), JSON.stringify(seen));
+  t.true((seen.v4 ?? 0) > 0, "the last version serves at the end");
+  t.is((await get(served, "shop.test")).text, "v4");
+});
+
+test("deploy: a front end that takes over (the standby) serves what the admin API deployed", async (t) => {
+  const served = await startServe(t);
+  await served.server.waitForOutput(/standby front end \d+ ready/);
+  t.is((await admin(served, "POST", "/apps/shop/versions", upload("deployed before the crash"))).status, 201);
+  t.is((await admin(served, "POST", "/apps/blog/versions", upload("blog", { routes: ["blog.test"] }))).status, 201);
+  process.kill(served.server.frontEndPid, "SIGKILL");
+  await served.server.waitForOutput(/front end \d+ (?:exited|died|was killed).*|promot/i);
+  let text = "";
+  for (let attempt = 0; attempt < 100; attempt++) {
+    try {
+      text = (await get(served, "shop.test")).text;
+      if (text === "deployed before the crash") break;
+    } catch {
+      // The gap before the standby listens.
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  t.is(text, "deployed before the crash");
+  t.is((await get(served, "blog.test")).text, "blog");
+});
+
+test("admin: bad bodies are 400 with a message, oversized ones 413; POST /reload applies the config file and reports a broken one", async (t) => {
+  const served = await startServe(t);
+  const notJson = await admin(served, "POST", "/apps/shop/versions", "{nope");
+  t.is(notJson.status, 400);
+  t.is(notJson.json.error, "admin_bad_request");
+  const both = await admin(served, "POST", "/apps/shop/versions", { bundle: "x", files: {}, entry: "a.ts" });
+  t.is(both.status, 400);
+  const unknownField = await admin(served, "POST", "/apps/shop/versions", { bundle: "x", extra: 1 });
+  t.is(unknownField.status, 400);
+  // A declared 200 MiB body is refused from its head, before any of it is read or allocated.
+  const connection = new RawConnection(Number(new URL(served.admin).port));
+  t.teardown(() => connection.destroy());
+  await connection.send(`POST /apps/shop/versions HTTP/1.1\r\nHost: admin\r\nAuthorization: Bearer ${TOKEN}\r\nContent-Length: ${200 * 1024 * 1024}\r\n\r\n{"bundle":"`);
+  const huge = await connection.nextResponse();
+  t.is(huge.status, 413);
+  t.is((JSON.parse(huge.body.toString("utf8")) as { error: string }).error, "admin_body_too_large");
+  writeFileSync(join(served.dir, "edgehost.json"), config([{ name: "extra", entry: "other.ts", routes: ["extra.test"] }]));
+  const reloaded = await admin(served, "POST", "/reload");
+  t.is(reloaded.status, 200, reloaded.text);
+  t.deepEqual(reloaded.json.added, ["extra"]);
+  t.is((await get(served, "extra.test")).text, "config entry");
+  writeFileSync(join(served.dir, "edgehost.json"), '{"apps": [{"name": "Bad Name"}]}');
+  const broken = await admin(served, "POST", "/reload");
+  t.is(broken.status, 422);
+  t.is(broken.json.error, "admin_reload_failed");
+  t.regex(String(broken.json.message), /apps/);
+  t.is((await get(served, "extra.test")).text, "config entry", "the running config stays");
+  t.true(readFileSync(join(served.dir, "edgehost.json"), "utf8").includes("Bad Name"));
+});
