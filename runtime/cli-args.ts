@@ -1,4 +1,5 @@
 import { parseArgs } from "node:util";
+import { DEFAULT_ADMIN_URL } from "./cli-deploy.js";
 import { RuntimeError } from "./errors.js";
 
 export const USAGE = `Usage:
@@ -6,6 +7,13 @@ export const USAGE = `Usage:
   edgehost serve <config> [--port N] [--host ADDR]
                                     serve every app of an edgehost.json (see runtime/config/README.md);
                                     the flags override its "listen"
+  edgehost deploy <name> <entry> [--admin URL] [--route PATTERN]... [--note TEXT] [--no-activate]
+                                    upload an app's source files to a running serve's admin API;
+                                    it is built there, booted, then serves (--route for a new app)
+  edgehost rollback <name> [--admin URL]
+                                    serve the app's previous version again
+                                    (both read the admin token from EDGEHOST_ADMIN_TOKEN;
+                                    --admin defaults to http://127.0.0.1:8788)
 
 Options for run:
   --port N                 listen port (default 8787; 0 picks a free one)
@@ -33,7 +41,12 @@ export type CliCommand =
   | { readonly kind: "help" }
   | { readonly kind: "version" }
   | { readonly kind: "run"; readonly config: Record<string, unknown> }
-  | { readonly kind: "serve"; readonly file: string; readonly port?: number; readonly host?: string };
+  | { readonly kind: "serve"; readonly file: string; readonly port?: number; readonly host?: string }
+  | { readonly kind: "deploy"; readonly name: string; readonly entry: string; readonly adminUrl: string; readonly routes: readonly string[]; readonly note?: string; readonly activate: boolean }
+  | { readonly kind: "rollback"; readonly name: string; readonly adminUrl: string };
+
+/** Flags of the admin API clients (deploy, rollback). */
+const CLIENT_FLAGS = ["admin", "route", "note", "no-activate"] as const;
 
 /** Flags that only run takes (serve reads them from its config file). */
 const RUN_ONLY_FLAGS = ["var", "watch", "cpu-ms", "memory-mb", "wall-ms", "startup-ms", "body-limit-mb", "subrequests", "allow-private-fetch", "max-executing", "inline-ms", "hang-kill-ms", "rss-limit-mb"] as const;
@@ -81,6 +94,10 @@ export function parseCli(argv: readonly string[]): CliCommand {
         "inline-ms": { type: "string" },
         "hang-kill-ms": { type: "string" },
         "rss-limit-mb": { type: "string" },
+        admin: { type: "string" },
+        route: { type: "string", multiple: true },
+        note: { type: "string" },
+        "no-activate": { type: "boolean" },
         help: { type: "boolean", short: "h" },
         version: { type: "boolean", short: "v" },
       },
@@ -93,6 +110,24 @@ export function parseCli(argv: readonly string[]): CliCommand {
   if (values.version) return { kind: "version" };
   const [command, entry, ...rest] = positionals;
   if (command === undefined) return { kind: "help" };
+  if (command === "deploy" || command === "rollback") {
+    const runOnly = [...RUN_ONLY_FLAGS, "port", "host"].find((flag) => values[flag as keyof typeof values] !== undefined);
+    if (runOnly !== undefined) throw new RuntimeError("EDGE_RUNTIME_BAD_ARGUMENTS", `--${runOnly} is not an option of edgehost ${command}`);
+    const adminUrl = values.admin ?? DEFAULT_ADMIN_URL;
+    if (!URL.canParse(adminUrl) || !/^https?:$/.test(new URL(adminUrl).protocol)) throw new RuntimeError("EDGE_RUNTIME_BAD_ARGUMENTS", `--admin expects an http(s) URL, got ${JSON.stringify(adminUrl)}`);
+    if (entry === undefined) throw new RuntimeError("EDGE_RUNTIME_BAD_ARGUMENTS", `edgehost ${command} needs an app name`);
+    if (command === "rollback") {
+      if (rest.length > 0) throw new RuntimeError("EDGE_RUNTIME_BAD_ARGUMENTS", `unexpected argument ${JSON.stringify(rest[0])}`);
+      if (values.route !== undefined || values.note !== undefined || values["no-activate"] !== undefined) throw new RuntimeError("EDGE_RUNTIME_BAD_ARGUMENTS", "edgehost rollback takes only --admin");
+      return { kind: "rollback", name: entry, adminUrl };
+    }
+    const [file, ...extra] = rest;
+    if (file === undefined) throw new RuntimeError("EDGE_RUNTIME_BAD_ARGUMENTS", "edgehost deploy needs an app name and an entry file, e.g. edgehost deploy shop apps/shop/app.ts");
+    if (extra.length > 0) throw new RuntimeError("EDGE_RUNTIME_BAD_ARGUMENTS", `unexpected argument ${JSON.stringify(extra[0])}`);
+    return { kind: "deploy", name: entry, entry: file, adminUrl, routes: values.route ?? [], ...(values.note !== undefined ? { note: values.note } : {}), activate: values["no-activate"] !== true };
+  }
+  const clientFlag = CLIENT_FLAGS.find((flag) => values[flag] !== undefined);
+  if (clientFlag !== undefined) throw new RuntimeError("EDGE_RUNTIME_BAD_ARGUMENTS", `--${clientFlag} is an option of edgehost deploy and rollback`);
   if (command === "serve") {
     if (entry === undefined) throw new RuntimeError("EDGE_RUNTIME_BAD_ARGUMENTS", "edgehost serve needs a config file, e.g. edgehost serve edgehost.json");
     if (rest.length > 0) throw new RuntimeError("EDGE_RUNTIME_BAD_ARGUMENTS", `unexpected argument ${JSON.stringify(rest[0])}`);
@@ -102,7 +137,7 @@ export function parseCli(argv: readonly string[]): CliCommand {
     if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) throw new RuntimeError("EDGE_RUNTIME_BAD_ARGUMENTS", `--port expects 0-65535, got ${String(port)}`);
     return { kind: "serve", file: entry, ...(port !== undefined ? { port } : {}), ...(values.host !== undefined ? { host: values.host } : {}) };
   }
-  if (command !== "run") throw new RuntimeError("EDGE_RUNTIME_BAD_ARGUMENTS", `unknown command ${JSON.stringify(command)} (try: edgehost run <entry> or edgehost serve <config>)`);
+  if (command !== "run") throw new RuntimeError("EDGE_RUNTIME_BAD_ARGUMENTS", `unknown command ${JSON.stringify(command)} (try: edgehost run <entry>, serve <config>, deploy <name> <entry> or rollback <name>)`);
   if (entry === undefined) throw new RuntimeError("EDGE_RUNTIME_BAD_ARGUMENTS", "edgehost run needs an entry file, e.g. edgehost run app.ts");
   if (rest.length > 0) throw new RuntimeError("EDGE_RUNTIME_BAD_ARGUMENTS", `unexpected argument ${JSON.stringify(rest[0])}`);
   const bodyLimitMb = numberFlag("body-limit-mb", values["body-limit-mb"]);

@@ -7,6 +7,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { relative, resolve } from "node:path";
 import { parseCli, USAGE } from "./cli-args.js";
+import { deploy, rollback } from "./cli-deploy.js";
 import { isConfigError, loadServeConfig } from "./config/index.js";
 import { isRuntimeError, RuntimeError } from "./errors.js";
 import { consoleSink } from "./logger.js";
@@ -99,6 +100,12 @@ export async function main(argv: readonly string[]): Promise<void> {
         return;
       case "serve":
         await serve(command.file, command.port, command.host);
+        return;
+      case "deploy":
+        process.stdout.write(`${await deploy(command.name, command.entry, { adminUrl: command.adminUrl, routes: command.routes, activate: command.activate, ...(command.note !== undefined ? { note: command.note } : {}) })}\n`);
+        return;
+      case "rollback":
+        process.stdout.write(`${await rollback(command.name, { adminUrl: command.adminUrl })}\n`);
         return;
     }
   } catch (error) {

@@ -25,6 +25,10 @@ export const RUNTIME_ERRORS = {
   EDGE_RUNTIME_BAD_ASSETS_DIR: "invalid assets directory",
   /** A static file could not be read to the end (it shrank or failed while being sent); the response is cut. */
   EDGE_RUNTIME_ASSET_READ_FAILED: "static asset read failed",
+  /** A CLI client (deploy, rollback) could not connect to the admin API. */
+  EDGE_RUNTIME_ADMIN_UNREACHABLE: "admin API unreachable",
+  /** The admin API refused a CLI client's request; the message has its status, error name and reason. */
+  EDGE_RUNTIME_ADMIN_REFUSED: "admin API refused the request",
 } as const;
 
 export type RuntimeErrorCode = keyof typeof RUNTIME_ERRORS;

@@ -3,11 +3,13 @@
  * real CLI, supervisor and front ends, uploads built confined, versions
  * stored under the data directory, requests over real HTTP.
  */
+import { execFile } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { createServer, type AddressInfo } from "node:net";
 import { join } from "node:path";
 import test, { type ExecutionContext } from "ava";
 import { request } from "undici";
-import { startEdgehostCommand, writeApp, type RunningEdgehost } from "./helpers/edgehost-process.js";
+import { EDGEHOST_BIN, startEdgehostCommand, writeApp, type RunningEdgehost } from "./helpers/edgehost-process.js";
 import { RawConnection } from "./helpers/raw-http.js";
 
 const TOKEN = "deploy-token-0123456789abcdef";
@@ -303,4 +305,67 @@ test("admin: bad bodies are 400 with a message, oversized ones 413; POST /reload
   t.regex(String(broken.json.message), /apps/);
   t.is((await get(served, "extra.test")).text, "config entry", "the running config stays");
   t.true(readFileSync(join(served.dir, "edgehost.json"), "utf8").includes("Bad Name"));
+});
+
+/** Runs the CLI to completion with the admin token (or none) in its environment. */
+function cli(args: readonly string[], cwd: string, tokenValue: string | null = TOKEN): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  delete env.EDGEHOST_ADMIN_TOKEN;
+  if (tokenValue !== null) env.EDGEHOST_ADMIN_TOKEN = tokenValue;
+  return new Promise((resolve) => {
+    execFile(process.execPath, [EDGEHOST_BIN, ...args], { cwd, env, timeout: 30_000 }, (error, stdout, stderr) => {
+      resolve({ code: error === null ? 0 : typeof error.code === "number" ? error.code : null, stdout, stderr });
+    });
+  });
+}
+
+test("cli: edgehost deploy uploads an app's source files (imports included) and edgehost rollback goes back; errors are one clear line", async (t) => {
+  const served = await startServe(t);
+  const project = writeApp({
+    "src/app.ts": 'import { greeting } from "./lib/greeting.ts";\nexport default { fetch() { return new Response(greeting("cli")); } };\n',
+    "src/lib/greeting.ts": 'export const greeting = (who: string): string => "hello " + who + " v1";\n',
+    "unrelated.txt": "not imported, not uploaded",
+  });
+  t.teardown(project.cleanup);
+  const first = await cli(["deploy", "shop", "src/app.ts", "--admin", served.admin, "--note", "from the cli"], project.dir);
+  t.is(first.code, 0, first.stderr);
+  t.regex(first.stdout, /^edgehost: deployed shop version [0-9a-f-]{36} \(2 files\)\n$/);
+  t.is((await get(served, "shop.test")).text, "hello cli v1");
+  writeFileSync(join(project.dir, "src/lib/greeting.ts"), 'export const greeting = (who: string): string => "hello " + who + " v2";\n');
+  t.is((await cli(["deploy", "shop", "src/app.ts", "--admin", served.admin], project.dir)).code, 0);
+  t.is((await get(served, "shop.test")).text, "hello cli v2");
+  const back = await cli(["rollback", "shop", "--admin", served.admin], project.dir);
+  t.is(back.code, 0, back.stderr);
+  t.regex(back.stdout, /^edgehost: rolled shop back to version /);
+  t.is((await get(served, "shop.test")).text, "hello cli v1");
+  const versions = await admin(served, "GET", "/apps/shop/versions");
+  t.is((versions.json.versions as Array<{ note?: string }>)[0]?.note, "from the cli");
+
+  const newApp = await cli(["deploy", "fresh", "src/app.ts", "--admin", served.admin, "--route", "fresh.test"], project.dir);
+  t.is(newApp.code, 0, newApp.stderr);
+  t.is((await get(served, "fresh.test")).text, "hello cli v2", "the files as they are now");
+
+  const noToken = await cli(["rollback", "shop", "--admin", served.admin], project.dir, null);
+  t.is(noToken.code, 1);
+  t.regex(noToken.stderr, /^edgehost: error: set EDGEHOST_ADMIN_TOKEN/);
+  const wrongToken = await cli(["rollback", "shop", "--admin", served.admin], project.dir, "wrong");
+  t.is(wrongToken.code, 1);
+  t.regex(wrongToken.stderr, /answered 401 admin_unauthorized/);
+  const noPrevious = await cli(["rollback", "fresh", "--admin", served.admin], project.dir);
+  t.is(noPrevious.code, 1);
+  t.regex(noPrevious.stderr, /409 admin_conflict: app fresh has no previous version/);
+  writeFileSync(join(project.dir, "src/broken.ts"), "export default { fetch( {\n");
+  const broken = await cli(["deploy", "shop", "src/broken.ts", "--admin", served.admin], project.dir);
+  t.is(broken.code, 1);
+  t.regex(broken.stderr, /^edgehost: error: .*broken\.ts/);
+  const closedPort = await new Promise<number>((resolve) => {
+    const probe = createServer().listen(0, "127.0.0.1", () => {
+      const { port } = probe.address() as AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
+  const unreachable = await cli(["rollback", "shop", "--admin", `http://127.0.0.1:${closedPort}`], project.dir);
+  t.is(unreachable.code, 1);
+  t.regex(unreachable.stderr, new RegExp(`cannot reach the admin API at http://127\\.0\\.0\\.1:${closedPort}: ECONNREFUSED`));
+  t.is((await get(served, "shop.test")).text, "hello cli v1", "nothing the failures did changed what serves");
 });
