@@ -219,10 +219,23 @@ export class OutboundFetcher {
   }
 }
 
-/** True if undici decodes the body (a content coding it knows). */
+/** Content codings undici's fetch decodes. */
+const DECODED_CODINGS: ReadonlySet<string> = new Set(["x-gzip", "gzip", "deflate", "br"]);
+/** undici refuses a response with more codings than this (lib/web/fetch/index.js, maxContentEncodings). */
+const MAX_DECODED_CODINGS = 5;
+
+/**
+ * True if undici decodes the body, judged as undici judges it: every coding
+ * of a comma-separated list is one it knows ("gzip, gzip" is decoded twice;
+ * a single unknown one leaves the body as it is). A stacked list judged
+ * undecoded would be decoded uncharged: a 64 KB body of "gzip, gzip" is
+ * gigabytes.
+ */
 function isDecodedBody(headers: Headers): boolean {
-  const coding = headers.get("content-encoding");
-  return coding !== null && /^\s*(x-gzip|gzip|deflate|br)\s*$/i.test(coding);
+  const value = headers.get("content-encoding");
+  if (value === null) return false;
+  const codings = value.toLowerCase().split(",").map((coding) => coding.trim());
+  return codings.length <= MAX_DECODED_CODINGS && codings.every((coding) => DECODED_CODINGS.has(coding));
 }
 
 function describe(error: Error): string {
