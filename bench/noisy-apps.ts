@@ -4,7 +4,7 @@
  */
 
 /** The attacks, in the order they are run. */
-export const ATTACK_NAMES = ["cpu-spin", "sort", "background-loop", "memory-balloon", "gzip-subrequests", "huge-response"] as const;
+export const ATTACK_NAMES = ["cpu-spin", "sort", "background-loop", "memory-balloon", "gzip-subrequests", "gzip-stream", "huge-response"] as const;
 
 export type AttackName = (typeof ATTACK_NAMES)[number];
 
@@ -81,6 +81,23 @@ export default {
   async fetch(request, env) {
     const bodies = await Promise.all(Array.from({ length: 6 }, () => fetch(env.BOMB_URL).then((r) => r.arrayBuffer())));
     return new Response(String(bodies.reduce((sum, body) => sum + body.byteLength, 0)));
+  },
+};
+`,
+  // The same bombs read a window at a time and thrown away: almost no CPU
+  // of the isolate's own, so its requests end on the host's decoding charge
+  // (cpu_limit, the isolate stays) rather than on a breach that recycles it.
+  "gzip-stream": `
+export default {
+  async fetch(request, env) {
+    const drain = async () => {
+      const reader = (await fetch(env.BOMB_URL)).body.getReader();
+      let bytes = 0;
+      for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) bytes += chunk.value.byteLength;
+      return bytes;
+    };
+    const sizes = await Promise.all(Array.from({ length: 6 }, drain));
+    return new Response(String(sizes.reduce((sum, size) => sum + size, 0)));
   },
 };
 `,

@@ -84,9 +84,23 @@ interface ScenarioResult {
   readonly peakRssMb: number | undefined;
   /** Attacker outcomes: status code or error name -> count. */
   readonly attacker: Readonly<Record<string, number>>;
+  /** What the server measured of itself (bench/noisy-server.ts), if it said. */
+  readonly probe?: ServerProbe;
   /** How the server process ended, if it died during the scenario. */
   readonly died?: string;
   readonly failure?: string;
+}
+
+/** The server's own numbers, printed as it stops. */
+interface ServerProbe {
+  readonly loopDelayP99Ms: number;
+  readonly loopDelayMaxMs: number;
+  readonly attackerHostWorkMsPerS: number;
+}
+
+function serverProbe(output: string): ServerProbe | undefined {
+  const line = /noisy-server: probe (\{.*\})/.exec(output);
+  return line === null ? undefined : (JSON.parse(line[1] as string) as ServerProbe);
 }
 
 function progress(message: string): void {
@@ -237,7 +251,8 @@ async function runScenario(scenario: Scenario, options: NoisyOptions, bombUrl: s
     const alive = peakRssMb !== undefined;
     const stopped = await server.stop(3000);
     const died = alive ? undefined : (stopped.signal ?? `exit code ${String(stopped.code)}`);
-    return { scenario, victim, idleRssMb, peakRssMb, attacker: attackerOutcomes, ...(died ? { died } : {}) };
+    const probe = serverProbe(server.output());
+    return { scenario, victim, idleRssMb, peakRssMb, attacker: attackerOutcomes, ...(probe ? { probe } : {}), ...(died ? { died } : {}) };
   } catch (error) {
     await server?.stop(0);
     return { scenario, idleRssMb: 0, peakRssMb: undefined, attacker: {}, failure: (error instanceof Error ? error.message : String(error)).split("\n")[0] ?? "" };
@@ -266,13 +281,13 @@ function renderSection(results: readonly ScenarioResult[], options: NoisyOptions
     "",
     `Targets: victim errors 0, victim p99 under 2x alone, peak RSS (VmHWM) under 2 x ${APP_MEMORY_LIMIT_MB} MB + the idle process (its RSS after boot and warm-up).`,
     "",
-    "| attack | victim req/s | victim p99 ms | p99 vs alone | victim errors | peak RSS MB | RSS target MB | attacker outcomes | server | targets |",
-    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- | --- |",
+    "| attack | victim req/s | victim p99 ms | p99 vs alone | victim errors | peak RSS MB | RSS target MB | event-loop delay p99 / max ms | attacker host work ms/s | attacker outcomes | server | targets |",
+    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- | --- |",
   ];
   for (const result of results) {
     const name = result.scenario === "none" ? "none (victim alone)" : result.scenario;
     if (result.failure !== undefined || result.victim === undefined) {
-      lines.push(`| ${name} | failed: ${result.failure ?? "no result"} | | | | | | | | no |`);
+      lines.push(`| ${name} | failed: ${result.failure ?? "no result"} | | | | | | | | | | no |`);
       continue;
     }
     const victim = result.victim;
@@ -282,8 +297,11 @@ function renderSection(results: readonly ScenarioResult[], options: NoisyOptions
     const rssTarget = 2 * APP_MEMORY_LIMIT_MB + result.idleRssMb;
     const met = errors === 0 && ratio !== undefined && ratio < 2 && result.peakRssMb !== undefined && result.peakRssMb < rssTarget && result.died === undefined;
     const outcomes = Object.entries(result.attacker).map(([outcome, count]) => `${outcome}: ${count}`).join(", ") || "-";
+    const probe = result.probe;
+    const loop = probe === undefined ? "n/a" : `${probe.loopDelayP99Ms.toFixed(1)} / ${probe.loopDelayMaxMs.toFixed(1)}`;
+    const hostWork = probe === undefined ? "n/a" : probe.attackerHostWorkMsPerS.toFixed(0);
     lines.push(
-      `| ${name} | ${victim.requestsPerSec.toFixed(0)} | ${victim.latencyP99Ms.toFixed(2)} | ${ratio === undefined ? "n/a" : `${ratio.toFixed(2)}x`} | ${errorText} | ${mb(result.peakRssMb)} | ${mb(rssTarget)} | ${outcomes} | ${result.died === undefined ? "up" : `died (${result.died})`} | ${met ? "met" : "no"} |`,
+      `| ${name} | ${victim.requestsPerSec.toFixed(0)} | ${victim.latencyP99Ms.toFixed(2)} | ${ratio === undefined ? "n/a" : `${ratio.toFixed(2)}x`} | ${errorText} | ${mb(result.peakRssMb)} | ${mb(rssTarget)} | ${loop} | ${hostWork} | ${outcomes} | ${result.died === undefined ? "up" : `died (${result.died})`} | ${met ? "met" : "no"} |`,
     );
   }
   lines.push("", "Victim errors are socket errors (and, paced, requests unanswered at the end) plus non-2xx answers. A server that died has no peak RSS to read (n/a).", markers.end);

@@ -11,13 +11,14 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import { bundleApp } from "../loader/index.js";
 import { AppHost } from "../runtime/app-host.js";
 import { requestShortEventLoopSlice } from "./probes/event-loop-slice.js";
 import { HangWatchdog } from "../runtime/hang-watchdog.js";
 import { HttpServer, singleHandler, type RequestHandler } from "../runtime/http-server.js";
 import type { LogSink } from "../runtime/logger.js";
-import { DEFAULT_SANDBOX_LIMITS, EntryScheduler, InlinePolicy, type CancelSignal, type SandboxRequest, type SandboxResponse } from "../sandbox/index.js";
+import { DEFAULT_SANDBOX_LIMITS, EntryScheduler, HostWorkBudget, InlinePolicy, type CancelSignal, type SandboxRequest, type SandboxResponse } from "../sandbox/index.js";
 import { ATTACKER_APPS, IDLE_ATTACKER_APP, isAttackName, VICTIM_APP } from "./noisy-apps.js";
 
 /** As runtime/front-end-main.ts: an inline entry this far past its timeout means the thread is lost. */
@@ -43,6 +44,11 @@ async function main(): Promise<void> {
     const refused = await requestShortEventLoopSlice(sliceUs);
     if (refused !== undefined) process.stderr.write(`noisy-server: no short event-loop slice: ${refused}\n`);
   }
+  // A/B runs: EDGEHOST_BENCH_HOST_WORK_MS_PER_S sets the apps' host-work
+  // rate (host-work.ts), "off" lifts it; unset, the default.
+  const rateSetting = process.env.EDGEHOST_BENCH_HOST_WORK_MS_PER_S;
+  const hostWork = (): HostWorkBudget =>
+    rateSetting === "off" ? new HostWorkBudget({ msPerSecond: 1e9, burstMs: 1e9 }) : new HostWorkBudget({ msPerSecond: Number(rateSetting) });
   const attack = process.argv[2] ?? "none";
   const bombUrl = process.argv[3] ?? "";
   const attacker = attack === "none" ? IDLE_ATTACKER_APP : isAttackName(attack) ? ATTACKER_APPS[attack] : undefined;
@@ -68,13 +74,14 @@ async function main(): Promise<void> {
       inlineEntryThresholdMs: INLINE_THRESHOLD_MS,
       inlineEntryGuard: guard,
       inlinePolicy,
+      ...(rateSetting === undefined ? {} : { hostWork: hostWork() }),
     });
     await app.start();
     return app;
   };
   const victim = await host("victim", {}, false);
-  // Only the gzip attacker needs a private address: the bomb server on 127.0.0.1.
-  const attackerHost = await host("attacker", { BOMB_URL: bombUrl }, attack === "gzip-subrequests");
+  // Only the gzip attackers need a private address: the bomb server on 127.0.0.1.
+  const attackerHost = await host("attacker", { BOMB_URL: bombUrl }, attack.startsWith("gzip-"));
   const handler: RequestHandler = {
     appName: "noisy",
     fetch(request: SandboxRequest, signal: CancelSignal): Promise<SandboxResponse> {
@@ -85,10 +92,23 @@ async function main(): Promise<void> {
   };
   const server = new HttpServer({ host: "127.0.0.1", port: 0, bodyLimitBytes: 1024 * 1024, dispatcher: singleHandler(handler), log });
   const port = await server.listen();
+  // Where the victim's latency goes: the event loop's delay (a turn held by
+  // the attacker's host work) and the host work charged to the attacker.
+  const loopDelay = monitorEventLoopDelay({ resolution: 1 });
+  loopDelay.enable();
+  const startedAt = performance.now();
   process.stdout.write(`noisy-server: listening on ${port}\n`);
   process.once("SIGTERM", () => {
     server.stopListening();
     server.close();
+    loopDelay.disable();
+    const seconds = (performance.now() - startedAt) / 1000;
+    const probe = {
+      loopDelayP99Ms: loopDelay.percentile(99) / 1e6,
+      loopDelayMaxMs: loopDelay.max / 1e6,
+      attackerHostWorkMsPerS: attackerHost.hostWork.chargedMs / seconds,
+    };
+    process.stdout.write(`noisy-server: probe ${JSON.stringify(probe)}\n`);
     process.stdout.write(`noisy-server: log counts ${JSON.stringify(Object.fromEntries(counts))}\n`);
     victim.dispose();
     attackerHost.dispose();

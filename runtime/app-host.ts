@@ -4,6 +4,7 @@ import {
   AppIsolate,
   BootThrottle,
   HostMemoryBudget,
+  HostWorkBudget,
   isSandboxError,
   type CancelSignal,
   type EntryScheduler,
@@ -35,6 +36,8 @@ export interface AppHostOptions {
   readonly inlinePolicy?: InlinePolicy;
   /** The app's host-memory account, if the caller keeps it (it must outlive this host's isolates). Default: a new one as large as the memory limit. */
   readonly hostMemory?: HostMemoryBudget;
+  /** The app's host-work rate, if the caller keeps it (shared by replicas, say). Default: a new one at the default rate. */
+  readonly hostWork?: HostWorkBudget;
   /** Told when an isolate has booted for a request (a cold start; not a `--watch` reload's swap). */
   readonly onColdStart?: () => void;
 }
@@ -59,6 +62,8 @@ export class AppHost {
   readonly #retired = new Set<AppIsolate>();
   readonly #throttle = new BootThrottle();
   readonly #hostMemory: HostMemoryBudget;
+  /** Host work (decoding) the app makes the host do, paced per second across its isolates and their recycles. */
+  readonly #hostWork: HostWorkBudget;
   /** The isolate whose breach recycle was already counted. */
   #countedRecycle: AppIsolate | undefined;
 
@@ -66,6 +71,12 @@ export class AppHost {
     this.#bundle = bundle;
     this.#options = options;
     this.#hostMemory = options.hostMemory ?? new HostMemoryBudget(options.limits.memoryLimitMb * 1024 * 1024);
+    this.#hostWork = options.hostWork ?? new HostWorkBudget();
+  }
+
+  /** The app's host-work rate (see HostWorkBudget), one across its isolates and their recycles. */
+  get hostWork(): HostWorkBudget {
+    return this.#hostWork;
   }
 
   /**
@@ -146,6 +157,7 @@ export class AppHost {
       onThreadHeldAfterDispose: (heldMs) => this.#throttle.threadHeld(heldMs),
       inlineEntryThresholdMs: options.inlineEntryThresholdMs,
       hostMemory: this.#hostMemory,
+      hostWork: this.#hostWork,
       ...(options.inlineEntryGuard ? { inlineEntryGuard: options.inlineEntryGuard } : {}),
       ...(options.inlinePolicy ? { inlinePolicy: options.inlinePolicy } : {}),
     });

@@ -18,6 +18,7 @@ import { createHostCallbacks, HOST_FUNCTION_NAMES, type HostCallHandlers } from 
 import { escapeLogText } from "./log-text.js";
 import { inboundHopCount, MAX_FETCH_DEPTH, withLoopMarker } from "./cdn-loop.js";
 import { HostMemoryBudget } from "./host-memory.js";
+import { HostWorkBudget } from "./host-work.js";
 import { DEFAULT_SUBREQUEST_BODY_LIMIT_BYTES, OutboundFetcher } from "./outbound-fetch.js";
 import { validateOutboundRequest } from "./outbound-request.js";
 import { OwnedResources } from "./owned-resources.js";
@@ -52,7 +53,9 @@ function withoutHeader(headers: readonly string[], name: string): string[] {
 
 /**
  * Host CPU charged per MiB of a decoded (gzip, deflate, br) subrequest
- * body. Measured with Node's zlib on this machine: 1.0-1.6 ms per MiB.
+ * body. Measured with Node's zlib on this machine: 1.0-1.6 ms per MiB,
+ * nearly all of it on the event loop (undici hands the decoded body over in
+ * 16 KiB pieces, each through Node and web streams; see host-work.ts).
  */
 const DECODE_MS_PER_MIB = 1.2;
 /** A request as the sandbox receives it. */
@@ -132,6 +135,11 @@ export interface AppIsolateOptions {
    * survives isolate recycles; default: a new one of `limits.memoryLimitMb`.
    */
   readonly hostMemory?: HostMemoryBudget;
+  /**
+   * The app's rate of host work (decoding its subrequest bodies), shared by
+   * its isolates like `hostMemory`; default: a new one of the default rate.
+   */
+  readonly hostWork?: HostWorkBudget;
 }
 
 /** Numbers for metrics and tests. */
@@ -188,6 +196,7 @@ export class AppIsolate implements HostCallHandlers {
   /** Response bodies of finished fetches that stream, by call id. */
   readonly #fetchedBodies: FetchedBodies<RequestRecord>;
   readonly #hostMemory: HostMemoryBudget;
+  readonly #hostWork: HostWorkBudget;
   readonly #digests: DigestJobs;
   readonly #crypto: CryptoJobs;
   #wallSweep: NodeJS.Timeout | undefined;
@@ -224,6 +233,7 @@ export class AppIsolate implements HostCallHandlers {
     });
     const hostMemory = options.hostMemory ?? new HostMemoryBudget(options.limits.memoryLimitMb * 1024 * 1024);
     this.#hostMemory = hostMemory;
+    this.#hostWork = options.hostWork ?? new HostWorkBudget();
     this.#fetchedBodies = new FetchedBodies<RequestRecord>({
       enter: (owner, args, onDone) => this.#enter(owner, args, onDone),
       enterBackground: (args) => this.#enterBackground(args),
@@ -452,10 +462,16 @@ export class AppIsolate implements HostCallHandlers {
    * request (a 64 KB gzip bomb is 64 MiB and ~80 ms of zlib): it is charged
    * to the request's CPU budget at DECODE_MS_PER_MIB. Past the budget the
    * request fails with cpu_limit; the isolate did nothing wrong and stays.
+   * The same milliseconds go to the app's host-work rate, which paces the
+   * next reads of every decoded body of the app (FetchedBodyOptions.readDelayMs),
+   * so that an app cannot keep the event loop decoding by sending request
+   * after request, each within its budget.
    */
   #chargeDecoding(owner: RequestRecord, bytes: number): SandboxError | undefined {
     const hadBudget = owner.cpuRemainingMs > 0;
-    owner.chargeCpuNs(BigInt(Math.round((bytes / (1024 * 1024)) * DECODE_MS_PER_MIB * 1e6)));
+    const ms = (bytes / (1024 * 1024)) * DECODE_MS_PER_MIB;
+    this.#hostWork.charge(ms);
+    owner.chargeCpuNs(BigInt(Math.round(ms * 1e6)));
     if (owner.cpuRemainingMs > 0) return undefined;
     const limit = this.#options.limits.cpuLimitMs;
     const error = new SandboxError("EDGE_SANDBOX_CPU_LIMIT", `decoding subrequest response bodies used up the request's CPU budget of ${limit} ms`, { limit });
@@ -660,7 +676,8 @@ export class AppIsolate implements HostCallHandlers {
     const controller = new AbortController();
     this.#fetches.add(id, owner, () => controller.abort());
     const request = { ...checked, headers: withLoopMarker(checked.headers, owner.hopCount) };
-    this.#fetcher.fetch(request, controller.signal, (bytes) => this.#chargeDecoding(owner, bytes)).then(
+    const decoding = { charge: (bytes: number) => this.#chargeDecoding(owner, bytes), readDelayMs: () => this.#hostWork.waitMs() };
+    this.#fetcher.fetch(request, controller.signal, decoding).then(
       (response) => {
         const release = (): void => response.reservation.releaseAll();
         if (!this.#fetches.settle(id) || owner.isDropped) {
@@ -806,6 +823,8 @@ export class AppIsolate implements HostCallHandlers {
     if (isFailpointOn("host-memory-report")) {
       this.#log("info", record.id, `host memory: ${this.#hostMemory.usedBytes} bytes held, peak ${this.#hostMemory.peakBytes} bytes`);
     }
+    // Failpoint (tests only): the probe of the app's host-work rate.
+    if (isFailpointOn("host-work-report")) this.#log("info", record.id, `host work: ${this.#hostWork.chargedMs.toFixed(1)} ms charged`);
   }
 
   #disposedError(): SandboxError {

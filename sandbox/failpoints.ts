@@ -23,12 +23,15 @@ import { SandboxError } from "./errors.js";
  *   its app's host-memory account (host-memory.ts) is logged: bytes held now
  *   and the most ever held at once. Tests of bounded bodies assert on the
  *   host's own accounting this way instead of on RSS or timing.
+ * - `host-work-report`: a probe too. When a request is over, the host work
+ *   charged to its app so far (host-work.ts: decoding its subrequest
+ *   bodies), in ms, is logged, so a test can bound the app's rate.
  * - `manifest-crash-before-rename`: the version store (runtime/versions/)
  *   kills its own process with SIGKILL after it has written and fsynced a new
  *   manifest's temp file and before it renames it over manifest.json: the
  *   crash an atomic write must survive, at the one moment that tests it.
  */
-export const FAILPOINT_NAMES = ["oom-catastrophic", "host-memory-report", "manifest-crash-before-rename"] as const;
+export const FAILPOINT_NAMES = ["oom-catastrophic", "host-memory-report", "host-work-report", "manifest-crash-before-rename"] as const;
 
 /** A known fault-injection point. */
 export type FailpointName = (typeof FAILPOINT_NAMES)[number];

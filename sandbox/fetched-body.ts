@@ -43,6 +43,13 @@ export interface FetchedBodyOptions {
   readonly chargeDecoded?: ((bytes: number) => SandboxError | undefined) | undefined;
   /** The upstream sent it content-encoded and these are the decoded bytes (the encoding header no longer describes them). */
   readonly decoded?: boolean;
+  /**
+   * Asked before every upstream read of a decoded body: how long to wait
+   * first, ms (0 = read now). Each read makes the host decode another piece,
+   * so this is how the app's host-work rate (host-work.ts) paces decoding;
+   * while it waits, the upstream waits in its socket (TCP backpressure).
+   */
+  readonly readDelayMs?: (() => number) | undefined;
 }
 
 interface Waiter {
@@ -79,6 +86,8 @@ export class FetchedBody {
   /** Until the first pull, only as much is read as the whole-body fast path needs. */
   #readAheadBytes = WHOLE_FETCH_BODY_MAX_BYTES + 1;
   #reading = false;
+  /** A read put off by readDelayMs. */
+  #delayedRead: NodeJS.Timeout | undefined;
   #ended = false;
   /** Why the body stopped early (failed or cancelled); set once. */
   #stopped: SandboxError | undefined;
@@ -158,8 +167,16 @@ export class FetchedBody {
 
   /** Read more from upstream while the window has room. */
   #pump(): void {
-    if (this.#reading || this.#ended || this.#stopped !== undefined) return;
+    if (this.#reading || this.#delayedRead !== undefined || this.#ended || this.#stopped !== undefined) return;
     if (this.#bufferedBytes + this.#handedOverBytes >= this.#readAheadBytes) return;
+    const delayMs = this.#options.readDelayMs?.() ?? 0;
+    if (delayMs > 0) {
+      this.#delayedRead = setTimeout(() => {
+        this.#delayedRead = undefined;
+        this.#pump();
+      }, delayMs);
+      return;
+    }
     this.#reading = true;
     this.#reader.read().then(
       (result) => {
@@ -295,6 +312,8 @@ export class FetchedBody {
   #stop(reason: SandboxError): void {
     if (this.#stopped !== undefined) return;
     this.#stopped = reason;
+    clearTimeout(this.#delayedRead);
+    this.#delayedRead = undefined;
     this.#options.reservation.shrink(this.#bufferedBytes);
     this.#chunks.length = 0;
     this.#bufferedBytes = 0;

@@ -3,6 +3,7 @@ export type { AppIsolateOptions, AppIsolateStats, SandboxLogEntry, SandboxReques
 export { BootThrottle } from "./boot-throttle.js";
 export { EntryScheduler } from "./entry-scheduler.js";
 export { HostMemoryBudget, HostMemoryReservation } from "./host-memory.js";
+export { HostWorkBudget } from "./host-work.js";
 export { InlinePolicy } from "./inline-policy.js";
 export { SANDBOX_ERRORS, SandboxError, isSandboxError } from "./errors.js";
 export type { SandboxErrorCode, SandboxErrorDetails } from "./errors.js";

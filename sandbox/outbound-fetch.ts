@@ -53,6 +53,14 @@ export interface OutboundResponse {
   readonly reservation: HostMemoryReservation;
 }
 
+/** How the host's decoding of a content-encoded response body is accounted for (see FetchedBodyOptions). */
+export interface DecodingAccount {
+  /** Told of every decoded chunk, bytes; an error stops the body with it (FetchedBodyOptions.chargeDecoded). */
+  charge(bytes: number): SandboxError | undefined;
+  /** How long the next read, and so the next piece of decoding, waits, ms (FetchedBodyOptions.readDelayMs). */
+  readDelayMs(): number;
+}
+
 /** Statuses that are redirects in the Fetch Standard. */
 const REDIRECT_STATUSES: ReadonlySet<number> = new Set([301, 302, 303, 307, 308]);
 
@@ -129,10 +137,10 @@ export class OutboundFetcher {
    * redirect in "error" mode.
    */
   /**
-   * `chargeDecoded` is told of every decoded byte of a content-encoded
-   * response body (see FetchedBodyOptions.chargeDecoded).
+   * `decoding` accounts for, and paces, the decoding of a content-encoded
+   * response body (see DecodingAccount).
    */
-  async fetch(request: OutboundRequest, signal: AbortSignal, chargeDecoded?: (bytes: number) => SandboxError | undefined): Promise<OutboundResponse> {
+  async fetch(request: OutboundRequest, signal: AbortSignal, decoding?: DecodingAccount): Promise<OutboundResponse> {
     let url: URL;
     try {
       url = new URL(request.url);
@@ -173,19 +181,21 @@ export class OutboundFetcher {
       response.headers.forEach((value, name) => flat.push(name, value));
       const head = { status: response.status, statusText: response.statusText, headers: flat, url: response.url, reservation };
       if (response.body === null) return { ...head, body: null, stream: null };
+      const decoded = isDecodedBody(response.headers);
       const stream = new FetchedBody({
         source: response.body,
         reservation,
         limitBytes: this.#options.maxResponseBytes,
         overBudget: () => overBudget(budget),
         translate: (error) => this.#translate(error, signal, headDeadline.signal, "the response body"),
-        chargeDecoded: isDecodedBody(response.headers) ? chargeDecoded : undefined,
-        decoded: isDecodedBody(response.headers),
+        chargeDecoded: decoded && decoding !== undefined ? (bytes) => decoding.charge(bytes) : undefined,
+        readDelayMs: decoded && decoding !== undefined ? () => decoding.readDelayMs() : undefined,
+        decoded,
       });
       // A decoded body always streams: only the streamed path knows, when the
       // app passes the response on untouched, that its content-encoding no
       // longer describes the bytes (respondWithFetchedBody drops it).
-      const whole = isDecodedBody(response.headers) ? undefined : await stream.takeWhole(0);
+      const whole = decoded ? undefined : await stream.takeWhole(0);
       if (whole !== undefined) return { ...head, body: whole, stream: null };
       return { ...head, body: null, stream };
     } catch (error) {
@@ -219,10 +229,23 @@ export class OutboundFetcher {
   }
 }
 
-/** True if undici decodes the body (a content coding it knows). */
+/** Content codings undici's fetch decodes. */
+const DECODED_CODINGS: ReadonlySet<string> = new Set(["x-gzip", "gzip", "deflate", "br"]);
+/** undici refuses a response with more codings than this (lib/web/fetch/index.js, maxContentEncodings). */
+const MAX_DECODED_CODINGS = 5;
+
+/**
+ * True if undici decodes the body, judged as undici judges it: every coding
+ * of a comma-separated list is one it knows ("gzip, gzip" is decoded twice;
+ * a single unknown one leaves the body as it is). A stacked list judged
+ * undecoded would be decoded uncharged: a 64 KB body of "gzip, gzip" is
+ * gigabytes.
+ */
 function isDecodedBody(headers: Headers): boolean {
-  const coding = headers.get("content-encoding");
-  return coding !== null && /^\s*(x-gzip|gzip|deflate|br)\s*$/i.test(coding);
+  const value = headers.get("content-encoding");
+  if (value === null) return false;
+  const codings = value.toLowerCase().split(",").map((coding) => coding.trim());
+  return codings.length <= MAX_DECODED_CODINGS && codings.every((coding) => DECODED_CODINGS.has(coding));
 }
 
 function describe(error: Error): string {
