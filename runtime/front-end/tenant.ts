@@ -2,6 +2,7 @@ import { bundleApp, isLoaderError } from "../../loader/index.js";
 import {
   type AppIsolate,
   HostMemoryBudget,
+  HostWorkBudget,
   type CancelSignal,
   type EntryScheduler,
   type InlineEntryGuard,
@@ -82,6 +83,8 @@ export class Tenant implements RequestHandler, WarmIsolateOwner {
   readonly #context: TenantContext;
   readonly #gate: ConcurrencyGate;
   readonly hostMemory: HostMemoryBudget;
+  /** The app's host-work rate (decoding), one across every isolate, replica and version. */
+  readonly #hostWork = new HostWorkBudget();
   /** The app's static files, if it has an assets dir: opened on the first lookup, not at start-up. */
   readonly assets: AssetSource | undefined;
   #openedAssets: Promise<StaticAssets> | undefined;
@@ -297,6 +300,7 @@ export class Tenant implements RequestHandler, WarmIsolateOwner {
       onCatastrophicError: context.onCatastrophicError,
       inlineEntryThresholdMs: context.inlineEntryThresholdMs,
       hostMemory: this.hostMemory,
+      hostWork: this.#hostWork,
       ...(context.inlineEntryGuard ? { inlineEntryGuard: context.inlineEntryGuard } : {}),
       ...(context.inlinePolicy ? { inlinePolicy: context.inlinePolicy } : {}),
       ...(context.onColdStart ? { onColdStart: () => context.onColdStart?.(this.spec.name) } : {}),
