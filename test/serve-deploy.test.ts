@@ -136,8 +136,10 @@ test("deploy: a new app needs routes, gets them, is listed, and DELETE removes i
   const configRemove = await admin(served, "DELETE", "/apps/shop");
   t.is(configRemove.status, 409);
   t.is(configRemove.json.error, "admin_conflict");
+  t.regex((await admin(served, "GET", "/metrics")).text, /edgehost_requests_total\{app="blog",status_class="2xx"\} 2/);
   const removed = await admin(served, "DELETE", "/apps/blog");
   t.is(removed.status, 200, removed.text);
+  t.notRegex((await admin(served, "GET", "/metrics")).text, /app="blog"/, "a removed app's series go with it");
   const gone = await get(served, "blog.test");
   t.is(gone.status, 404);
   t.regex(gone.text, /no_route/);

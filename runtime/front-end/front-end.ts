@@ -266,6 +266,7 @@ export class FrontEnd {
         this.#tenants.delete(name);
         this.#dispatcher.replaceRoutes(this.#router());
         this.#retireTenant(tenant, this.#config.frontEnd.shutdownTimeoutMs);
+        this.metrics?.forget(name);
       },
       defaults: () => this.#config.defaults.limits,
       log: this.#options.log,
@@ -332,6 +333,7 @@ export class FrontEnd {
       throw error;
     }
     for (const tenant of retired) this.#retireTenant(tenant, drainMs);
+    for (const name of removed) this.metrics?.forget(name);
     const needsRestart = (["listen", "cache", "frontEnd", "admin", "dataDir"] as const).filter(
       (key) => JSON.stringify(previousConfig[key]) !== JSON.stringify(next[key]),
     );

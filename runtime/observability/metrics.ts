@@ -18,6 +18,9 @@ const BREACH_KINDS: Partial<Record<ClientErrorName, string>> = {
   startup_time_limit: "startup",
 };
 
+const STATUS_CLASSES = ["1xx", "2xx", "3xx", "4xx", "5xx"] as const;
+const EVICTION_REASONS: readonly WarmEvictionReason[] = ["count", "memory", "idle", "removed"];
+
 /** The app label of requests that reached no app: never a value from the request (Host is the client's word). */
 export const NO_APP = "";
 
@@ -131,6 +134,24 @@ export class FrontEndMetrics implements RequestObserver {
 
   evicted(app: string, reason: WarmEvictionReason): void {
     this.#evictions.inc({ app, reason });
+  }
+
+  /**
+   * Drops every series of an app that is no longer served (removed through
+   * the admin API or from the config file), so that apps coming and going
+   * cannot grow the exposition without bound. A request of the app still
+   * finishing may bring a series back; the next removal takes it again.
+   */
+  forget(app: string): void {
+    this.#cpu.remove(app);
+    this.#latency.remove(app);
+    this.#coldStarts.remove(app);
+    for (const statusClass of STATUS_CLASSES) this.#requests.remove(app, statusClass);
+    for (const kind of Object.values(BREACH_KINDS)) this.#breaches.remove(app, kind);
+    for (const reason of EVICTION_REASONS) this.#evictions.remove(app, reason);
+    this.#cpuByApp.delete(app);
+    this.#latencyByApp.delete(app);
+    for (const key of this.#requestsByAppClass.keys()) if (key.startsWith(`${app}\u0000`)) this.#requestsByAppClass.delete(key);
   }
 
   /** The text exposition and its content type. */
