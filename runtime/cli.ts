@@ -11,6 +11,7 @@ import { deploy, rollback } from "./cli-deploy.js";
 import { isConfigError, loadServeConfig } from "./config/index.js";
 import { isRuntimeError, RuntimeError } from "./errors.js";
 import { consoleSink } from "./logger.js";
+import { jsonLogger, jsonSink } from "./observability/json-log.js";
 import { resolveRunConfig, type RunConfig } from "./run-config.js";
 import { Supervisor } from "./supervisor.js";
 
@@ -55,22 +56,29 @@ async function serve(file: string, port: number | undefined, host: string | unde
   const listenHost = host ?? config.listen.host;
   const listenPort = port ?? config.listen.port;
   await checkPortFree(listenHost, listenPort);
+  // Like the front ends' lines: an operator's log pipeline reads one JSON record per line.
+  const log = jsonSink(jsonLogger());
   const supervisor = new Supervisor(
     { source: { kind: "serve", file: path, ...(host !== undefined ? { host } : {}) }, host: listenHost, port: listenPort, shutdownTimeoutMs: config.frontEnd.shutdownTimeoutMs },
-    consoleSink,
+    log,
   );
   // nginx's convention: SIGHUP reloads the config without a restart.
   process.on("SIGHUP", () => supervisor.reload());
   const apps = config.apps.length === 1 ? "1 app" : `${config.apps.length} apps`;
-  await superviseUntilSignal(supervisor, listenHost, `serving ${apps} from ${relative(process.cwd(), path) || path}`);
+  await superviseUntilSignal(supervisor, listenHost, `serving ${apps} from ${relative(process.cwd(), path) || path}`, (line) => log({ level: "info", message: line }));
 }
 
-async function superviseUntilSignal(supervisor: Supervisor, host: string, what: string): Promise<void> {
+/** How the CLI's own lines go out: text for run, a JSON record for serve. */
+type Announce = (line: string) => void;
+
+const printLine: Announce = (line) => process.stdout.write(`${line}\n`);
+
+async function superviseUntilSignal(supervisor: Supervisor, host: string, what: string, announce: Announce = printLine): Promise<void> {
   let stopping = false;
   const stop = (): void => {
     if (stopping) return;
     stopping = true;
-    process.stdout.write("edgehost: shutting down\n");
+    announce("edgehost: shutting down");
     supervisor.shutdown().then(
       () => process.exit(0),
       () => process.exit(1),
@@ -82,7 +90,7 @@ async function superviseUntilSignal(supervisor: Supervisor, host: string, what: 
   process.on("SIGTERM", stop);
   const { port, pid } = await supervisor.start();
   const shown = host.includes(":") ? `[${host}]` : host;
-  process.stdout.write(`edgehost: ${what} at http://${shown}:${port}/ (front end pid ${pid})\n`);
+  announce(`edgehost: ${what} at http://${shown}:${port}/ (front end pid ${pid})`);
 }
 
 export async function main(argv: readonly string[]): Promise<void> {
