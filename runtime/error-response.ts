@@ -40,6 +40,7 @@ export const ADMIN_TOKEN_NOT_CONFIGURED = clientError("admin_token_not_configure
 export const ADMIN_NOT_FOUND = clientError("admin_not_found");
 export const ADMIN_NO_SUCH_APP = clientError("admin_no_such_app");
 export const ADMIN_METHOD_NOT_ALLOWED = clientError("admin_method_not_allowed");
+export const ADMIN_TAIL_LIMIT = clientError("admin_tail_limit");
 
 /** The JSON body of an error reply; always names the request id. */
 export function errorBody(reply: ErrorReply, requestId: string): string {

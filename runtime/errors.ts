@@ -25,6 +25,12 @@ export const RUNTIME_ERRORS = {
   EDGE_RUNTIME_BAD_ASSETS_DIR: "invalid assets directory",
   /** A static file could not be read to the end (it shrank or failed while being sent); the response is cut. */
   EDGE_RUNTIME_ASSET_READ_FAILED: "static asset read failed",
+  /** `edgehost tail`: the EDGEHOST_ADMIN_TOKEN environment variable is unset or empty. */
+  EDGE_RUNTIME_ADMIN_TOKEN_MISSING: "no admin token in the environment",
+  /** `edgehost tail`: the admin API refused the request (wrong token, no such app, too many tails). */
+  EDGE_RUNTIME_ADMIN_REFUSED: "the admin API refused the request",
+  /** `edgehost tail`: the admin API could not be reached, or the stream broke. */
+  EDGE_RUNTIME_ADMIN_UNREACHABLE: "the admin API could not be reached",
 } as const;
 
 export type RuntimeErrorCode = keyof typeof RUNTIME_ERRORS;

@@ -1,9 +1,10 @@
 import { ADMIN_NO_SUCH_APP } from "../error-response.js";
 import type { AppStats } from "./app-stats.js";
 import { json, type AdminRoute } from "./routes.js";
+import { tailEndpoint, type TailSource } from "./tail-endpoint.js";
 
 /** What the admin endpoints read: implemented over a FrontEnd (front-end-source.ts). */
-export interface AdminSource {
+export interface AdminSource extends TailSource {
   /** Every configured app, in config order. */
   allAppStats(): Promise<AppStats[]>;
   /** One app, or undefined if none has this name. */
@@ -37,5 +38,6 @@ export function adminEndpoints(source: AdminSource): AdminRoute[] {
         return { status: 200, contentType, body: text };
       },
     },
+    tailEndpoint(source),
   ];
 }
