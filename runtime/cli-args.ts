@@ -6,6 +6,9 @@ export const USAGE = `Usage:
   edgehost serve <config> [--port N] [--host ADDR]
                                     serve every app of an edgehost.json (see runtime/config/README.md);
                                     the flags override its "listen"
+  edgehost tail <name> [--admin URL] [--format pretty|json]
+                                    print an app's live log lines and requests from a serve's admin API
+                                    (default http://127.0.0.1:8788; token from EDGEHOST_ADMIN_TOKEN)
 
 Options for run:
   --port N                 listen port (default 8787; 0 picks a free one)
@@ -33,7 +36,8 @@ export type CliCommand =
   | { readonly kind: "help" }
   | { readonly kind: "version" }
   | { readonly kind: "run"; readonly config: Record<string, unknown> }
-  | { readonly kind: "serve"; readonly file: string; readonly port?: number; readonly host?: string };
+  | { readonly kind: "serve"; readonly file: string; readonly port?: number; readonly host?: string }
+  | { readonly kind: "tail"; readonly app: string; readonly admin?: string; readonly format: "json" | "pretty" };
 
 /** Flags that only run takes (serve reads them from its config file). */
 const RUN_ONLY_FLAGS = ["var", "watch", "cpu-ms", "memory-mb", "wall-ms", "startup-ms", "body-limit-mb", "subrequests", "allow-private-fetch", "max-executing", "inline-ms", "hang-kill-ms", "rss-limit-mb"] as const;
@@ -81,6 +85,8 @@ export function parseCli(argv: readonly string[]): CliCommand {
         "inline-ms": { type: "string" },
         "hang-kill-ms": { type: "string" },
         "rss-limit-mb": { type: "string" },
+        admin: { type: "string" },
+        format: { type: "string" },
         help: { type: "boolean", short: "h" },
         version: { type: "boolean", short: "v" },
       },
@@ -93,6 +99,8 @@ export function parseCli(argv: readonly string[]): CliCommand {
   if (values.version) return { kind: "version" };
   const [command, entry, ...rest] = positionals;
   if (command === undefined) return { kind: "help" };
+  if (command === "tail") return tailCommand(values, entry, rest);
+  if (values.admin !== undefined || values.format !== undefined) throw new RuntimeError("EDGE_RUNTIME_BAD_ARGUMENTS", `--${values.admin !== undefined ? "admin" : "format"} is a tail option`);
   if (command === "serve") {
     if (entry === undefined) throw new RuntimeError("EDGE_RUNTIME_BAD_ARGUMENTS", "edgehost serve needs a config file, e.g. edgehost serve edgehost.json");
     if (rest.length > 0) throw new RuntimeError("EDGE_RUNTIME_BAD_ARGUMENTS", `unexpected argument ${JSON.stringify(rest[0])}`);
@@ -102,7 +110,7 @@ export function parseCli(argv: readonly string[]): CliCommand {
     if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) throw new RuntimeError("EDGE_RUNTIME_BAD_ARGUMENTS", `--port expects 0-65535, got ${String(port)}`);
     return { kind: "serve", file: entry, ...(port !== undefined ? { port } : {}), ...(values.host !== undefined ? { host: values.host } : {}) };
   }
-  if (command !== "run") throw new RuntimeError("EDGE_RUNTIME_BAD_ARGUMENTS", `unknown command ${JSON.stringify(command)} (try: edgehost run <entry> or edgehost serve <config>)`);
+  if (command !== "run") throw new RuntimeError("EDGE_RUNTIME_BAD_ARGUMENTS", `unknown command ${JSON.stringify(command)} (try: edgehost run <entry>, edgehost serve <config> or edgehost tail <name>)`);
   if (entry === undefined) throw new RuntimeError("EDGE_RUNTIME_BAD_ARGUMENTS", "edgehost run needs an entry file, e.g. edgehost run app.ts");
   if (rest.length > 0) throw new RuntimeError("EDGE_RUNTIME_BAD_ARGUMENTS", `unexpected argument ${JSON.stringify(rest[0])}`);
   const bodyLimitMb = numberFlag("body-limit-mb", values["body-limit-mb"]);
@@ -126,4 +134,15 @@ export function parseCli(argv: readonly string[]): CliCommand {
   };
   for (const key of Object.keys(config)) if (config[key] === undefined) delete config[key];
   return { kind: "run", config };
+}
+
+/** `edgehost tail <name> [--admin URL] [--format pretty|json]`. */
+function tailCommand(values: { readonly admin?: string | undefined; readonly format?: string | undefined } & Readonly<Record<string, unknown>>, app: string | undefined, rest: readonly string[]): CliCommand {
+  if (app === undefined) throw new RuntimeError("EDGE_RUNTIME_BAD_ARGUMENTS", "edgehost tail needs an app name, e.g. edgehost tail shop");
+  if (rest.length > 0) throw new RuntimeError("EDGE_RUNTIME_BAD_ARGUMENTS", `unexpected argument ${JSON.stringify(rest[0])}`);
+  const other = [...RUN_ONLY_FLAGS, "port", "host"].find((flag) => values[flag] !== undefined);
+  if (other !== undefined) throw new RuntimeError("EDGE_RUNTIME_BAD_ARGUMENTS", `--${other} is not a tail option (tail takes --admin and --format)`);
+  const format = values.format ?? "pretty";
+  if (format !== "pretty" && format !== "json") throw new RuntimeError("EDGE_RUNTIME_BAD_ARGUMENTS", `--format expects pretty or json, got ${JSON.stringify(format)}`);
+  return { kind: "tail", app, format, ...(values.admin !== undefined ? { admin: values.admin } : {}) };
 }

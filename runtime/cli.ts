@@ -7,7 +7,8 @@ import { existsSync, readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { relative, resolve } from "node:path";
 import { parseCli, USAGE } from "./cli-args.js";
-import { isConfigError, loadServeConfig } from "./config/index.js";
+import { DEFAULT_ADMIN_URL, tailCommand } from "./cli-tail.js";
+import { cliAdminToken, isConfigError, loadServeConfig } from "./config/index.js";
 import { isRuntimeError, RuntimeError } from "./errors.js";
 import { consoleSink } from "./logger.js";
 import { resolveRunConfig, type RunConfig } from "./run-config.js";
@@ -99,6 +100,9 @@ export async function main(argv: readonly string[]): Promise<void> {
         return;
       case "serve":
         await serve(command.file, command.port, command.host);
+        return;
+      case "tail":
+        await tailCommand({ app: command.app, adminUrl: command.admin ?? DEFAULT_ADMIN_URL, format: command.format, token: cliAdminToken() });
         return;
     }
   } catch (error) {
