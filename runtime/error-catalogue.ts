@@ -53,8 +53,8 @@ export const CLIENT_ERRORS = {
   admin_token_not_configured: { status: 403, meaning: "admin API: no token is configured (the `admin.tokenEnv` variable is unset; allowed for a loopback listener only), so every request is refused" },
   admin_not_found: { status: 404, meaning: "admin API: no endpoint has this path" },
   admin_no_such_app: { status: 404, meaning: "admin API: no configured app has this name" },
-  admin_tail_limit: { status: 503, meaning: "admin API: the app, or this front end, already has as many live log tails (`GET /apps/:name/tail`) as it allows; close one and retry" },
   admin_method_not_allowed: { status: 405, meaning: "admin API: the endpoint exists but not for this method (`Allow` lists the methods it takes)" },
+  admin_tail_limit: { status: 503, meaning: "admin API: the app, or this front end, already has as many live log tails (`GET /apps/:name/tail`) as it allows; close one and retry" },
 } as const satisfies Readonly<Record<string, ClientErrorEntry>>;
 
 export type ClientErrorName = keyof typeof CLIENT_ERRORS;
