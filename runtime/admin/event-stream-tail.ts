@@ -23,7 +23,9 @@ function event(name: string, data: unknown): string {
  * at most `bufferBytes`; past it they are dropped and counted, and once the
  * client has caught up it gets `event: dropped` with the count before the
  * next record. So a slow client costs the host at most its bound plus one
- * record, and never slows the front end: nothing here waits.
+ * record, and never slows the front end: nothing here waits. A client
+ * that takes nothing at all for 10 s while data waits is disconnected by
+ * uWS (its send timeout), which ends the subscription like any disconnect.
  *
  * Until `attach`, records are queued the same way (the subscription is
  * taken when the request is routed, before the head is written).
