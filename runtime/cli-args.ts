@@ -1,5 +1,5 @@
 import { parseArgs } from "node:util";
-import { DEFAULT_ADMIN_URL } from "./cli-deploy.js";
+import { DEFAULT_ADMIN_URL } from "./cli-tail.js";
 import { RuntimeError } from "./errors.js";
 
 export const USAGE = `Usage:
@@ -12,7 +12,9 @@ export const USAGE = `Usage:
                                     it is built there, booted, then serves (--route for a new app)
   edgehost rollback <name> [--admin URL]
                                     serve the app's previous version again
-                                    (both read the admin token from EDGEHOST_ADMIN_TOKEN;
+  edgehost tail <name> [--admin URL] [--format pretty|json]
+                                    print an app's live log lines and requests from a serve's admin API
+                                    (deploy, rollback and tail read the admin token from EDGEHOST_ADMIN_TOKEN;
                                     --admin defaults to http://127.0.0.1:8788)
 
 Options for run:
@@ -43,10 +45,12 @@ export type CliCommand =
   | { readonly kind: "run"; readonly config: Record<string, unknown> }
   | { readonly kind: "serve"; readonly file: string; readonly port?: number; readonly host?: string }
   | { readonly kind: "deploy"; readonly name: string; readonly entry: string; readonly adminUrl: string; readonly routes: readonly string[]; readonly note?: string; readonly activate: boolean }
-  | { readonly kind: "rollback"; readonly name: string; readonly adminUrl: string };
+  | { readonly kind: "rollback"; readonly name: string; readonly adminUrl: string }
+  | { readonly kind: "tail"; readonly app: string; readonly admin?: string; readonly format: "json" | "pretty" };
 
-/** Flags of the admin API clients (deploy, rollback). */
-const CLIENT_FLAGS = ["admin", "route", "note", "no-activate"] as const;
+
+/** Flags of the admin API clients (deploy, rollback, tail). */
+const CLIENT_FLAGS = ["admin", "route", "note", "no-activate", "format"] as const;
 
 /** Flags that only run takes (serve reads them from its config file). */
 const RUN_ONLY_FLAGS = ["var", "watch", "cpu-ms", "memory-mb", "wall-ms", "startup-ms", "body-limit-mb", "subrequests", "allow-private-fetch", "max-executing", "inline-ms", "hang-kill-ms", "rss-limit-mb"] as const;
@@ -98,6 +102,7 @@ export function parseCli(argv: readonly string[]): CliCommand {
         route: { type: "string", multiple: true },
         note: { type: "string" },
         "no-activate": { type: "boolean" },
+        format: { type: "string" },
         help: { type: "boolean", short: "h" },
         version: { type: "boolean", short: "v" },
       },
@@ -110,6 +115,11 @@ export function parseCli(argv: readonly string[]): CliCommand {
   if (values.version) return { kind: "version" };
   const [command, entry, ...rest] = positionals;
   if (command === undefined) return { kind: "help" };
+  if (command === "tail") {
+    const deployOnly = (["route", "note", "no-activate"] as const).find((flag) => values[flag] !== undefined);
+    if (deployOnly !== undefined) throw new RuntimeError("EDGE_RUNTIME_BAD_ARGUMENTS", `--${deployOnly} is a deploy option`);
+    return tailCommand(values, entry, rest);
+  }
   if (command === "deploy" || command === "rollback") {
     const runOnly = [...RUN_ONLY_FLAGS, "port", "host"].find((flag) => values[flag as keyof typeof values] !== undefined);
     if (runOnly !== undefined) throw new RuntimeError("EDGE_RUNTIME_BAD_ARGUMENTS", `--${runOnly} is not an option of edgehost ${command}`);
@@ -118,16 +128,17 @@ export function parseCli(argv: readonly string[]): CliCommand {
     if (entry === undefined) throw new RuntimeError("EDGE_RUNTIME_BAD_ARGUMENTS", `edgehost ${command} needs an app name`);
     if (command === "rollback") {
       if (rest.length > 0) throw new RuntimeError("EDGE_RUNTIME_BAD_ARGUMENTS", `unexpected argument ${JSON.stringify(rest[0])}`);
-      if (values.route !== undefined || values.note !== undefined || values["no-activate"] !== undefined) throw new RuntimeError("EDGE_RUNTIME_BAD_ARGUMENTS", "edgehost rollback takes only --admin");
+      if (values.route !== undefined || values.note !== undefined || values["no-activate"] !== undefined || values.format !== undefined) throw new RuntimeError("EDGE_RUNTIME_BAD_ARGUMENTS", "edgehost rollback takes only --admin");
       return { kind: "rollback", name: entry, adminUrl };
     }
+    if (values.format !== undefined) throw new RuntimeError("EDGE_RUNTIME_BAD_ARGUMENTS", "--format is a tail option");
     const [file, ...extra] = rest;
     if (file === undefined) throw new RuntimeError("EDGE_RUNTIME_BAD_ARGUMENTS", "edgehost deploy needs an app name and an entry file, e.g. edgehost deploy shop apps/shop/app.ts");
     if (extra.length > 0) throw new RuntimeError("EDGE_RUNTIME_BAD_ARGUMENTS", `unexpected argument ${JSON.stringify(extra[0])}`);
     return { kind: "deploy", name: entry, entry: file, adminUrl, routes: values.route ?? [], ...(values.note !== undefined ? { note: values.note } : {}), activate: values["no-activate"] !== true };
   }
   const clientFlag = CLIENT_FLAGS.find((flag) => values[flag] !== undefined);
-  if (clientFlag !== undefined) throw new RuntimeError("EDGE_RUNTIME_BAD_ARGUMENTS", `--${clientFlag} is an option of edgehost deploy and rollback`);
+  if (clientFlag !== undefined) throw new RuntimeError("EDGE_RUNTIME_BAD_ARGUMENTS", `--${clientFlag} is an option of edgehost deploy, rollback and tail`);
   if (command === "serve") {
     if (entry === undefined) throw new RuntimeError("EDGE_RUNTIME_BAD_ARGUMENTS", "edgehost serve needs a config file, e.g. edgehost serve edgehost.json");
     if (rest.length > 0) throw new RuntimeError("EDGE_RUNTIME_BAD_ARGUMENTS", `unexpected argument ${JSON.stringify(rest[0])}`);
@@ -137,7 +148,7 @@ export function parseCli(argv: readonly string[]): CliCommand {
     if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) throw new RuntimeError("EDGE_RUNTIME_BAD_ARGUMENTS", `--port expects 0-65535, got ${String(port)}`);
     return { kind: "serve", file: entry, ...(port !== undefined ? { port } : {}), ...(values.host !== undefined ? { host: values.host } : {}) };
   }
-  if (command !== "run") throw new RuntimeError("EDGE_RUNTIME_BAD_ARGUMENTS", `unknown command ${JSON.stringify(command)} (try: edgehost run <entry>, serve <config>, deploy <name> <entry> or rollback <name>)`);
+  if (command !== "run") throw new RuntimeError("EDGE_RUNTIME_BAD_ARGUMENTS", `unknown command ${JSON.stringify(command)} (try: edgehost run <entry>, serve <config>, deploy <name> <entry>, rollback <name> or tail <name>)`);
   if (entry === undefined) throw new RuntimeError("EDGE_RUNTIME_BAD_ARGUMENTS", "edgehost run needs an entry file, e.g. edgehost run app.ts");
   if (rest.length > 0) throw new RuntimeError("EDGE_RUNTIME_BAD_ARGUMENTS", `unexpected argument ${JSON.stringify(rest[0])}`);
   const bodyLimitMb = numberFlag("body-limit-mb", values["body-limit-mb"]);
@@ -161,4 +172,15 @@ export function parseCli(argv: readonly string[]): CliCommand {
   };
   for (const key of Object.keys(config)) if (config[key] === undefined) delete config[key];
   return { kind: "run", config };
+}
+
+/** `edgehost tail <name> [--admin URL] [--format pretty|json]`. */
+function tailCommand(values: { readonly admin?: string | undefined; readonly format?: string | undefined } & Readonly<Record<string, unknown>>, app: string | undefined, rest: readonly string[]): CliCommand {
+  if (app === undefined) throw new RuntimeError("EDGE_RUNTIME_BAD_ARGUMENTS", "edgehost tail needs an app name, e.g. edgehost tail shop");
+  if (rest.length > 0) throw new RuntimeError("EDGE_RUNTIME_BAD_ARGUMENTS", `unexpected argument ${JSON.stringify(rest[0])}`);
+  const other = [...RUN_ONLY_FLAGS, "port", "host"].find((flag) => values[flag] !== undefined);
+  if (other !== undefined) throw new RuntimeError("EDGE_RUNTIME_BAD_ARGUMENTS", `--${other} is not a tail option (tail takes --admin and --format)`);
+  const format = values.format ?? "pretty";
+  if (format !== "pretty" && format !== "json") throw new RuntimeError("EDGE_RUNTIME_BAD_ARGUMENTS", `--format expects pretty or json, got ${JSON.stringify(format)}`);
+  return { kind: "tail", app, format, ...(values.admin !== undefined ? { admin: values.admin } : {}) };
 }

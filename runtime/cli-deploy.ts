@@ -7,12 +7,8 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { bundleApp, isLoaderError } from "../loader/index.js";
+import { ADMIN_TOKEN_ENV, cliAdminToken } from "./config/index.js";
 import { RuntimeError } from "./errors.js";
-
-/** Where the admin API is, unless --admin says otherwise. */
-export const DEFAULT_ADMIN_URL = "http://127.0.0.1:8788";
-/** The variable the admin token is read from (never a flag: flags show up in `ps`). */
-export const ADMIN_TOKEN_ENV = "EDGEHOST_ADMIN_TOKEN";
 
 export interface AdminClientOptions {
   readonly adminUrl: string;
@@ -25,9 +21,10 @@ export interface DeployOptions extends AdminClientOptions {
   readonly activate: boolean;
 }
 
+/** The token is read from the environment, never a flag: flags show up in `ps`. */
 function token(env: NodeJS.ProcessEnv): string {
-  const value = env[ADMIN_TOKEN_ENV];
-  if (value === undefined || value === "") throw new RuntimeError("EDGE_RUNTIME_BAD_ARGUMENTS", `set ${ADMIN_TOKEN_ENV} to the admin API's token`);
+  const value = cliAdminToken(env);
+  if (value === undefined) throw new RuntimeError("EDGE_RUNTIME_ADMIN_TOKEN_MISSING", `set ${ADMIN_TOKEN_ENV} to the admin API's token (the value of the server's admin.tokenEnv variable)`);
   return value;
 }
 

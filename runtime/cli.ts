@@ -8,7 +8,8 @@ import { createServer } from "node:net";
 import { relative, resolve } from "node:path";
 import { parseCli, USAGE } from "./cli-args.js";
 import { deploy, rollback } from "./cli-deploy.js";
-import { isConfigError, loadServeConfig } from "./config/index.js";
+import { DEFAULT_ADMIN_URL, tailCommand } from "./cli-tail.js";
+import { cliAdminToken, isConfigError, loadServeConfig } from "./config/index.js";
 import { isRuntimeError, RuntimeError } from "./errors.js";
 import { consoleSink } from "./logger.js";
 import { jsonLogger, jsonSink } from "./observability/json-log.js";
@@ -114,6 +115,9 @@ export async function main(argv: readonly string[]): Promise<void> {
         return;
       case "rollback":
         process.stdout.write(`${await rollback(command.name, { adminUrl: command.adminUrl })}\n`);
+        return;
+      case "tail":
+        await tailCommand({ app: command.app, adminUrl: command.admin ?? DEFAULT_ADMIN_URL, format: command.format, token: cliAdminToken() });
         return;
     }
   } catch (error) {

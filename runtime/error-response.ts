@@ -55,6 +55,7 @@ export const ADMIN_NOT_WRITABLE = clientError("admin_not_writable");
 export function withMessage(reply: ErrorReply, message: string): ErrorReply {
   return { ...reply, message };
 }
+export const ADMIN_TAIL_LIMIT = clientError("admin_tail_limit");
 
 /** The JSON body of an error reply; always names the request id. */
 export function errorBody(reply: ErrorReply, requestId: string): string {

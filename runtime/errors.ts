@@ -29,6 +29,8 @@ export const RUNTIME_ERRORS = {
   EDGE_RUNTIME_ADMIN_UNREACHABLE: "admin API unreachable",
   /** The admin API refused a CLI client's request; the message has its status, error name and reason. */
   EDGE_RUNTIME_ADMIN_REFUSED: "admin API refused the request",
+  /** A CLI client (deploy, rollback, tail): the EDGEHOST_ADMIN_TOKEN environment variable is unset or empty. */
+  EDGE_RUNTIME_ADMIN_TOKEN_MISSING: "no admin token in the environment",
 } as const;
 
 export type RuntimeErrorCode = keyof typeof RUNTIME_ERRORS;

@@ -22,6 +22,8 @@ export class ResponseWriter implements CancelSignal {
   #onAbort: Array<() => void> | undefined;
   #onFinish: Array<(state: WriterState) => void> | undefined;
   #status: number | undefined;
+  /** A started stream's drain listener (startStream). */
+  #onDrain: (() => void) | undefined;
 
   constructor(res: HttpResponse) {
     this.#res = res;
@@ -191,10 +193,53 @@ export class ResponseWriter implements CancelSignal {
   }
 
   #finish(): void {
+    this.#onDrain = undefined;
     const listeners = this.#onFinish;
     this.#onFinish = undefined;
     this.#onAbort = undefined;
     listeners?.forEach((listener) => listener(this.#state));
+  }
+
+  /**
+   * Start a response whose body is written over time, chunked (Server-Sent
+   * Events): status, headers and `first` now, so the client has the head at
+   * once. Then `writeChunk` and `endStream`; `onDrain` runs when the socket
+   * drains after a `writeChunk` that returned false.
+   */
+  startStream(status: number, headers: readonly string[], first: string, onDrain: () => void): void {
+    if (this.#state !== "open") return;
+    this.#onDrain = onDrain;
+    this.#res.cork(() => {
+      this.#writeHead(status, "", headers);
+      this.#writeOrWait(first);
+    });
+  }
+
+  /** One chunk of a started stream. False: the socket did not take it all (uWS holds the rest); wait for the drain. */
+  writeChunk(text: string): boolean {
+    if (this.#state !== "open") return false;
+    let ok = false;
+    this.#res.cork(() => (ok = this.#writeOrWait(text)));
+    return ok;
+  }
+
+  #writeOrWait(text: string): boolean {
+    const ok = this.#res.write(text);
+    if (!ok) {
+      // Registered again after each refused write: the one handler is what uWS calls next.
+      this.#res.onWritable(() => {
+        if (this.#state === "open") this.#onDrain?.();
+        return true;
+      });
+    }
+    return ok;
+  }
+
+  /** End a started stream. */
+  endStream(): void {
+    if (this.#state !== "open") return;
+    this.#res.cork(() => this.#res.end());
+    this.#done();
   }
 
   /** Close the connection without a response (shutdown past its deadline). */

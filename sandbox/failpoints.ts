@@ -30,8 +30,12 @@ import { SandboxError } from "./errors.js";
  *   kills its own process with SIGKILL after it has written and fsynced a new
  *   manifest's temp file and before it renames it over manifest.json: the
  *   crash an atomic write must survive, at the one moment that tests it.
+ * - `tail-small-buffer`: not a fault but a test knob. Each live log tail
+ *   (runtime/observability/log-tail.ts) buffers 16 KiB for a client that
+ *   reads too slowly instead of 256 KiB, so a test reaches the bound (and
+ *   the `dropped` event) with a few requests' worth of logs.
  */
-export const FAILPOINT_NAMES = ["oom-catastrophic", "host-memory-report", "host-work-report", "manifest-crash-before-rename"] as const;
+export const FAILPOINT_NAMES = ["oom-catastrophic", "host-memory-report", "host-work-report", "manifest-crash-before-rename", "tail-small-buffer"] as const;
 
 /** A known fault-injection point. */
 export type FailpointName = (typeof FAILPOINT_NAMES)[number];

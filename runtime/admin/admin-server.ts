@@ -5,8 +5,9 @@ import { ADMIN_BODY_TOO_LARGE, ADMIN_TOKEN_NOT_CONFIGURED, ADMIN_UNAUTHORIZED, B
 import type { LogSink } from "../logger.js";
 import { ResponseWriter } from "../response-writer.js";
 import { listenOn, loadUws, serveAll, type HttpRequest, type HttpResponse, type TemplatedApp, type Uws, type us_listen_socket } from "../uws.js";
+import { openAdminStream } from "./admin-stream.js";
 import type { BearerAuth } from "./bearer-auth.js";
-import { isErrorReply, type AdminReply, type AdminRoutes } from "./routes.js";
+import { isErrorReply, isStreamReply, type AdminReply, type AdminRoutes, type AdminStream, type AdminStreamReply } from "./routes.js";
 
 /** Largest admin request body: an upload's 25 MiB of files as JSON strings or base64, with room to spare. */
 export const ADMIN_BODY_LIMIT_BYTES = 64 * 1024 * 1024;
@@ -39,6 +40,8 @@ export class AdminServer {
   #port = 0;
   /** Bodies being read by admin requests, bounded together (authenticated callers, but a bug can loop). */
   readonly #bodyMemory = new HostMemoryBudget(ADMIN_BODY_MEMORY_BYTES);
+  /** Streamed replies still open (log tails); close() ends them. */
+  readonly #streams = new Set<AdminStream>();
 
   constructor(options: AdminServerOptions) {
     this.#options = options;
@@ -59,13 +62,15 @@ export class AdminServer {
     return this.#port;
   }
 
-  /** Stop accepting admin connections (hand-over, shutdown). */
+  /** Stop accepting admin connections and end open streams (hand-over, shutdown). */
   close(): void {
     if (this.#listenSocket !== undefined) {
       this.#uws.us_listen_socket_close(this.#listenSocket);
       this.#listenSocket = undefined;
     }
+    for (const stream of [...this.#streams]) stream.end();
   }
+
 
   #onRequest(res: HttpResponse, req: HttpRequest): void {
     // Read everything now: `req` is invalid once this returns.
@@ -111,8 +116,22 @@ export class AdminServer {
     const headers = ["x-request-id", requestId, "cache-control", "no-store", ...extraHeaders];
     if (isErrorReply(reply)) {
       writer.write(reply.status, "", ["content-type", "application/json", ...headers], errorBody(reply, requestId));
+    } else if (isStreamReply(reply)) {
+      this.#stream(writer, reply, headers, requestId);
     } else {
       writer.write(reply.status, "", ["content-type", reply.contentType, ...headers], reply.body);
+    }
+  }
+
+  #stream(writer: ResponseWriter, reply: AdminStreamReply, headers: readonly string[], requestId: string): void {
+    const stream = openAdminStream(writer, reply, headers);
+    this.#streams.add(stream);
+    stream.onClose(() => this.#streams.delete(stream));
+    try {
+      reply.open(stream);
+    } catch (error) {
+      this.#options.log({ level: "error", requestId, message: `admin stream: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}` });
+      stream.end();
     }
   }
 }

@@ -2,9 +2,10 @@ import { ADMIN_NO_SUCH_APP } from "../error-response.js";
 import type { AppStats } from "./app-stats.js";
 import { deployEndpoints, type DeploySource } from "./deploy-endpoints.js";
 import { json, type AdminRoute } from "./routes.js";
+import { tailEndpoint, type TailSource } from "./tail-endpoint.js";
 
 /** What the admin endpoints read: implemented over a FrontEnd (front-end-source.ts). */
-export interface AdminSource extends DeploySource {
+export interface AdminSource extends DeploySource, TailSource {
   /** Every configured app, in config order. */
   allAppStats(): Promise<AppStats[]>;
   /** One app, or undefined if none has this name. */
@@ -38,6 +39,7 @@ export function adminEndpoints(source: AdminSource): AdminRoute[] {
         return { status: 200, contentType, body: text };
       },
     },
+    tailEndpoint(source),
     ...deployEndpoints(source),
   ];
 }

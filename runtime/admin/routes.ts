@@ -19,7 +19,36 @@ export interface AdminResponse {
   readonly body: string;
 }
 
-export type AdminReply = AdminResponse | ErrorReply;
+/** The open body of a streamed admin reply (admin-stream.ts). */
+export interface AdminStream {
+  /** False once the client went away or the listener ended the stream. */
+  readonly isOpen: boolean;
+  /**
+   * Send `text` now. False: the socket did not take all of it (uWS holds
+   * the rest, at most this one chunk); write nothing more until `onDrain`.
+   */
+  write(text: string): boolean;
+  /** Run `listener` when the socket drains after a write returned false. */
+  onDrain(listener: () => void): void;
+  /** Run `listener` once when the stream ends, whichever side ends it (at once if it already has). */
+  onClose(listener: () => void): void;
+  /** End the response (the listener is closing or handing over). */
+  end(): void;
+}
+
+/**
+ * An answer written over time (Server-Sent Events): the listener writes
+ * the status and headers with `first` as the first chunk, then hands the
+ * open stream to `open`.
+ */
+export interface AdminStreamReply {
+  readonly status: 200;
+  readonly contentType: string;
+  readonly first: string;
+  open(stream: AdminStream): void;
+}
+
+export type AdminReply = AdminResponse | ErrorReply | AdminStreamReply;
 
 /** One endpoint: a method, a path pattern (`/apps/:name`) and its handler. */
 export interface AdminRoute {
@@ -39,6 +68,10 @@ export function json(value: unknown, status = 200): AdminResponse {
 
 export function isErrorReply(reply: AdminReply): reply is ErrorReply {
   return "error" in reply;
+}
+
+export function isStreamReply(reply: AdminReply): reply is AdminStreamReply {
+  return "open" in reply;
 }
 
 function segments(path: string): string[] {

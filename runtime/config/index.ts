@@ -8,6 +8,7 @@ export { CONFIG_ERRORS, ConfigError, isConfigError, formatPath } from "./errors.
 export type { ConfigErrorCode, ConfigIssue } from "./errors.js";
 export { Secret } from "./secret.js";
 export { MAX_SECRET_FILE_BYTES } from "./secrets.js";
+export { ADMIN_TOKEN_ENV, cliAdminToken } from "./cli-env.js";
 export type { Environment } from "./secrets.js";
 export { DEFAULT_APP_LIMITS, APP_NAME, serveConfigSchema } from "./schema.js";
 export type { ServeConfigFile } from "./schema.js";

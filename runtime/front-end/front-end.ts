@@ -15,6 +15,7 @@ import type { ServeApp, ServeConfig } from "../config/index.js";
 import type { ErrorReply } from "../error-response.js";
 import { HttpServer, type RequestHandler } from "../http-server.js";
 import type { LogSink } from "../logger.js";
+import { LogTail } from "../observability/log-tail.js";
 import { FrontEndMetrics } from "../observability/metrics.js";
 import { observers, type RequestObserver } from "../request-observer.js";
 import { RssBackstop } from "../rss-backstop.js";
@@ -91,9 +92,9 @@ function appChanged(before: ServeApp, after: ServeApp): boolean {
   return JSON.stringify({ ...before, secrets: undefined }) !== JSON.stringify({ ...after, secrets: undefined }) || secrets(before).join("\0") !== secrets(after).join("\0");
 }
 
-/** The server's observer option: metrics and/or the request log, or none (then no per-request bookkeeping at all). */
-function requestObserverOf(metrics: FrontEndMetrics | undefined, log: RequestObserver | undefined): { observer?: RequestObserver } {
-  const all = [metrics, log].filter((observer): observer is RequestObserver => observer !== undefined);
+/** The server's observer option: metrics, the request log and/or the live tails, or none (then no per-request bookkeeping at all). */
+function requestObserverOf(metrics: FrontEndMetrics | undefined, log: RequestObserver | undefined, tail?: RequestObserver): { observer?: RequestObserver } {
+  const all = [metrics, log, tail].filter((observer): observer is RequestObserver => observer !== undefined);
   if (all.length === 0) return {};
   return { observer: all.length === 1 ? (all[0] as RequestObserver) : observers(all) };
 }
@@ -104,6 +105,8 @@ export class FrontEnd {
   readonly admin: AdminServer | undefined;
   /** Only with an admin listener to read them: counting costs every request (run has none). */
   readonly metrics: FrontEndMetrics | undefined;
+  /** Live log tails (GET /apps/:name/tail); only with an admin listener, like the metrics. */
+  readonly tail: LogTail | undefined;
   readonly #tenants = new Map<string, Tenant>();
   readonly warm: WarmIsolates;
   readonly #backstop: RssBackstop;
@@ -116,7 +119,7 @@ export class FrontEnd {
   readonly deployments: Deployments | undefined;
 
   constructor(options: FrontEndOptions) {
-    const { config, log } = options;
+    const { config } = options;
     this.#options = options;
     this.#config = config;
     const frontEnd = config.frontEnd;
@@ -129,6 +132,8 @@ export class FrontEnd {
       },
       sampledHeapBytes: () => this.warm.heapBytes,
     });
+    this.tail = this.metrics === undefined ? undefined : new LogTail({ registry: this.metrics.registry });
+    const log = this.tail?.sink(options.log) ?? options.log;
     this.warm = new WarmIsolates({
       onEvict: (key, reason) => this.metrics?.evicted(key, reason),
       maxIsolates: config.cache.maxIsolates,
@@ -165,7 +170,7 @@ export class FrontEnd {
       bodyLimitBytes: config.defaults.limits.bodyBytes,
       dispatcher: this.#dispatcher,
       log,
-      ...requestObserverOf(this.metrics, options.requestObserver),
+      ...requestObserverOf(this.metrics, options.requestObserver, this.tail?.observer),
       ...(options.refuseWith ? { refuseWith: options.refuseWith } : {}),
     });
     const admin = config.admin;
@@ -212,6 +217,7 @@ export class FrontEnd {
       metrics: () => (this.metrics as FrontEndMetrics).exposition(),
       deployments: () => this.deployments,
       reload: () => this.#options.reloadConfig?.(),
+      logTail: (name) => (this.#tenants.has(name) ? this.tail : undefined),
     };
   }
 
