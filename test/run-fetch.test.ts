@@ -45,7 +45,7 @@ export default {
 
 test("fetch: loopback targets are refused without --allow-private-fetch", async (t) => {
   await withUpstream(async (upstream, hits) => {
-    await withApp(t, proxyApp, ["--var", `UPSTREAM=${upstream}`], async (server) => {
+    await withApp(t, proxyApp, ["--var", `UPSTREAM=${upstream}`, "--cpu-ms", "2000"], async (server) => {
       const result = (await (await fetch(server.url)).json()) as { ok: boolean; name: string; message: string };
       t.false(result.ok);
       t.is(result.name, "TypeError");
@@ -58,7 +58,7 @@ test("fetch: loopback targets are refused without --allow-private-fetch", async 
 test("fetch: a hostname resolving to loopback is refused the same way", async (t) => {
   await withUpstream(async (upstream, hits) => {
     const viaName = upstream.replace("127.0.0.1", "localhost");
-    await withApp(t, proxyApp, ["--var", `UPSTREAM=${viaName}`], async (server) => {
+    await withApp(t, proxyApp, ["--var", `UPSTREAM=${viaName}`, "--cpu-ms", "2000"], async (server) => {
       const result = (await (await fetch(server.url)).json()) as { ok: boolean; message: string };
       t.false(result.ok);
       t.regex(result.message, /fetch to localhost refused/);
@@ -69,7 +69,7 @@ test("fetch: a hostname resolving to loopback is refused the same way", async (t
 
 test("fetch: with --allow-private-fetch the subrequest goes through with method, headers and body", async (t) => {
   await withUpstream(async (upstream, hits) => {
-    await withApp(t, proxyApp, ["--var", `UPSTREAM=${upstream}`, "--allow-private-fetch"], async (server) => {
+    await withApp(t, proxyApp, ["--var", `UPSTREAM=${upstream}`, "--allow-private-fetch", "--cpu-ms", "2000"], async (server) => {
       const result = await (await fetch(server.url)).json();
       t.deepEqual(result, {
         ok: true,
@@ -84,7 +84,7 @@ test("fetch: with --allow-private-fetch the subrequest goes through with method,
 
 test("fetch: the per-request subrequest limit stops the next fetch", async (t) => {
   await withUpstream(async (upstream, hits) => {
-    await withApp(t, proxyApp, ["--var", `UPSTREAM=${upstream}`, "--allow-private-fetch", "--subrequests", "3"], async (server) => {
+    await withApp(t, proxyApp, ["--var", `UPSTREAM=${upstream}`, "--allow-private-fetch", "--subrequests", "3", "--cpu-ms", "2000"], async (server) => {
       const result = (await (await fetch(`${server.url}?count=4`)).json()) as { ok: boolean; message: string };
       t.false(result.ok);
       t.is(result.message, "too many subrequests: the limit is 3 per request");
