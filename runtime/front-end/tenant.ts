@@ -144,7 +144,7 @@ export class Tenant implements RequestHandler, WarmIsolateOwner {
     const first = this.#host ?? (await this.#createHost());
     let least = first;
     for (const replica of this.#replicas) if (replica.inFlight < least.inFlight) least = replica;
-    if (least.inFlight === 0 || this.#replicas.length + 1 >= (this.spec.replicas ?? 1)) return least;
+    if (!least.isBusyOnPool || this.#replicas.length + 1 >= (this.spec.replicas ?? 1)) return least;
     const replica = this.#newHost(first.bundle);
     this.#replicas.push(replica);
     return replica;
