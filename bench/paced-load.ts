@@ -8,7 +8,7 @@
  * omission), so a stalled server shows up in full.
  *
  * Usage (as a child process, so the harness's own work cannot delay it):
- *   node dist/bench/paced-load.js <url> <rate per s> <duration s> <connections>
+ *   node dist/bench/paced-load.js <url> <rate per s> <duration s> <connections> [<zipf host count> <host pattern with {i}>]
  * Prints one JSON line: PacedLoadResult.
  */
 import { connect, type Socket } from "node:net";
@@ -54,8 +54,42 @@ function parseResponse(buffer: Buffer): { status: number; length: number } | und
   return buffer.byteLength >= length ? { status, length } : undefined;
 }
 
-export function runPacedLoad(url: URL, rate: number, durationS: number, connectionCount: number): Promise<PacedLoadResult> {
-  const request = Buffer.from(`GET ${url.pathname}${url.search} HTTP/1.1\r\nHost: ${url.host}\r\n\r\n`, "latin1");
+/**
+ * Hosts to spread requests over: `count` names made from `pattern` by
+ * replacing `{i}` with 0 .. count - 1, host i chosen with probability
+ * proportional to 1 / (i + 1) (Zipf, s = 1), as the serve bench's wrk script does.
+ */
+export interface ZipfHosts {
+  readonly count: number;
+  readonly pattern: string;
+}
+
+/** A function giving each request's bytes: the one URL's, or one per Zipf-chosen host. */
+function requestChooser(url: URL, hosts: ZipfHosts | undefined): () => Buffer {
+  const head = (host: string): Buffer => Buffer.from(`GET ${url.pathname}${url.search} HTTP/1.1\r\nHost: ${host}\r\n\r\n`, "latin1");
+  if (hosts === undefined) {
+    const request = head(url.host);
+    return () => request;
+  }
+  const requests = Array.from({ length: hosts.count }, (_, i) => head(hosts.pattern.replace("{i}", String(i))));
+  const cdf: number[] = [];
+  let sum = 0;
+  for (let i = 0; i < hosts.count; i++) cdf.push((sum += 1 / (i + 1)));
+  return () => {
+    const r = Math.random() * sum;
+    let lo = 0;
+    let hi = hosts.count - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if ((cdf[mid] as number) < r) lo = mid + 1;
+      else hi = mid;
+    }
+    return requests[lo] as Buffer;
+  };
+}
+
+export function runPacedLoad(url: URL, rate: number, durationS: number, connectionCount: number, hosts?: ZipfHosts): Promise<PacedLoadResult> {
+  const nextRequest = requestChooser(url, hosts);
   const port = Number(url.port || 80);
   const latencies: number[] = [];
   const backlog: number[] = [];
@@ -65,7 +99,7 @@ export function runPacedLoad(url: URL, rate: number, durationS: number, connecti
 
   const send = (connection: Connection, since: number): void => {
     connection.since = since;
-    connection.socket.write(request);
+    connection.socket.write(nextRequest());
   };
   const open = (): Connection => {
     const connection: Connection = { socket: connect(port, url.hostname), since: undefined, buffer: Buffer.alloc(0) };
@@ -148,12 +182,13 @@ export function runPacedLoad(url: URL, rate: number, durationS: number, connecti
 
 // Run as a script: print the result as one JSON line.
 if (process.argv[1]?.endsWith("paced-load.js") === true) {
-  const [url, rate, durationS, connections] = process.argv.slice(2);
-  if (url === undefined || rate === undefined || durationS === undefined || connections === undefined) {
-    process.stderr.write("usage: node dist/bench/paced-load.js <url> <rate per s> <duration s> <connections>\n");
+  const [url, rate, durationS, connections, zipfCount, zipfPattern] = process.argv.slice(2);
+  if (url === undefined || rate === undefined || durationS === undefined || connections === undefined || (zipfCount !== undefined && zipfPattern === undefined)) {
+    process.stderr.write("usage: node dist/bench/paced-load.js <url> <rate per s> <duration s> <connections> [<zipf host count> <host pattern with {i}>]\n");
     process.exit(2);
   }
-  const result = await runPacedLoad(new URL(url), Number(rate), Number(durationS), Number(connections));
+  const hosts = zipfCount === undefined ? undefined : { count: Number(zipfCount), pattern: zipfPattern as string };
+  const result = await runPacedLoad(new URL(url), Number(rate), Number(durationS), Number(connections), hosts);
   process.stdout.write(`${JSON.stringify(result)}\n`);
   process.exit(0);
 }

@@ -222,6 +222,17 @@ export class AppHost {
     return count;
   }
 
+  /**
+   * True when the current isolate has requests inside and runs its entries
+   * on the thread pool: only then would another isolate of the app (a
+   * replica) run in parallel with it. An isolate whose entries run inline
+   * is never busy in that sense, however many requests it serves.
+   */
+  get isBusyOnPool(): boolean {
+    const current = this.#current;
+    return current !== undefined && current.inFlight > 0 && current.entriesRunOnPool;
+  }
+
   /** The current isolate, if one is running (for stats and tests). */
   get currentIsolate(): AppIsolate | undefined {
     return this.#current;

@@ -16,7 +16,7 @@ import type { Tenant } from "./front-end/tenant.js";
 import { HangWatchdog } from "./hang-watchdog.js";
 import { isSupervisorMessage, type FrontEndMessage, type FrontEndSource } from "./ipc-messages.js";
 import { consoleSink, type LogSink } from "./logger.js";
-import { jsonLogger, jsonSink, requestLog } from "./observability/json-log.js";
+import { jsonLogger, jsonSink, LogLines, requestLog } from "./observability/json-log.js";
 import type { RequestObserver } from "./request-observer.js";
 import { startupFailureLine } from "./startup-failure.js";
 import { isVersionsError, MANIFEST_FILE_NAME, VersionStore } from "./versions/index.js";
@@ -31,6 +31,8 @@ const CATASTROPHIC_DRAIN_MS = 2_000;
 /** run: text lines for a developer's terminal (tests read them too); serve: JSON records (see start). */
 let log: LogSink = consoleSink;
 let requestObserver: RequestObserver | undefined;
+/** serve's stdout; buffered request records are flushed before any abort. */
+let logLines: LogLines | undefined;
 let frontEnd: FrontEnd | undefined;
 let config: ServeConfig | undefined;
 const watchers: AppWatcher[] = [];
@@ -63,9 +65,11 @@ async function start(source: FrontEndSource, port: number, listenNow: boolean, d
   }
   if (source.kind === "serve") {
     // An operator's log pipeline reads fields, not text; one record per request.
-    const logger = jsonLogger();
-    log = jsonSink(logger);
-    requestObserver = requestLog(logger);
+    logLines = new LogLines();
+    log = jsonSink(jsonLogger(logLines));
+    requestObserver = requestLog(logLines);
+    const lines = logLines;
+    process.on("exit", () => lines.flush());
   }
   // run logs under the entry's path as the user typed it; serve under each app's name.
   const runEntry = source.kind === "run" ? relative(process.cwd(), source.config.entry) || source.config.entry : undefined;
@@ -184,7 +188,10 @@ function onCatastrophic(message: string): void {
   // Keep listening (answering 503) until the replacement listens on the same
   // port, so no client meets a refused or reset connection in the gap.
   send({ type: "replace-me", reason: message });
-  setTimeout(() => process.abort(), CATASTROPHIC_ABORT_DEADLINE_MS).unref();
+  setTimeout(() => {
+    logLines?.flush();
+    process.abort();
+  }, CATASTROPHIC_ABORT_DEADLINE_MS).unref();
 }
 
 async function shutdown(): Promise<void> {
@@ -199,6 +206,7 @@ async function shutdown(): Promise<void> {
   server?.close();
   if (failedCatastrophically) {
     // V8 lost an isolate; process.exit() would hang on it (DESIGN.md).
+    logLines?.flush();
     process.abort();
   }
   // Responses are out; ctx.waitUntil work may still run, within what is

@@ -68,6 +68,16 @@ interface RequestTrace {
   cpuMs: number;
 }
 
+/** A finished request waiting for the end of the turn to be reported. */
+interface UnreportedRequest {
+  readonly observer: RequestObserver;
+  readonly trace: RequestTrace;
+  readonly method: string;
+  readonly path: string;
+  readonly status: number;
+  readonly durationMs: number;
+}
+
 /** Reported for a request whose client left before any status was written (nginx's convention). */
 const CLIENT_CLOSED_STATUS = 499;
 
@@ -99,6 +109,8 @@ export class HttpServer {
   #lastRequestAt = 0;
   readonly #inFlight = new Set<ResponseWriter>();
   #drainWaiters: Array<() => void> = [];
+  /** Finished requests not yet told to the observer (see #reportLater). */
+  #unreported: UnreportedRequest[] = [];
 
   constructor(options: HttpServerOptions) {
     this.#options = options;
@@ -192,22 +204,7 @@ export class HttpServer {
     const observer = this.#options.observer;
     if (observer !== undefined) {
       writer.onFinish(() => {
-        const durationMs = performance.now() - startedAt;
-        // The entry that answered is charged when it returns, which for a
-        // pooled entry is the next task from isolated-vm's thread: report one
-        // turn of the loop later, so its CPU is in the request's figure.
-        setImmediate(() =>
-          observer.finished({
-            app: trace.app,
-            requestId,
-            method,
-            path,
-            status: writer.status ?? CLIENT_CLOSED_STATUS,
-            durationMs,
-            cpuMs: trace.cpuMs,
-            error: trace.error,
-          }),
-        );
+        this.#reportLater(observer, trace, method, path, writer.status ?? CLIENT_CLOSED_STATUS, performance.now() - startedAt);
       });
     }
     const refusal = this.#options.refuseWith?.();
@@ -268,6 +265,34 @@ export class HttpServer {
       },
       (error: unknown) => this.#fail(handler, writer, trace, error),
     );
+  }
+
+  /**
+   * The entry that answered is charged when it returns, which for a pooled
+   * entry is the next task from isolated-vm's thread: requests are reported
+   * one turn of the loop later, so that CPU is in the request's figure. One
+   * setImmediate per turn for all of them, not one per request.
+   */
+  #reportLater(observer: RequestObserver, trace: RequestTrace, method: string, path: string, status: number, durationMs: number): void {
+    this.#unreported.push({ observer, trace, method, path, status, durationMs });
+    if (this.#unreported.length > 1) return;
+    setImmediate(() => {
+      const due = this.#unreported;
+      this.#unreported = [];
+      for (const done of due) {
+        const { trace: traced } = done;
+        done.observer.finished({
+          app: traced.app,
+          requestId: traced.id,
+          method: done.method,
+          path: done.path,
+          status: done.status,
+          durationMs: done.durationMs,
+          cpuMs: traced.cpuMs,
+          error: traced.error,
+        });
+      }
+    });
   }
 
   #dispatch(handler: RequestHandler, writer: ResponseWriter, request: SandboxRequest, trace: RequestTrace): void {

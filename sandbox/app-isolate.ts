@@ -338,6 +338,11 @@ export class AppIsolate implements HostCallHandlers {
     return this.#disposedBy !== undefined;
   }
 
+  /** True when this isolate's entries run on isolated-vm's thread pool, not inline (see EntryRunner.runsOnPool). */
+  get entriesRunOnPool(): boolean {
+    return this.#entries.runsOnPool;
+  }
+
   /** Requests currently inside this isolate (including waitUntil work). */
   get inFlight(): number {
     return this.#requests.size;

@@ -149,6 +149,21 @@ export class EntryRunner<Owner extends EntryOwner> {
     this.#releaseSlot();
   }
 
+  /**
+   * True when this isolate's entries go to the thread pool for a known
+   * reason: inline entries are off, the app lost them, or its recent
+   * entries were slow. False while they run inline, and while no entry has
+   * been measured yet (a new isolate's first entry goes to the pool only
+   * because its duration is unknown). A second isolate only adds a core
+   * for apps whose entries run on the pool: inline entries all run on the
+   * front end's one thread anyway.
+   */
+  get runsOnPool(): boolean {
+    const threshold = this.#options.inlineThresholdMs;
+    if (threshold <= 0 || !this.#options.mayRunInline()) return true;
+    return Number.isFinite(this.#recentEntryMs) && this.#recentEntryMs >= threshold;
+  }
+
   #isInlineCandidate(): boolean {
     return !this.#inInlineEntry && this.#recentEntryMs < this.#options.inlineThresholdMs && this.#options.mayRunInline();
   }

@@ -30,7 +30,18 @@ interface Slot {
   heapBytes: number;
   /** performance.now() of the last touch. */
   usedAt: number;
+  /** Touched since its heap was last sampled: only then can it have grown (or it has requests inside). */
+  isDirty: boolean;
 }
+
+/**
+ * Heaps sampled at once during a sweep. Each sample is a hop to the
+ * isolate's thread and back; 1,000 at once came back as one burst of
+ * callbacks that held the front end's thread for tens of ms every sweep
+ * (a paced Zipf load over 1,000 tenants: p99 41-89 ms, 8-9 ms without the
+ * sweep). A few at a time, requests are served in between.
+ */
+const SAMPLES_IN_FLIGHT = 4;
 
 /**
  * The warm isolates of a front end (DESIGN.md: "warm isolate cache"), kept
@@ -79,10 +90,11 @@ export class WarmIsolates {
     const slot = this.#lru.get(key);
     if (slot !== undefined && slot.owner === owner) {
       slot.usedAt = performance.now();
+      slot.isDirty = true;
       return;
     }
     this.#reason = "count";
-    this.#lru.set(key, { owner, heapBytes: 0, usedAt: performance.now() });
+    this.#lru.set(key, { owner, heapBytes: 0, usedAt: performance.now(), isDirty: true });
   }
 
   /** Forget `key` (app removed): its isolates are let go. */
@@ -108,9 +120,12 @@ export class WarmIsolates {
   }
 
   /**
-   * Evict idle owners, sample heaps, then evict least recently used owners
-   * while the total is over the memory bound (never the most recent one, and
-   * owners with requests inside are skipped: they are busy, not cold).
+   * Evict idle owners, sample the heaps that may have changed (owners
+   * touched since their last sample or with requests inside; a heap with no
+   * entry since cannot have grown), a few at a time, then evict least
+   * recently used owners while the total is over the memory bound (never the
+   * most recent one, and owners with requests inside are skipped: they are
+   * busy, not cold).
    */
   async sweep(): Promise<void> {
     if (this.#sweeping) return;
@@ -123,12 +138,16 @@ export class WarmIsolates {
         this.#lru.delete(key);
         this.#reason = "count";
       }
-      const slots = [...this.#lru.entries()];
-      await Promise.all(
-        slots.map(async ([, slot]) => {
+      const due: Slot[] = [];
+      for (const slot of this.#lru.values()) if (slot.isDirty || slot.owner.inFlight > 0) due.push(slot);
+      const sampleNext = async (): Promise<void> => {
+        for (let slot = due.pop(); slot !== undefined; slot = due.pop()) {
+          // Cleared first: a touch while the sample is on its way marks it for the next sweep.
+          slot.isDirty = false;
           slot.heapBytes = await slot.owner.sampleHeapBytes().catch(() => 0);
-        }),
-      );
+        }
+      };
+      await Promise.all(Array.from({ length: SAMPLES_IN_FLIGHT }, sampleNext));
       let total = this.heapBytes;
       if (total <= this.#options.maxMemoryBytes) return;
       const newest = this.#lru.keys().next().value;

@@ -15,7 +15,7 @@ const slowStart = bundle(`
   return { default: { fetch() { return new Response("booted"); } } };
 `);
 
-function create(name: string, code: string, scheduler: EntryScheduler): Promise<AppIsolate> {
+function create(name: string, code: string, scheduler: EntryScheduler, inlineEntryThresholdMs = 0): Promise<AppIsolate> {
   return AppIsolate.create({
     appName: name,
     code,
@@ -27,7 +27,7 @@ function create(name: string, code: string, scheduler: EntryScheduler): Promise<
     scheduler,
     log: () => undefined,
     onCatastrophicError: () => undefined,
-    inlineEntryThresholdMs: 0,
+    inlineEntryThresholdMs,
   });
 }
 
@@ -80,5 +80,29 @@ test("scheduler: a boot takes a slot like any entry", async (t) => {
     t.is((await app.fetch(request())).body, "booted");
   } finally {
     app.dispose();
+  }
+});
+
+test("scheduler: an isolate runs its entries on the pool when inline entries are off or its entries are slow, not while unmeasured or fast", async (t) => {
+  const scheduler = new EntryScheduler(1);
+  const pooled = await create("pooled", quick, scheduler, 0);
+  // Generous thresholds, so that a loaded machine cannot make "quick" look slow or "spinner" fast.
+  const fast = await create("fast", quick, scheduler, 50);
+  const slow = await create("slow", spinner, scheduler, 5);
+  try {
+    t.true(pooled.entriesRunOnPool);
+    t.false(fast.entriesRunOnPool, "no entry measured yet");
+    for (let i = 0; i < 3; i++) {
+      t.is((await pooled.fetch(request())).status, 200);
+      t.is((await fast.fetch(request())).status, 200);
+      t.is((await slow.fetch(request())).status, 200);
+    }
+    t.true(pooled.entriesRunOnPool);
+    t.false(fast.entriesRunOnPool);
+    t.true(slow.entriesRunOnPool);
+  } finally {
+    pooled.dispose();
+    fast.dispose();
+    slow.dispose();
   }
 });

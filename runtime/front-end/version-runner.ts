@@ -69,7 +69,8 @@ export class VersionRunner {
     const first = this.#host ?? (await this.#createHost());
     let least = first;
     for (const replica of this.#replicas) if (replica.inFlight < least.inFlight) least = replica;
-    if (least.inFlight === 0 || this.#replicas.length + 1 >= this.#maxReplicas) return least;
+    // Only for an app whose entries run on the thread pool: a second isolate gains an inline app nothing.
+    if (!least.isBusyOnPool || this.#replicas.length + 1 >= this.#maxReplicas) return least;
     const replica = new AppHost(first.bundle, this.#hostOptions);
     this.#replicas.push(replica);
     return replica;
