@@ -102,7 +102,7 @@ function decoderFor(coding: string, chunkBytes: number): Transform {
 export interface DecodeBodyOptions {
   /** Decoded piece size, bytes. Default DECODE_CHUNK_BYTES. */
   readonly chunkBytes?: number;
-  /** The decoder has stopped (ended, failed or cancelled): called once. */
+  /** The decoders are done (ended, failed, or cancelled: then before cancel returns): called once. */
   readonly onClose?: () => void;
 }
 
@@ -123,8 +123,14 @@ export function decodeBody(source: ReadableStream<Uint8Array>, codings: readonly
   const input = Readable.fromWeb(source);
   const output = decoders[decoders.length - 1];
   if (output === undefined) throw new RangeError("decodeBody: no codings");
+  let isClosed = false;
+  const close = (): void => {
+    if (isClosed) return;
+    isClosed = true;
+    options.onClose?.();
+  };
   // The pipeline destroys every stage, the source's reader included, when one fails or the output is destroyed.
-  pipeline([input, ...decoders], () => options.onClose?.());
+  pipeline([input, ...decoders], close);
   const pieces = output[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
   return new ReadableStream<Uint8Array>(
     {
@@ -135,6 +141,8 @@ export function decodeBody(source: ReadableStream<Uint8Array>, codings: readonly
       },
       cancel(reason: unknown) {
         output.destroy(reason instanceof Error ? reason : undefined);
+        // Destroyed now: the owner need not wait for the pipeline's callback.
+        close();
       },
     },
     { highWaterMark: 0 },
