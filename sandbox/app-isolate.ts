@@ -53,11 +53,18 @@ function withoutHeader(headers: readonly string[], name: string): string[] {
 
 /**
  * Host CPU charged per MiB of a decoded (gzip, deflate, br) subrequest
- * body. Measured with Node's zlib on this machine: 1.0-1.6 ms per MiB,
- * nearly all of it on the event loop (undici hands the decoded body over in
- * 16 KiB pieces, each through Node and web streams; see host-work.ts).
+ * body, per coding (outbound-fetch.ts charges a stacked body for each
+ * layer). Measured with bench/decode-cost.ts on this 2-core machine (Node
+ * 20, ten 64 KB gzip bombs of 64 MiB read in parallel, 8 runs each of
+ * 64 KiB and 256 KiB pieces interleaved, a benchmark of another engineer
+ * running beside it): the host's own decoding (content-decoding.ts) costs
+ * 0.4-0.9 ms of event loop per MiB (median 0.6, the same for both piece
+ * sizes; half of it garbage collection of the pieces) and 0.8-1.1 ms of
+ * process CPU, the libuv pool's zlib included (median 0.9). undici's fetch
+ * decoding in 16 KiB pieces measured 1.15-1.97 ms of event loop, 1.6-2.1 ms
+ * of CPU per MiB in the same minute. The charge is the CPU figure.
  */
-const DECODE_MS_PER_MIB = 1.2;
+const DECODE_MS_PER_MIB = 0.9;
 /** A request as the sandbox receives it. */
 export interface SandboxRequest {
   /** Unique per request; echoed in logs. */
@@ -565,7 +572,7 @@ export class AppIsolate implements HostCallHandlers {
         onFail: (error) => this.#log("warn", record.id, `response cut after its status was sent: ${error.message}`),
       });
       record.openBody();
-      // Passed on as undici decoded it: the upstream's content-encoding no longer describes these bytes.
+      // Passed on as the host decoded it: the upstream's content-encoding no longer describes these bytes.
       const passedHeaders = fetched.decoded ? withoutHeader(response.headers, "content-encoding") : response.headers;
       record.succeed({ ...response, headers: passedHeaders, body });
       this.#requestsServed++;

@@ -26,7 +26,7 @@ export interface FetchedChunk {
 }
 
 export interface FetchedBodyOptions {
-  /** The upstream body as undici decodes it (gzip, deflate and br on the libuv pool, 16 KiB at a time). */
+  /** The upstream body, decoded by the host if it was content-encoded (content-decoding.ts: on the libuv pool, DECODE_CHUNK_BYTES at a time). */
   readonly source: ReadableStream<Uint8Array>;
   /** Where the bytes the host holds are counted; this body owns it from now on. */
   readonly reservation: HostMemoryReservation;
@@ -67,7 +67,7 @@ function failed(message: string): SandboxError {
  * The response body of one outbound fetch, read from upstream only as far
  * as a small window ahead of the isolate. The isolate pulls; each pull is
  * answered with everything buffered (one entry per window rather than per
- * 16 KiB upstream chunk), and reading ahead resumes once the isolate has
+ * upstream chunk), and reading ahead resumes once the isolate has
  * taken the bytes. An app that stops reading leaves the rest in the
  * upstream socket (TCP backpressure), so a slow or huge body, a gzip bomb
  * included, holds at most the window of host memory, in the app's account.

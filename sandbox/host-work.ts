@@ -6,10 +6,11 @@
  *
  * Why a rate and not only the per-request charge (measured on this 2-core
  * machine, Node 20, undici 6.29, a 64 KB gzip bomb decoding to 64 MiB):
- * undici decodes in 16 KiB pieces and every piece goes through Node streams
- * and a web ReadableStream on the event loop, so decoding costs about
- * 1.1 ms of *event-loop* time per MiB (event-loop utilisation 0.96 while ten
- * bombs decode; the libuv pool's share is small). The per-request charge
+ * when undici's fetch decoded in 16 KiB pieces, each through Node streams
+ * and a web ReadableStream on the event loop, decoding cost about 1.1 ms of
+ * *event-loop* time per MiB (event-loop utilisation 0.96 while ten bombs
+ * decode); the host's own decoding (content-decoding.ts) still costs about
+ * 0.6 ms. The per-request charge
  * (DECODE_MS_PER_MIB against the request's CPU budget) bounds one request,
  * but an app sending request after request kept the front end's event loop
  * busy with zlib for as long as it liked: the noisy-neighbour victim's p99

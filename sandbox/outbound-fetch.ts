@@ -1,8 +1,10 @@
 import { lookup as dnsLookup, type LookupAddress } from "node:dns";
 import { isIP, type LookupFunction } from "node:net";
-import { Agent, buildConnector, fetch as undiciFetch } from "undici";
+import type { Duplex } from "node:stream";
+import { Agent, buildConnector, type Dispatcher, fetch as undiciFetch } from "undici";
 import { isNonPublicAddress } from "./address-policy.js";
 import { isOutboundHostAllowed, type OutboundHostRule } from "./outbound-allow.js";
+import { contentCodings, DECODE_CHUNK_BYTES, decodeBody, MAX_CONTENT_CODINGS } from "./content-decoding.js";
 import { SandboxError } from "./errors.js";
 import { FetchedBody } from "./fetched-body.js";
 import type { HostMemoryBudget, HostMemoryReservation } from "./host-memory.js";
@@ -159,6 +161,10 @@ export class OutboundFetcher {
     const headDeadline = new AbortController();
     const timer = setTimeout(() => headDeadline.abort(), this.#options.timeoutMs);
     const combined = AbortSignal.any([signal, headDeadline.signal]);
+    // undici's fetch would decode the body itself, in 16 KiB pieces on the
+    // event loop; it does not when it never sees the content-encoding.
+    const received: ReceivedEncoding = { contentEncoding: undefined };
+    const dispatcher = this.#agent.compose((dispatch) => (options, handler) => dispatch(options, new EncodingTaker(handler, received)));
     try {
       const response = await undiciFetch(url, {
         method: request.method,
@@ -167,7 +173,7 @@ export class OutboundFetcher {
         // "error" is judged here, so the app reads which redirect it was refused.
         redirect: request.redirect === "follow" ? "follow" : "manual",
         signal: combined,
-        dispatcher: this.#agent,
+        dispatcher,
       });
       // The request body has been sent: it no longer needs host memory.
       reservation.shrink(reservation.heldBytes);
@@ -179,16 +185,38 @@ export class OutboundFetcher {
       const flat: FlatHeaders = [];
       // Spec iteration yields each set-cookie header separately.
       response.headers.forEach((value, name) => flat.push(name, value));
+      if (received.contentEncoding !== undefined) insertSorted(flat, "content-encoding", received.contentEncoding);
       const head = { status: response.status, statusText: response.statusText, headers: flat, url: response.url, reservation };
       if (response.body === null) return { ...head, body: null, stream: null };
-      const decoded = isDecodedBody(response.headers);
+      const codings = hasDecodableBody(request.method, response.status) ? contentCodings(received.contentEncoding) : { kind: "none" as const };
+      if (codings.kind === "too-many") {
+        await response.body.cancel().catch(() => undefined);
+        throw failed(`too many content-encodings in response: ${codings.count}, maximum allowed is ${MAX_CONTENT_CODINGS}`);
+      }
+      const decoded = codings.kind === "decode";
+      let source = response.body;
+      if (decoded) {
+        // The decoders' own pieces (DECODE_CHUNK_BYTES, about two per
+        // coding) are host memory too, held until the body is over.
+        const decoderBytes = codings.codings.length * 2 * DECODE_CHUNK_BYTES;
+        if (!reservation.grow(decoderBytes)) {
+          await response.body.cancel().catch(() => undefined);
+          throw overBudget(budget);
+        }
+        source = decodeBody(response.body, codings.codings, { onClose: () => reservation.shrink(decoderBytes) });
+      }
+      // Each coding's decoder produces about as many bytes as the last one
+      // (its output is the next one's input, which deflate and brotli
+      // expand by at most a few bytes per block): a stacked body is charged
+      // for every layer.
+      const layers = decoded ? codings.codings.length : 0;
       const stream = new FetchedBody({
-        source: response.body,
+        source,
         reservation,
         limitBytes: this.#options.maxResponseBytes,
         overBudget: () => overBudget(budget),
         translate: (error) => this.#translate(error, signal, headDeadline.signal, "the response body"),
-        chargeDecoded: decoded && decoding !== undefined ? (bytes) => decoding.charge(bytes) : undefined,
+        chargeDecoded: decoded && decoding !== undefined ? (bytes) => decoding.charge(bytes * layers) : undefined,
         readDelayMs: decoded && decoding !== undefined ? () => decoding.readDelayMs() : undefined,
         decoded,
       });
@@ -229,23 +257,83 @@ export class OutboundFetcher {
   }
 }
 
-/** Content codings undici's fetch decodes. */
-const DECODED_CODINGS: ReadonlySet<string> = new Set(["x-gzip", "gzip", "deflate", "br"]);
-/** undici refuses a response with more codings than this (lib/web/fetch/index.js, maxContentEncodings). */
-const MAX_DECODED_CODINGS = 5;
+/** The content-encoding of the response a fetch ended with (the last hop of its redirects). */
+interface ReceivedEncoding {
+  contentEncoding: string | undefined;
+}
 
 /**
- * True if undici decodes the body, judged as undici judges it: every coding
- * of a comma-separated list is one it knows ("gzip, gzip" is decoded twice;
- * a single unknown one leaves the body as it is). A stacked list judged
- * undecoded would be decoded uncharged: a 64 KB body of "gzip, gzip" is
- * gigabytes.
+ * Takes the content-encoding header out of every response head before
+ * undici's fetch reads it (so that fetch passes the body on as sent) and
+ * keeps its value, the values of repeated headers joined as fetch joins
+ * them, for outbound fetch to decode with (content-decoding.ts).
  */
-function isDecodedBody(headers: Headers): boolean {
-  const value = headers.get("content-encoding");
-  if (value === null) return false;
-  const codings = value.toLowerCase().split(",").map((coding) => coding.trim());
-  return codings.length <= MAX_DECODED_CODINGS && codings.every((coding) => DECODED_CODINGS.has(coding));
+class EncodingTaker implements Dispatcher.DispatchHandlers {
+  readonly #handler: Dispatcher.DispatchHandlers;
+  readonly #received: ReceivedEncoding;
+
+  constructor(handler: Dispatcher.DispatchHandlers, received: ReceivedEncoding) {
+    this.#handler = handler;
+    this.#received = received;
+  }
+
+  onConnect(abort: (err?: Error) => void): void {
+    this.#handler.onConnect?.(abort);
+  }
+
+  onError(error: Error): void {
+    this.#handler.onError?.(error);
+  }
+
+  onUpgrade(statusCode: number, headers: Buffer[] | string[] | null, socket: Duplex): void {
+    this.#handler.onUpgrade?.(statusCode, headers, socket);
+  }
+
+  onResponseStarted(): void {
+    this.#handler.onResponseStarted?.();
+  }
+
+  onHeaders(statusCode: number, headers: Buffer[], resume: () => void, statusText: string): boolean {
+    // Informational heads (100, 103) are not the response; fetch skips them.
+    if (statusCode < 200) return this.#handler.onHeaders?.(statusCode, headers, resume, statusText) ?? true;
+    const kept: Buffer[] = [];
+    const values: string[] = [];
+    for (let i = 0; i + 1 < headers.length; i += 2) {
+      const name = headers[i] as Buffer;
+      const value = headers[i + 1] as Buffer;
+      if (name.length === 16 && name.toString("latin1").toLowerCase() === "content-encoding") values.push(value.toString("latin1"));
+      else kept.push(name, value);
+    }
+    this.#received.contentEncoding = values.length === 0 ? undefined : values.join(", ");
+    return this.#handler.onHeaders?.(statusCode, kept, resume, statusText) ?? true;
+  }
+
+  onData(chunk: Buffer): boolean {
+    return this.#handler.onData?.(chunk) ?? true;
+  }
+
+  onComplete(trailers: string[] | null): void {
+    this.#handler.onComplete?.(trailers);
+  }
+
+  onBodySent(chunkSize: number, totalBytesSent: number): void {
+    this.#handler.onBodySent?.(chunkSize, totalBytesSent);
+  }
+}
+
+/** Statuses whose response has no body in the Fetch Standard (undici does not decode them). */
+const NULL_BODY_STATUSES: ReadonlySet<number> = new Set([101, 204, 205, 304]);
+
+/** True if a response to `method` with `status` has a body that content codings apply to, as undici judged. */
+function hasDecodableBody(method: string, status: number): boolean {
+  return method !== "HEAD" && method !== "CONNECT" && !NULL_BODY_STATUSES.has(status);
+}
+
+/** Insert a header into name-sorted flat headers (as Headers iterates them), after any of the same name. */
+function insertSorted(flat: FlatHeaders, name: string, value: string): void {
+  let at = 0;
+  while (at < flat.length && (flat[at] as string) <= name) at += 2;
+  flat.splice(at, 0, name, value);
 }
 
 function describe(error: Error): string {
