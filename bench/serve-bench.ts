@@ -123,14 +123,45 @@ async function warmAll(server: ServerProcess, count: number): Promise<number> {
   return performance.now() - started;
 }
 
+/** The fast tenant's paced load beside a CPU-burning neighbour, and the connections it uses. */
+const NEIGHBOUR_RATE = 1000;
+const NEIGHBOUR_CONNECTIONS = 20;
+/** The neighbour's CPU limit, and how long each of its requests spins (under the limit, so every request spends nearly all of it). */
+const BURNER_CPU_MS = 50;
+const BURNER_SPIN_MS = 40;
+
+/** t0 (hello) and `burn`, which spins BURNER_SPIN_MS of its BURNER_CPU_MS on every request. */
+function writeNeighbours(dir: string): { config: string; burnScript: string } {
+  mkdirSync(join(dir, "apps"), { recursive: true });
+  writeFileSync(join(dir, "apps", "t0.ts"), `export default { fetch() { return new Response("Hello from tenant 0!"); } };\n`);
+  writeFileSync(
+    join(dir, "apps", "burn.ts"),
+    `export default { fetch() { const end = Date.now() + ${BURNER_SPIN_MS}; let x = 0; while (Date.now() < end) x++; return new Response(String(x)); } };\n`,
+  );
+  const config = join(dir, "edgehost-neighbour.json");
+  writeFileSync(
+    config,
+    JSON.stringify({
+      listen: { host: "127.0.0.1", port: 0 },
+      apps: [
+        { name: "t0", entry: "apps/t0.ts", routes: ["t0.bench.test"] },
+        { name: "burn", entry: "apps/burn.ts", routes: ["burn.bench.test"], limits: { cpuMs: BURNER_CPU_MS } },
+      ],
+    }),
+  );
+  const burnScript = join(dir, "burn.lua");
+  writeFileSync(burnScript, `local req = wrk.format("GET", "/", { Host = "burn.bench.test" })\nrequest = function() return req end\n`);
+  return { config, burnScript };
+}
+
 /** The paced Zipf load: about a quarter of what one core serves of it closed-loop. */
 const PACED_ZIPF_RATE = 2000;
 const PACED_CONNECTIONS = 50;
 
 /** bench/paced-load.ts as a child process on the client CPU, Hosts t0 .. t<count - 1> under Zipf. */
-function pacedZipf(server: ServerProcess, rate: number, durationS: number, count: number, clientCpu: number | undefined): Promise<PacedLoadResult> {
+function pacedZipf(server: ServerProcess, rate: number, durationS: number, count: number, clientCpu: number | undefined, connections = PACED_CONNECTIONS): Promise<PacedLoadResult> {
   const script = join(REPO_ROOT, "dist", "bench", "paced-load.js");
-  const args = [script, `${server.origin}/`, String(rate), String(durationS), String(PACED_CONNECTIONS), String(count), "t{i}.bench.test"];
+  const args = [script, `${server.origin}/`, String(rate), String(durationS), String(connections), String(count), "t{i}.bench.test"];
   const [command, pinnedArgs] = pinnedCommand(process.execPath, args, clientCpu);
   return new Promise((resolve, reject) => {
     const child = execFile(command, pinnedArgs, { timeout: (durationS + 30) * 1000, killSignal: "SIGKILL" }, (error, stdout, stderr) => {
@@ -274,6 +305,29 @@ export async function runServeBench(argv: readonly string[]): Promise<number> {
         ...(await measured(server, pid, roundRobin)),
         note: "nearly every request an evicted tenant's cold start (isolate creation and boot); target for one: under 5 ms",
       });
+      await server.stop();
+    }
+    // A fast tenant beside a neighbour burning nearly its whole CPU budget on
+    // every request, the server free to use both cores (not pinned; the
+    // load generators share them): the fast tenant's paced p99 alone, then
+    // with the neighbour loaded closed-loop by wrk.
+    {
+      progress("CPU-burning neighbour");
+      const { config, burnScript } = writeNeighbours(join(dir, "neighbour"));
+      const { server } = await startServe(config, undefined);
+      await warmAll(server, 1);
+      const alone = await pacedZipf(server, NEIGHBOUR_RATE, options.durationS, 1, undefined, NEIGHBOUR_CONNECTIONS);
+      const burning = runWrk({ url: `${server.origin}/`, connections: 8, threads: 1, durationS: options.durationS + 3, script: burnScript });
+      // Let the neighbour's isolates (and any replica) come up before measuring.
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      const beside = await pacedZipf(server, NEIGHBOUR_RATE, options.durationS, 1, undefined, NEIGHBOUR_CONNECTIONS);
+      const burner = await burning;
+      const ratio = beside.latencyP99Ms / Math.max(alone.latencyP99Ms, 0.001);
+      facts.push(
+        `A fast tenant paced at ${NEIGHBOUR_RATE} req/s beside a neighbour spinning ${BURNER_SPIN_MS} of its ${BURNER_CPU_MS} ms CPU budget on every request ` +
+          `(wrk, 8 connections: ${burner.requestsPerSec.toFixed(0)} req/s, ${burner.non2xx} non-2xx), server on both cores: p99 ${beside.latencyP99Ms.toFixed(2)} ms against ${alone.latencyP99Ms.toFixed(2)} ms alone, ` +
+          `${ratio.toFixed(2)}x (target: under 2x); p50 ${beside.latencyP50Ms.toFixed(2)} against ${alone.latencyP50Ms.toFixed(2)} ms; fast tenant errors ${beside.socketErrors + beside.non2xx}.`,
+      );
       await server.stop();
     }
   } finally {
