@@ -7,7 +7,7 @@
  * RSS (VmHWM). Writes its section of bench/RESULTS.md, keeping the others.
  * 127.0.0.1 only; every step is bounded; kills only what it started.
  */
-import { execFile, execFileSync } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import { cpus } from "node:os";
@@ -18,9 +18,10 @@ import { REPO_ROOT } from "./contenders.js";
 import { hasCommand, machineInfo } from "./machine-info.js";
 import { ATTACK_NAMES, isAttackName, type AttackName } from "./noisy-apps.js";
 import type { PacedLoadResult } from "./paced-load.js";
+import { runPacedLoadChild } from "./paced-load-child.js";
 import { sectionMarkers, writeSection } from "./report-sections.js";
 import { positiveIntegerOption, scenarioOptions } from "./scenario-options.js";
-import { killOnExit, pinnedCommand, startServerProcess, type ServerProcess } from "./server-process.js";
+import { startServerProcess, type ServerProcess } from "./server-process.js";
 import { runWrk } from "./wrk.js";
 
 /** The app memory limit the RSS target is stated in (DEFAULT_SANDBOX_LIMITS.memoryLimitMb). */
@@ -201,24 +202,9 @@ async function driveAttacker(origin: string, scenario: Scenario, attackerRate: n
   return outcomes;
 }
 
-/** The paced load generator (bench/paced-load.ts) as a child process on the client CPU, so the harness's attacker loop cannot delay it. */
+/** The paced load generator on the client CPU, so the harness's attacker loop cannot delay it. */
 function runPacedLoad(url: string, options: NoisyOptions, clientCpu: number | undefined): Promise<VictimResult> {
-  const script = join(REPO_ROOT, "dist", "bench", "paced-load.js");
-  const [command, args] = pinnedCommand(process.execPath, [script, url, String(options.rate), String(options.durationS), String(options.connections)], clientCpu);
-  return new Promise((resolve, reject) => {
-    const child = execFile(command, args, { timeout: (options.durationS + 30) * 1000, killSignal: "SIGKILL" }, (error, stdout, stderr) => {
-      if (error) {
-        reject(new Error(`paced load failed: ${error.message}\n${stdout}${stderr}`));
-        return;
-      }
-      try {
-        resolve(JSON.parse(stdout) as PacedLoadResult);
-      } catch {
-        reject(new Error(`paced load printed no result: ${stdout}${stderr}`));
-      }
-    });
-    killOnExit(child);
-  });
+  return runPacedLoadChild({ url, rate: options.rate, durationS: options.durationS, connections: options.connections, pinCpu: clientCpu });
 }
 
 async function runScenario(scenario: Scenario, options: NoisyOptions, bombUrl: string, pins: { server?: string; client?: number }): Promise<ScenarioResult> {

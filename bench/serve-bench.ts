@@ -6,7 +6,7 @@
  * 10,000-tenant config. Writes its section of bench/RESULTS.md.
  * 127.0.0.1 only; every step is bounded; kills only what it started.
  */
-import { execFile, execFileSync } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -16,7 +16,8 @@ import { hasCommand, machineInfo } from "./machine-info.js";
 import { sectionMarkers, writeSection } from "./report-sections.js";
 import { positiveIntegerOption, scenarioOptions } from "./scenario-options.js";
 import type { PacedLoadResult } from "./paced-load.js";
-import { killOnExit, pinnedCommand, startServerProcess, type ServerProcess } from "./server-process.js";
+import { runPacedLoadChild } from "./paced-load-child.js";
+import { startServerProcess, type ServerProcess } from "./server-process.js";
 import { runWrk, type WrkResult } from "./wrk.js";
 
 const SECTION_NAME = "serve-bench";
@@ -158,25 +159,9 @@ function writeNeighbours(dir: string): { config: string; burnScript: string } {
 const PACED_ZIPF_RATE = 2000;
 const PACED_CONNECTIONS = 50;
 
-/** bench/paced-load.ts as a child process on the client CPU, Hosts t0 .. t<count - 1> under Zipf. */
+/** The paced load on the client CPU, Hosts t0 .. t<count - 1> under Zipf. */
 function pacedZipf(server: ServerProcess, rate: number, durationS: number, count: number, clientCpu: number | undefined, connections = PACED_CONNECTIONS): Promise<PacedLoadResult> {
-  const script = join(REPO_ROOT, "dist", "bench", "paced-load.js");
-  const args = [script, `${server.origin}/`, String(rate), String(durationS), String(connections), String(count), "t{i}.bench.test"];
-  const [command, pinnedArgs] = pinnedCommand(process.execPath, args, clientCpu);
-  return new Promise((resolve, reject) => {
-    const child = execFile(command, pinnedArgs, { timeout: (durationS + 30) * 1000, killSignal: "SIGKILL" }, (error, stdout, stderr) => {
-      if (error) {
-        reject(new Error(`paced load failed: ${error.message}\n${stdout}${stderr}`));
-        return;
-      }
-      try {
-        resolve(JSON.parse(stdout) as PacedLoadResult);
-      } catch {
-        reject(new Error(`paced load printed no result: ${stdout}${stderr}`));
-      }
-    });
-    killOnExit(child);
-  });
+  return runPacedLoadChild({ url: `${server.origin}/`, rate, durationS, connections, hosts: { count, pattern: "t{i}.bench.test" }, pinCpu: clientCpu });
 }
 
 interface Row {
