@@ -13,6 +13,8 @@ import { EDGEHOST_BIN, startEdgehostCommand, writeApp, type RunningEdgehost } fr
 import { RawConnection } from "./helpers/raw-http.js";
 
 const TOKEN = "deploy-token-0123456789abcdef";
+/** Longer than any answer takes on a loaded machine (a deploy builds and boots), far shorter than ava's 2-minute timeout. */
+const REQUEST_DEADLINE_MS = 45_000;
 const ADMIN_LISTENING = /admin API listening on (http:\/\/[^\s"/]+)\//;
 
 interface Served {
@@ -52,6 +54,8 @@ interface Reply {
 
 async function admin(served: Served, method: string, path: string, body?: unknown): Promise<Reply> {
   const response = await request(`${served.admin}${path}`, {
+    // A lost answer fails the test with its path instead of hanging it until ava's timeout.
+    signal: AbortSignal.timeout(REQUEST_DEADLINE_MS),
     method: method as "GET",
     headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" },
     ...(body === undefined ? {} : { body: typeof body === "string" ? body : JSON.stringify(body) }),
@@ -67,7 +71,7 @@ async function admin(served: Served, method: string, path: string, body?: unknow
 }
 
 async function get(served: Served, host: string, path = "/"): Promise<{ status: number; text: string }> {
-  const response = await request(`${served.server.url}${path}`, { headers: { host } });
+  const response = await request(`${served.server.url}${path}`, { headers: { host }, signal: AbortSignal.timeout(REQUEST_DEADLINE_MS) });
   return { status: response.statusCode, text: await response.body.text() };
 }
 
@@ -237,8 +241,11 @@ test("deploy: under load no request is lost or fails; each answer comes from one
         const { status, text } = await get(served, "shop.test");
         if (status !== 200) failures++;
         seen[text] = (seen[text] ?? 0) + 1;
-      } catch {
+      } catch (error) {
         failures++;
+        // A request with no answer within the deadline is one the deploy lost: say so.
+        const name = error instanceof Error ? error.name : "error";
+        seen[name] = (seen[name] ?? 0) + 1;
       }
     }
   };
