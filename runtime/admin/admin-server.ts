@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { HostMemoryBudget } from "../../sandbox/index.js";
+import { HostMemoryBudget, type HostMemoryReservation } from "../../sandbox/index.js";
 import { readBody } from "../body-reader.js";
 import { ADMIN_BODY_TOO_LARGE, ADMIN_TOKEN_NOT_CONFIGURED, ADMIN_UNAUTHORIZED, BAD_CONTENT_LENGTH, errorBody, INTERNAL_ERROR } from "../error-response.js";
 import type { LogSink } from "../logger.js";
@@ -86,7 +86,9 @@ export class AdminServer {
     if (match.kind === "error") return this.#write(writer, match.reply, requestId, match.allow === undefined ? [] : ["allow", match.allow.join(", ")]);
     const lengthHeader = req.getHeader("content-length");
     if (lengthHeader !== "" && !/^\d{1,15}$/.test(lengthHeader)) return this.#write(writer, BAD_CONTENT_LENGTH, requestId);
-    const body = method === "POST" || method === "PUT" ? this.#readBody(writer, lengthHeader === "" ? undefined : Number(lengthHeader), requestId) : Promise.resolve(null);
+    // Held until the handler is done with the body (a deploy parses and builds it), not only while it is read.
+    const reservation = this.#bodyMemory.open();
+    const body = method === "POST" || method === "PUT" ? this.#readBody(writer, lengthHeader === "" ? undefined : Number(lengthHeader), requestId, reservation) : Promise.resolve(null);
     body
       .then((bytes) => (bytes === "refused" ? undefined : match.route.handle({ method, path, params: match.params, requestId, body: bytes })))
       .then((reply) => {
@@ -95,21 +97,16 @@ export class AdminServer {
       .catch((error: unknown) => {
         this.#options.log({ level: "error", requestId, message: `admin ${method} ${path}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}` });
         this.#write(writer, INTERNAL_ERROR, requestId);
-      });
+      })
+      .finally(() => reservation.releaseAll());
   }
 
   /** The whole body, or "refused" once the refusal is written (too large) or the client has gone. */
-  async #readBody(writer: ResponseWriter, contentLength: number | undefined, requestId: string): Promise<Uint8Array | null | "refused"> {
-    const reservation = this.#bodyMemory.open();
-    try {
-      const result = await readBody(writer, contentLength, ADMIN_BODY_LIMIT_BYTES, reservation);
-      if (result.kind === "ok") return result.body;
-      if (result.kind === "too-large" || result.kind === "no-memory") this.#write(writer, ADMIN_BODY_TOO_LARGE, requestId);
-      return "refused";
-    } finally {
-      // The handler works on its own copy (JSON text); the buffer is garbage once parsed.
-      reservation.releaseAll();
-    }
+  async #readBody(writer: ResponseWriter, contentLength: number | undefined, requestId: string, reservation: HostMemoryReservation): Promise<Uint8Array | null | "refused"> {
+    const result = await readBody(writer, contentLength, ADMIN_BODY_LIMIT_BYTES, reservation);
+    if (result.kind === "ok") return result.body;
+    if (result.kind === "too-large" || result.kind === "no-memory") this.#write(writer, ADMIN_BODY_TOO_LARGE, requestId);
+    return "refused";
   }
 
   #write(writer: ResponseWriter, reply: AdminReply, requestId: string, extraHeaders: readonly string[] = []): void {
