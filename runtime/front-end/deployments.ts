@@ -19,7 +19,7 @@ import { startupFailureLine } from "../startup-failure.js";
 import { isVersionsError, type AppVersions, type Version, type VersionInput, type VersionStore } from "../versions/index.js";
 import { AsyncMutex } from "../versions/async-mutex.js";
 import type { DeployedVersion, Tenant } from "./tenant.js";
-import type { BundleSource } from "./version-runner.js";
+import type { BundleSource, VersionRunner } from "./version-runner.js";
 
 /** What Deployments needs of the front end it changes. */
 export interface DeploymentsHost {
@@ -200,12 +200,10 @@ export class Deployments {
       if (tenant === undefined || state.versions.length === 0) return refuse(withMessage(ADMIN_NO_SUCH_APP, `app ${name} has no deployed versions`));
       const previous = state.versions.find((version) => version.id === state.previous);
       if (previous === undefined) return refuse(withMessage(ADMIN_CONFLICT, `app ${name} has no previous version to roll back to`));
-      const runner = tenant.runnerFor(this.#deployed(name, previous));
-      const booted = await bootOutcome(name, runner);
-      if (!booted.ok) {
-        runner.dispose();
-        return booted;
-      }
+      // Never the canary's runner: clearCanary below retires it.
+      const booted = await this.#bootedRunner(tenant, name, previous, false);
+      if (!booted.ok) return booted;
+      const runner = booted.value;
       await this.#store.rollback(name);
       tenant.clearCanary();
       tenant.promote(runner);
@@ -222,15 +220,10 @@ export class Deployments {
       if (!found.ok) return found;
       const { tenant, version } = found.value;
       if (tenant.activeVersionId === versionId) return ok(version);
-      const canary = tenant.canaryRunner;
-      const runner = canary?.versionId === versionId ? canary : tenant.runnerFor(this.#deployed(name, version));
-      const booted = await bootOutcome(name, runner);
-      if (!booted.ok) {
-        if (runner !== canary) runner.dispose();
-        return booted;
-      }
+      const booted = await this.#bootedRunner(tenant, name, version, true);
+      if (!booted.ok) return booted;
       await this.#store.activate(name, versionId);
-      tenant.promote(runner);
+      tenant.promote(booted.value);
       this.#host.log({ level: "info", app: name, message: `activated version ${versionId}` });
       this.#host.onChanged();
       return ok(version);
@@ -247,17 +240,10 @@ export class Deployments {
       if (state.active === null) return refuse(withMessage(ADMIN_CONFLICT, `app ${name} has no active version to split traffic with`));
       if (state.active === versionId) return refuse(withMessage(ADMIN_CONFLICT, `version ${versionId} is the active version`));
       if (!Number.isInteger(percent) || percent < 0 || percent > 100) return refuse(withMessage(ADMIN_BAD_REQUEST, `"percent" must be an integer from 0 to 100`));
-      const canary = tenant.canaryRunner;
-      const runner = canary?.versionId === versionId ? canary : tenant.runnerFor(this.#deployed(name, version));
-      if (runner !== canary) {
-        const booted = await bootOutcome(name, runner);
-        if (!booted.ok) {
-          runner.dispose();
-          return booted;
-        }
-      }
+      const booted = await this.#bootedRunner(tenant, name, version, true);
+      if (!booted.ok) return booted;
       await this.#store.setSplit(name, versionId, percent);
-      tenant.setCanary(runner, percent);
+      tenant.setCanary(booted.value, percent);
       this.#host.log({ level: "info", app: name, message: `split: ${percent}% of requests to version ${versionId}` });
       this.#host.onChanged();
       return ok({ versionId, percent });
@@ -335,6 +321,20 @@ export class Deployments {
       const canary = tenant.canaryRunner;
       tenant.setCanary(canary?.versionId === split.versionId ? canary : tenant.runnerFor(this.#deployed(name, version)), split.percent);
     }
+  }
+
+  /**
+   * A booted runner of `version`: the canary's when it serves that version
+   * and `reuseCanary`, else a new one, disposed again if its boot fails.
+   * start() on a live runner only checks it has an isolate.
+   */
+  async #bootedRunner(tenant: Tenant, name: string, version: Version, reuseCanary: boolean): Promise<Outcome<VersionRunner>> {
+    const canary = tenant.canaryRunner;
+    const runner = reuseCanary && canary?.versionId === version.id ? canary : tenant.runnerFor(this.#deployed(name, version));
+    const booted = await bootOutcome(name, runner);
+    if (booted.ok) return ok(runner);
+    if (runner !== canary) runner.dispose();
+    return booted;
   }
 
   #find(name: string, versionId: string): Outcome<{ tenant: Tenant; version: Version }> {

@@ -54,6 +54,13 @@ export type ReloadOutcome =
 
 const MB = 1024 * 1024;
 
+/** The target a route check puts where a new app's tenant will go; the table it is in never serves. */
+const ROUTE_CHECK_TARGET: RequestHandler = {
+  appName: "",
+  mapStack: (stack) => stack,
+  fetch: () => Promise.reject(new Error("a route check's table never serves")),
+};
+
 /** An app's effective limits as the sandbox takes them. */
 export function sandboxLimitsOf(app: ServeApp): SandboxLimits {
   return {
@@ -238,7 +245,7 @@ export class FrontEnd {
   }
 
   /** The route table of the config's apps and the API's; throws RuntimeError on a bad or conflicting route. */
-  #router(apiApps: ReadonlyMap<string, ServeApp> = this.#apiApps, tenants: ReadonlyMap<string, Tenant> = this.#tenants): Router<RequestHandler> {
+  #router(apiApps: ReadonlyMap<string, ServeApp> = this.#apiApps, tenants: ReadonlyMap<string, RequestHandler> = this.#tenants): Router<RequestHandler> {
     const routes: Array<{ pattern: string; target: RequestHandler }> = [];
     for (const app of [...this.#config.apps, ...apiApps.values()]) {
       const tenant = tenants.get(app.name);
@@ -251,16 +258,16 @@ export class FrontEnd {
   /** What Deployments changes: the API apps and their routes. */
   #deploymentsHost(): DeploymentsHost {
     // The route table `app` would make, beside every other app; throws RuntimeError on a bad or conflicting route.
-    const routerWith = (app: ServeApp, tenant: Tenant): Router<RequestHandler> =>
-      this.#router(new Map(this.#apiApps).set(app.name, app), new Map(this.#tenants).set(app.name, tenant));
+    const routerWith = (app: ServeApp, tenant: RequestHandler): Router<RequestHandler> =>
+      this.#router(new Map(this.#apiApps).set(app.name, app), new Map<string, RequestHandler>(this.#tenants).set(app.name, tenant));
     return {
       tenant: (name) => this.#tenants.get(name),
       isConfigApp: (name) => this.#config.apps.some((app) => app.name === name),
       apiApp: (name) => this.#apiApps.get(name),
       apiAppNames: () => [...this.#apiApps.keys()],
       createTenant: (app, deployed) => this.#tenantFor(app, deployed),
-      // Any tenant stands in for the app's: only the patterns are checked.
-      checkApiApp: (app) => void routerWith(app, this.#tenants.get(app.name) ?? this.#tenantFor(app, undefined)),
+      // Only the patterns are checked: a stand-in target, no tenant built for it.
+      checkApiApp: (app) => void routerWith(app, this.#tenants.get(app.name) ?? ROUTE_CHECK_TARGET),
       putApiApp: (app, tenant) => {
         this.#dispatcher.replaceRoutes(routerWith(app, tenant));
         this.#apiApps.set(app.name, app);
