@@ -340,6 +340,8 @@ const lazyModules = {
   "web-streams-polyfill": 'module.exports = require("web-streams-polyfill");',
   // Gunzip and Unzlib are not used: checked-inflate.ts frames the raw Inflate itself.
   fflate: 'export { Deflate, Gzip, Inflate, Zlib } from "fflate/browser";',
+  // UTS #46 for internationalised host names; only sandbox/prelude/tr46-lazy.ts loads it.
+  tr46: 'module.exports = require("tr46");',
 };
 for (const [name, contents] of Object.entries(lazyModules)) {
   const lazy = await build({
