@@ -12,6 +12,9 @@ export function isAttackName(value: string): value is AttackName {
   return (ATTACK_NAMES as readonly string[]).includes(value);
 }
 
+/** The server's inline threshold unless the harness's --inline-ms says otherwise: the `edgehost run` default. */
+export const INLINE_MS_DEFAULT = 1;
+
 /** The victim: a small text answer, served at /victim/. */
 export const VICTIM_APP = `
 export default {

@@ -16,7 +16,7 @@ import { parseArgs } from "node:util";
 import { gzipSync } from "node:zlib";
 import { REPO_ROOT } from "./contenders.js";
 import { hasCommand, machineInfo } from "./machine-info.js";
-import { ATTACK_NAMES, isAttackName, type AttackName } from "./noisy-apps.js";
+import { ATTACK_NAMES, INLINE_MS_DEFAULT, isAttackName, type AttackName } from "./noisy-apps.js";
 import type { PacedLoadResult } from "./paced-load.js";
 import { runPacedLoadChild } from "./paced-load-child.js";
 import { sectionMarkers, writeSection } from "./report-sections.js";
@@ -44,7 +44,8 @@ const DEFAULT_ATTACKER_RATE = 100;
 /** Where this run's section goes in RESULTS.md. */
 /** One section per load kind and server CPU set, so that runs of different set-ups sit side by side. */
 function sectionName(options: NoisyOptions): string {
-  return options.load === "paced" && options.serverCpus === "0" ? "noisy-neighbour" : `noisy-neighbour-${options.load}-cpus-${options.serverCpus.replace(/[^0-9]+/g, "-")}`;
+  const base = options.load === "paced" && options.serverCpus === "0" ? "noisy-neighbour" : `noisy-neighbour-${options.load}-cpus-${options.serverCpus.replace(/[^0-9]+/g, "-")}`;
+  return options.inlineMs === INLINE_MS_DEFAULT ? base : `${base}-inline-${options.inlineMs}`;
 }
 
 export const NOISY_USAGE = `Usage: npm run bench -- --noisy [options]
@@ -57,6 +58,8 @@ export const NOISY_USAGE = `Usage: npm run bench -- --noisy [options]
   --attacker-rate N attacker requests per second at most (default ${DEFAULT_ATTACKER_RATE})
   --server-cpus L   CPUs the server may use, as taskset -c takes them (default 0; the load
                     generator and the attacker get the other CPU)
+  --inline-ms N     the front end's inline threshold, as \`edgehost run --inline-ms\` (default ${INLINE_MS_DEFAULT};
+                    0: no entry runs on the front end's thread, so no app can stall it)
   --attacks LIST    comma-separated: ${ATTACK_NAMES.join(",")} (default all)
   --out PATH        report file whose noisy-neighbour section is replaced (default bench/RESULTS.md)`;
 
@@ -70,6 +73,8 @@ interface NoisyOptions {
   readonly attackerRate: number;
   readonly serverCpus: string;
   readonly attacks: readonly AttackName[];
+  /** Entries averaging under this run inline on the front end's thread; 0 = never. */
+  readonly inlineMs: number;
   readonly outPath: string;
 }
 
@@ -108,6 +113,13 @@ function progress(message: string): void {
   process.stderr.write(`bench noisy: ${message}\n`);
 }
 
+function inlineMsOption(value: string | undefined): number {
+  if (value === undefined) return INLINE_MS_DEFAULT;
+  const ms = Number(value);
+  if (!/^\d+(\.\d+)?$/.test(value) || !Number.isFinite(ms)) throw new Error(`--inline-ms expects a number of ms (0 or more), got ${JSON.stringify(value)}`);
+  return ms;
+}
+
 function parseNoisyOptions(argv: readonly string[]): NoisyOptions | null {
   const { values } = parseArgs({
     args: [...argv],
@@ -119,6 +131,7 @@ function parseNoisyOptions(argv: readonly string[]): NoisyOptions | null {
       "attacker-rate": { type: "string" },
       "server-cpus": { type: "string" },
       attacks: { type: "string" },
+      "inline-ms": { type: "string" },
       out: { type: "string" },
       help: { type: "boolean" },
     },
@@ -140,6 +153,7 @@ function parseNoisyOptions(argv: readonly string[]): NoisyOptions | null {
     attackerRate: positiveIntegerOption("attacker-rate", values["attacker-rate"], DEFAULT_ATTACKER_RATE),
     serverCpus,
     attacks: attacks.filter(isAttackName),
+    inlineMs: inlineMsOption(values["inline-ms"]),
     outPath: values.out ?? join(REPO_ROOT, "bench", "RESULTS.md"),
   };
 }
@@ -214,7 +228,7 @@ async function runScenario(scenario: Scenario, options: NoisyOptions, bombUrl: s
     server = await startServerProcess(
       {
         command: process.execPath,
-        args: ["--no-node-snapshot", join(REPO_ROOT, "dist", "bench", "noisy-server.js"), scenario, bombUrl],
+        args: ["--no-node-snapshot", join(REPO_ROOT, "dist", "bench", "noisy-server.js"), scenario, bombUrl, String(options.inlineMs)],
         ready: { kind: "stdout", pattern: /noisy-server: listening on (\d+)/ },
       },
       { pinCpu: pins.server },
@@ -263,7 +277,8 @@ function renderSection(results: readonly ScenarioResult[], options: NoisyOptions
     "",
     `Command: \`${command}\`; ${new Date().toISOString()}; Node ${process.version}; ${machine.cpuModel} x ${cpus().length}; ` +
       `${pins.server === undefined ? "unpinned" : `server on CPU ${pins.server}, load generator and attacker on CPU ${String(pins.client)}`}; victim load ${load}; ` +
-      `attacker: ${ATTACKER_CONCURRENCY} requests in flight, at most ${options.attackerRate}/s; default limits (${APP_MEMORY_LIMIT_MB} MB, 50 ms CPU).`,
+      `attacker: ${ATTACKER_CONCURRENCY} requests in flight, at most ${options.attackerRate}/s; default limits (${APP_MEMORY_LIMIT_MB} MB, 50 ms CPU); ` +
+      (options.inlineMs === 0 ? "inline entries off (--inline-ms 0): every entry, the victim's too, runs on isolated-vm's thread pool." : `inline threshold ${options.inlineMs} ms.`),
     "",
     `Targets: victim errors 0, victim p99 under 2x alone, peak RSS (VmHWM) under 2 x ${APP_MEMORY_LIMIT_MB} MB + the idle process (its RSS after boot and warm-up).`,
     "",

@@ -5,7 +5,7 @@
  * attacker under /attacker/, sharing one EntryScheduler and one hang
  * watchdog. `edgehost serve` does not exist yet; this is its smallest stand-in.
  *
- * Usage: node --no-node-snapshot dist/bench/noisy-server.js <attack|none> [bomb-url]
+ * Usage: node --no-node-snapshot dist/bench/noisy-server.js <attack|none> [bomb-url] [inline-ms]
  * Prints `noisy-server: listening on PORT`; SIGTERM stops it.
  */
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -19,14 +19,12 @@ import { HangWatchdog } from "../runtime/hang-watchdog.js";
 import { HttpServer, singleHandler, type RequestHandler } from "../runtime/http-server.js";
 import type { LogSink } from "../runtime/logger.js";
 import { DEFAULT_SANDBOX_LIMITS, EntryScheduler, HostWorkBudget, InlinePolicy, type CancelSignal, type SandboxRequest, type SandboxResponse } from "../sandbox/index.js";
-import { ATTACKER_APPS, IDLE_ATTACKER_APP, isAttackName, VICTIM_APP } from "./noisy-apps.js";
+import { ATTACKER_APPS, IDLE_ATTACKER_APP, INLINE_MS_DEFAULT, isAttackName, VICTIM_APP } from "./noisy-apps.js";
 
 /** As runtime/front-end-main.ts: an inline entry this far past its timeout means the thread is lost. */
 /** As front-end-main's defaults: a stall is reported at 500 ms, the thread is declared lost at 10 s. */
 const HANG_STALL_MS = 500;
 const HANG_KILL_MS = 10_000;
-/** As the `edgehost run` default. */
-const INLINE_THRESHOLD_MS = 1;
 
 /** Counts instead of printing: the harness reads the totals at the end (a log line per breach would itself load the process). */
 const counts = new Map<string, number>();
@@ -51,6 +49,7 @@ async function main(): Promise<void> {
     rateSetting === "off" ? new HostWorkBudget({ msPerSecond: 1e9, burstMs: 1e9 }) : new HostWorkBudget({ msPerSecond: Number(rateSetting) });
   const attack = process.argv[2] ?? "none";
   const bombUrl = process.argv[3] ?? "";
+  const inlineMs = process.argv[4] === undefined ? INLINE_MS_DEFAULT : Number(process.argv[4]);
   const attacker = attack === "none" ? IDLE_ATTACKER_APP : isAttackName(attack) ? ATTACKER_APPS[attack] : undefined;
   if (attacker === undefined) throw new Error(`unknown attack ${attack}`);
   const dir = mkdtempSync(join(tmpdir(), "edgehost-noisy-"));
@@ -71,7 +70,7 @@ async function main(): Promise<void> {
       log,
       // The harness sees it in the victim's numbers and the process's fate.
       onCatastrophicError: () => log({ level: "error", message: "catastrophic isolate failure" }),
-      inlineEntryThresholdMs: INLINE_THRESHOLD_MS,
+      inlineEntryThresholdMs: inlineMs,
       inlineEntryGuard: guard,
       inlinePolicy,
       ...(rateSetting === undefined ? {} : { hostWork: hostWork() }),
