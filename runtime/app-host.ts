@@ -6,6 +6,7 @@ import {
   HostMemoryBudget,
   HostWorkBudget,
   isSandboxError,
+  SandboxError,
   type CancelSignal,
   type EntryScheduler,
   type InlineEntryGuard,
@@ -66,6 +67,10 @@ export class AppHost {
   readonly #hostWork: HostWorkBudget;
   /** The isolate whose breach recycle was already counted. */
   #countedRecycle: AppIsolate | undefined;
+  /** Requests that arrived with no live isolate and wait for one to boot. */
+  #awaitingBoot = 0;
+  /** dispose() was called: no isolate boots any more (requests reject with DISPOSED). */
+  #disposed = false;
 
   constructor(bundle: AppBundle, options: AppHostOptions) {
     this.#bundle = bundle;
@@ -99,11 +104,22 @@ export class AppHost {
 
   /** Answer one request in the app's isolate. Rejects with SandboxError. */
   async fetch(request: SandboxRequest, signal: CancelSignal): Promise<SandboxResponse> {
-    const isolate = this.#current !== undefined && !this.#current.isDisposed ? this.#current : await this.#isolate();
+    const current = this.#current;
+    if (current !== undefined && !current.isDisposed) return current.fetch(request, signal);
+    // Counted from the call on (no await before it): a drain that looks now
+    // sees this request, though no isolate holds it yet.
+    this.#awaitingBoot++;
+    let isolate: AppIsolate;
+    try {
+      isolate = await this.#isolate();
+    } finally {
+      this.#awaitingBoot--;
+    }
     return isolate.fetch(request, signal);
   }
 
   #isolate(): Promise<AppIsolate> {
+    if (this.#disposed) return Promise.reject(new SandboxError("EDGE_SANDBOX_DISPOSED"));
     const current = this.#current;
     if (current !== undefined && !current.isDisposed) return Promise.resolve(current);
     if (current !== undefined && this.#countedRecycle !== current && current.disposalReason !== "EDGE_SANDBOX_DISPOSED") {
@@ -131,10 +147,21 @@ export class AppHost {
     }
     this.#throttle.bootSucceeded();
     this.#options.onColdStart?.();
-    // A reload raced this boot: the newer bundle wins, this one retires.
+    // A reload or a dispose raced this boot: this isolate retires. Not
+    // through #isolate(): #starting is still this very boot, and a boot that
+    // awaits itself never settles (requests hung until their client gave up).
     if (generation !== this.#generation) {
       isolate.dispose();
-      return this.#isolate();
+      if (this.#disposed) throw new SandboxError("EDGE_SANDBOX_DISPOSED");
+      // The newer bundle: a reload's isolate if it is in, else a boot of it.
+      const installed = this.#current;
+      return installed !== undefined && !installed.isDisposed ? installed : this.#boot(this.#bundle);
+    }
+    const installed = this.#current;
+    if (installed !== undefined && !installed.isDisposed) {
+      // A reload installed its isolate while this boot ran: it wins.
+      isolate.dispose();
+      return installed;
     }
     this.#current = isolate;
     return isolate;
@@ -170,6 +197,7 @@ export class AppHost {
    * The old isolate is disposed once its in-flight requests are done.
    */
   async reload(bundle: AppBundle): Promise<void> {
+    if (this.#disposed) throw new SandboxError("EDGE_SANDBOX_DISPOSED");
     const generation = ++this.#generation;
     const next = await this.#create(bundle);
     if (generation !== this.#generation) {
@@ -215,9 +243,9 @@ export class AppHost {
     disposeWhenIdle();
   }
 
-  /** Requests in flight across the current and retiring isolates (waitUntil work included). */
+  /** Requests in flight across the current and retiring isolates (waitUntil work included), and those waiting for a boot. */
   get inFlight(): number {
-    let count = this.#current?.inFlight ?? 0;
+    let count = this.#awaitingBoot + (this.#current?.inFlight ?? 0);
     for (const isolate of this.#retired) count += isolate.inFlight;
     return count;
   }
@@ -259,6 +287,7 @@ export class AppHost {
 
   /** Dispose every isolate of this app. */
   dispose(): void {
+    this.#disposed = true;
     this.#generation++;
     this.#current?.dispose();
     this.#current = undefined;
