@@ -270,7 +270,7 @@ export class AppIsolate implements HostCallHandlers {
     try {
       // Compiling and evaluating an app runs on isolated-vm's pool like any
       // entry and can take up to its startup limit: it waits for a slot.
-      await options.scheduler.run(() => app.#boot());
+      await options.scheduler.run(() => app.#boot(), options.appName);
       return app;
     } catch (error) {
       app.dispose();

@@ -196,7 +196,7 @@ export class EntryRunner<Owner extends EntryOwner> {
   #acquireSlot(): void {
     if (this.#acquiring) return;
     this.#acquiring = true;
-    void this.#options.scheduler.acquire().then((release) => {
+    void this.#options.scheduler.acquire(this.#options.appKey).then((release) => {
       this.#acquiring = false;
       if (this.#stopped) {
         release();

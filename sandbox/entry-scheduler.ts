@@ -11,15 +11,27 @@ export type ReleaseSlot = () => void;
  * without bound, and since its `cpuTime` counts wall time while running,
  * oversubscribed threads would also be charged for time spent descheduled.
  * FIFO, so no isolate can starve another by re-queueing quickly.
+ *
+ * One app (a key) holds at most `maxPerKey` slots, by default one fewer
+ * than there are: an app with several busy isolates (replicas, a version
+ * and its canary) must not take every core, because the event loop, which
+ * every other app's requests and all I/O go through, needs one too. A
+ * waiter whose app is at its cap lets later waiters of other apps pass.
  */
 export class EntryScheduler {
   readonly maxRunning: number;
+  readonly maxPerKey: number;
   #running = 0;
-  readonly #waiting: Array<(release: ReleaseSlot) => void> = [];
+  readonly #waiting: Array<{ readonly key: string; readonly grant: (release: ReleaseSlot) => void }> = [];
+  readonly #heldByKey = new Map<string, number>();
 
-  /** @param maxRunning isolates allowed to execute at once; default: the core count. */
-  constructor(maxRunning: number = availableParallelism()) {
+  /**
+   * @param maxRunning isolates allowed to execute at once; default: the core count.
+   * @param maxPerKey slots one app may hold at once; default: maxRunning - 1 (at least 1).
+   */
+  constructor(maxRunning: number = availableParallelism(), maxPerKey?: number) {
     this.maxRunning = Math.max(1, maxRunning);
+    this.maxPerKey = Math.min(this.maxRunning, Math.max(1, maxPerKey ?? this.maxRunning - 1));
   }
 
   /** Slots in use. */
@@ -32,31 +44,44 @@ export class EntryScheduler {
     return this.#waiting.length;
   }
 
-  /** Resolve with a release function once a slot is free. */
-  acquire(): Promise<ReleaseSlot> {
-    if (this.#running < this.maxRunning) {
-      this.#running++;
-      return Promise.resolve(this.#releaser());
-    }
-    return new Promise((resolve) => this.#waiting.push(resolve));
+  /** Slots `key` holds now. */
+  heldBy(key: string): number {
+    return this.#heldByKey.get(key) ?? 0;
   }
 
-  #releaser(): ReleaseSlot {
+  /** Resolve with a release function once a slot is free and `key` (the app) is under its cap. */
+  acquire(key = ""): Promise<ReleaseSlot> {
+    if (this.#running < this.maxRunning && this.heldBy(key) < this.maxPerKey) {
+      this.#running++;
+      return Promise.resolve(this.#releaser(key));
+    }
+    return new Promise((grant) => this.#waiting.push({ key, grant }));
+  }
+
+  #releaser(key: string): ReleaseSlot {
+    this.#heldByKey.set(key, this.heldBy(key) + 1);
     let released = false;
     return () => {
       if (released) return;
       released = true;
-      const next = this.#waiting.shift();
-      // Hand the slot straight to the next waiter, so the count never dips
-      // and a newcomer cannot overtake the queue.
-      if (next) next(this.#releaser());
-      else this.#running--;
+      const held = this.heldBy(key) - 1;
+      if (held === 0) this.#heldByKey.delete(key);
+      else this.#heldByKey.set(key, held);
+      const index = this.#waiting.findIndex((waiter) => this.heldBy(waiter.key) < this.maxPerKey);
+      // Hand the slot straight to the first waiter that may have it, so the
+      // count never dips and a newcomer cannot overtake the queue.
+      if (index === -1) {
+        this.#running--;
+        return;
+      }
+      const [next] = this.#waiting.splice(index, 1);
+      next?.grant(this.#releaser(next.key));
     };
   }
 
-  /** Run `task` while holding a slot. */
-  async run<T>(task: () => Promise<T>): Promise<T> {
-    const release = await this.acquire();
+  /** Run `task` while holding a slot for `key`. */
+  async run<T>(task: () => Promise<T>, key = ""): Promise<T> {
+    const release = await this.acquire(key);
     try {
       return await task();
     } finally {

@@ -14,7 +14,7 @@ test("entry scheduler: never runs more than maxRunning tasks at once, in FIFO or
       order.push(i);
       await new Promise<void>((resolve) => releases.push(resolve));
       running--;
-    }),
+    }, `app-${i}`),
   );
   // Let the first two start, then release one at a time.
   while (order.length < 6) {
@@ -35,4 +35,36 @@ test("entry scheduler: a failing task releases its slot", async (t) => {
   await t.throwsAsync(scheduler.run(() => Promise.reject(new Error("boom"))), { message: "boom" });
   t.is(await scheduler.run(() => Promise.resolve(7)), 7);
   t.is(scheduler.running, 0);
+});
+
+test("entry scheduler: one app holds at most maxRunning - 1 slots; its waiters let other apps' pass, in FIFO order otherwise", async (t) => {
+  const scheduler = new EntryScheduler(3);
+  t.is(scheduler.maxPerKey, 2);
+  const a1 = await scheduler.acquire("a");
+  const a2 = await scheduler.acquire("a");
+  let a3: (() => void) | undefined;
+  const waitingA = scheduler.acquire("a").then((release) => (a3 = release));
+  await new Promise((resolve) => setImmediate(resolve));
+  t.is(a3, undefined, "a third slot for app a waits although one is free");
+  t.is(scheduler.running, 2);
+  const b1 = await scheduler.acquire("b");
+  t.is(scheduler.running, 3, "another app takes the free slot");
+  t.is(scheduler.heldBy("a"), 2);
+  let c1: (() => void) | undefined;
+  const waitingC = scheduler.acquire("c").then((release) => (c1 = release));
+  b1();
+  await new Promise((resolve) => setImmediate(resolve));
+  t.not(c1, undefined, "b's slot cannot go to a (at its cap) and went to c");
+  t.is(scheduler.heldBy("c"), 1);
+  a1();
+  await waitingA;
+  await waitingC;
+  t.is(scheduler.heldBy("a"), 2, "a's own release lets its waiter in");
+  t.is(scheduler.running, 3);
+  a2();
+  a3?.();
+  c1?.();
+  t.is(scheduler.running, 0);
+  t.is(scheduler.queued, 0);
+  t.is(new EntryScheduler(1).maxPerKey, 1, "with one slot an app may still run");
 });
