@@ -70,6 +70,12 @@ const LONG_ENTRY_FACTOR = 10;
 const MAX_PIPELINE_FAST = 16;
 /** ...and of an isolate whose entries are not fast: one at a time, so slots rotate per entry. */
 const MAX_PIPELINE_SLOW = 1;
+/**
+ * The longest a stopped isolate's slot stays taken by an entry still
+ * running. An uninterruptible built-in on data the memory limit allows
+ * runs seconds at most (a sort of 16M doubles, ~2 s).
+ */
+const MAX_SLOT_HOLD_AFTER_STOP_MS = 30_000;
 
 /**
  * Runs the entries into one isolate (a request, a timer, a fetch result),
@@ -146,7 +152,14 @@ export class EntryRunner<Owner extends EntryOwner> {
     this.#queue = [];
     for (const entry of queued) entry.onDone?.();
     this.#stopWatchdog();
-    this.#releaseSlot();
+    // An entry still in flight after its isolate is disposed is one that
+    // `timeout` could not stop (an uninterruptible built-in): its thread is
+    // still busy, so the slot stays taken until it is done. Given back now,
+    // the app's next isolate would run beside it and the app would hold
+    // more cores than its cap (EntryScheduler.maxPerKey) allows.
+    // (Bounded, in case isolated-vm never settles the entry.)
+    if (this.#inFlight.length === 0) this.#releaseSlot();
+    else setTimeout(() => this.#releaseSlot(), MAX_SLOT_HOLD_AFTER_STOP_MS).unref();
   }
 
   /**
@@ -322,6 +335,7 @@ export class EntryRunner<Owner extends EntryOwner> {
     if (this.#stopped) {
       const stoppedAt = this.#stoppedWithEntriesAt;
       this.#stoppedWithEntriesAt = undefined;
+      this.#releaseSlot();
       if (stoppedAt !== undefined) this.#options.onHeldAfterStop?.(performance.now() - stoppedAt);
       return;
     }

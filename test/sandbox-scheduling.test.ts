@@ -106,3 +106,53 @@ test("scheduler: an isolate runs its entries on the pool when inline entries are
     slow.dispose();
   }
 });
+
+const sorter = bundle(`
+  const data = new Float64Array(6e6);
+  for (let i = 0; i < data.length; i++) data[i] = Math.random();
+  return { default: { fetch() { data.sort(); return new Response("sorted"); } } };
+`);
+
+test("scheduler: an entry that outlives its disposed isolate (an uninterruptible sort) keeps its app's slot until its thread is done; other apps keep theirs", async (t) => {
+  const scheduler = new EntryScheduler(2);
+  t.is(scheduler.maxPerKey, 1);
+  let heldAtRelease: number | undefined;
+  let heldMs: number | undefined;
+  const attacker = await AppIsolate.create({
+    appName: "sorter",
+    code: sorter,
+    codeHash: "test-sorter",
+    bundleFilename: "sorter.js",
+    env: {},
+    limits: { ...DEFAULT_SANDBOX_LIMITS, cpuLimitMs: 20, startupLimitMs: 5000 },
+    allowPrivateFetch: false,
+    scheduler,
+    log: () => undefined,
+    onCatastrophicError: () => undefined,
+    onThreadHeldAfterDispose: (ms) => {
+      heldMs = ms;
+      heldAtRelease = scheduler.heldBy("sorter");
+    },
+    inlineEntryThresholdMs: 0,
+  });
+  const victim = await create("victim", quick, scheduler);
+  try {
+    const failure = await attacker.fetch(request()).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    t.truthy(failure, "the sort's request fails at its CPU limit");
+    t.true(attacker.isDisposed);
+    t.is(heldMs, undefined, "the sort was still running when the request failed");
+    t.is(scheduler.heldBy("sorter"), 1, "the sorting thread still counts against its app");
+    // The other slot is free for everyone else.
+    t.is((await victim.fetch(request())).body, "quick");
+    while (heldMs === undefined) await new Promise((resolve) => setTimeout(resolve, 20));
+    t.log(`the sort ran on ${heldMs.toFixed(0)} ms after its isolate was disposed`);
+    t.is(heldAtRelease, 0, "the slot goes back once the thread is done");
+    t.is(scheduler.running, 0);
+  } finally {
+    attacker.dispose();
+    victim.dispose();
+  }
+});
