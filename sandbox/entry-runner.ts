@@ -71,8 +71,8 @@ const MAX_PIPELINE_FAST = 16;
 /** ...and of an isolate whose entries are not fast: one at a time, so slots rotate per entry. */
 const MAX_PIPELINE_SLOW = 1;
 /**
- * The longest a stopped isolate's slot stays taken by an entry still
- * running. An uninterruptible built-in on data the memory limit allows
+ * The longest an entry still running after its isolate was stopped counts
+ * against its app's cap. An uninterruptible built-in on data the memory limit allows
  * runs seconds at most (a sort of 16M doubles, ~2 s).
  */
 const MAX_SLOT_HOLD_AFTER_STOP_MS = 30_000;
@@ -103,6 +103,8 @@ export class EntryRunner<Owner extends EntryOwner> {
   /** Entries handed to isolated-vm and not yet completed, in execution order. */
   readonly #inFlight: Array<Entry<Owner>> = [];
   #slot: ReleaseSlot | undefined;
+  /** After stop(): the app's cap held for an entry still running on its thread (see stop). */
+  #strayThreadHold: ReleaseSlot | undefined;
   #acquiring = false;
   #cpuAtLastCompletion = 0n;
   /** Recent entry duration; unknown (so: thread pool) until the first entry completes. */
@@ -154,12 +156,16 @@ export class EntryRunner<Owner extends EntryOwner> {
     this.#stopWatchdog();
     // An entry still in flight after its isolate is disposed is one that
     // `timeout` could not stop (an uninterruptible built-in): its thread is
-    // still busy, so the slot stays taken until it is done. Given back now,
-    // the app's next isolate would run beside it and the app would hold
-    // more cores than its cap (EntryScheduler.maxPerKey) allows.
-    // (Bounded, in case isolated-vm never settles the entry.)
-    if (this.#inFlight.length === 0) this.#releaseSlot();
-    else setTimeout(() => this.#releaseSlot(), MAX_SLOT_HOLD_AFTER_STOP_MS).unref();
+    // still busy, so it keeps counting against the app's cap until it is
+    // done (EntryScheduler.holdKey); otherwise the app's next isolate would
+    // run beside it, on more cores than the cap allows. (Bounded, in case
+    // isolated-vm never settles the entry.)
+    if (this.#inFlight.length > 0 && this.#slot !== undefined) {
+      const release = this.#options.scheduler.holdKey(this.#options.appKey);
+      this.#strayThreadHold = release;
+      setTimeout(release, MAX_SLOT_HOLD_AFTER_STOP_MS).unref();
+    }
+    this.#releaseSlot();
   }
 
   /**
@@ -335,7 +341,8 @@ export class EntryRunner<Owner extends EntryOwner> {
     if (this.#stopped) {
       const stoppedAt = this.#stoppedWithEntriesAt;
       this.#stoppedWithEntriesAt = undefined;
-      this.#releaseSlot();
+      this.#strayThreadHold?.();
+      this.#strayThreadHold = undefined;
       if (stoppedAt !== undefined) this.#options.onHeldAfterStop?.(performance.now() - stoppedAt);
       return;
     }

@@ -64,9 +64,7 @@ export class EntryScheduler {
     return () => {
       if (released) return;
       released = true;
-      const held = this.heldBy(key) - 1;
-      if (held === 0) this.#heldByKey.delete(key);
-      else this.#heldByKey.set(key, held);
+      this.#dropHold(key);
       const index = this.#waiting.findIndex((waiter) => this.heldBy(waiter.key) < this.maxPerKey);
       // Hand the slot straight to the first waiter that may have it, so the
       // count never dips and a newcomer cannot overtake the queue.
@@ -77,6 +75,39 @@ export class EntryScheduler {
       const [next] = this.#waiting.splice(index, 1);
       next?.grant(this.#releaser(next.key));
     };
+  }
+
+  /**
+   * Count one more against `key`'s cap without taking a slot: for a thread
+   * the app still keeps busy although its isolate is gone (an entry that
+   * `timeout` could not stop). The app cannot start more beside it, while
+   * the slot itself goes back, so with one slot in all the others still
+   * run (the OS shares the core with the stray thread). Returns its release.
+   */
+  holdKey(key = ""): ReleaseSlot {
+    this.#heldByKey.set(key, this.heldBy(key) + 1);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.#dropHold(key);
+      // The key's waiters may run now, in free slots.
+      for (;;) {
+        if (this.#running >= this.maxRunning) return;
+        const index = this.#waiting.findIndex((waiter) => this.heldBy(waiter.key) < this.maxPerKey);
+        if (index === -1) return;
+        const [next] = this.#waiting.splice(index, 1);
+        if (next === undefined) return;
+        this.#running++;
+        next.grant(this.#releaser(next.key));
+      }
+    };
+  }
+
+  #dropHold(key: string): void {
+    const held = this.heldBy(key) - 1;
+    if (held <= 0) this.#heldByKey.delete(key);
+    else this.#heldByKey.set(key, held);
   }
 
   /** Run `task` while holding a slot for `key`. */

@@ -68,3 +68,36 @@ test("entry scheduler: one app holds at most maxRunning - 1 slots; its waiters l
   t.is(scheduler.queued, 0);
   t.is(new EntryScheduler(1).maxPerKey, 1, "with one slot an app may still run");
 });
+
+test("entry scheduler: holdKey counts against a key's cap without a slot; its release lets the key's waiter into a free slot", async (t) => {
+  const scheduler = new EntryScheduler(1);
+  const hold = scheduler.holdKey("a");
+  t.is(scheduler.heldBy("a"), 1);
+  t.is(scheduler.running, 0);
+  let a: (() => void) | undefined;
+  const waitingA = scheduler.acquire("a").then((release) => (a = release));
+  const b = await scheduler.acquire("b");
+  t.is(scheduler.running, 1, "another key takes the free slot");
+  await new Promise((resolve) => setImmediate(resolve));
+  t.is(a, undefined, "a waits for its hold, not for the slot");
+  hold();
+  await new Promise((resolve) => setImmediate(resolve));
+  t.is(a, undefined, "the slot is still b's");
+  b();
+  await waitingA;
+  t.is(scheduler.heldBy("a"), 1);
+  a?.();
+  hold();
+  t.is(scheduler.heldBy("a"), 0, "a second release of the hold changes nothing");
+  const released = new EntryScheduler(2);
+  const held = released.holdKey("x");
+  let x: (() => void) | undefined;
+  const waitingX = released.acquire("x").then((release) => (x = release));
+  await new Promise((resolve) => setImmediate(resolve));
+  t.is(x, undefined);
+  held();
+  await waitingX;
+  t.is(released.running, 1, "the hold's release granted x a free slot");
+  x?.();
+  t.is(released.running, 0);
+});

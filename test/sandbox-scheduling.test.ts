@@ -113,8 +113,9 @@ const sorter = bundle(`
   return { default: { fetch() { data.sort(); return new Response("sorted"); } } };
 `);
 
-test("scheduler: an entry that outlives its disposed isolate (an uninterruptible sort) keeps its app's slot until its thread is done; other apps keep theirs", async (t) => {
-  const scheduler = new EntryScheduler(2);
+test("scheduler: an entry that outlives its disposed isolate (an uninterruptible sort) counts against its app's cap until its thread is done; other apps still get the slot", async (t) => {
+  // One slot in all: the stray thread must not keep it from everyone else.
+  const scheduler = new EntryScheduler(1);
   t.is(scheduler.maxPerKey, 1);
   let heldAtRelease: number | undefined;
   let heldMs: number | undefined;
@@ -145,11 +146,18 @@ test("scheduler: an entry that outlives its disposed isolate (an uninterruptible
     t.true(attacker.isDisposed);
     t.is(heldMs, undefined, "the sort was still running when the request failed");
     t.is(scheduler.heldBy("sorter"), 1, "the sorting thread still counts against its app");
-    // The other slot is free for everyone else.
+    t.is(scheduler.running, 0, "but it holds no slot");
     t.is((await victim.fetch(request())).body, "quick");
+    t.is(scheduler.heldBy("sorter"), 1, "the victim was answered while the sort still ran");
+    // The app's next boot waits for its stray thread.
+    const next = create("sorter", quick, scheduler);
+    await new Promise((resolve) => setImmediate(resolve));
+    t.is(scheduler.queued, 1, "the app's next boot waits");
     while (heldMs === undefined) await new Promise((resolve) => setTimeout(resolve, 20));
     t.log(`the sort ran on ${heldMs.toFixed(0)} ms after its isolate was disposed`);
-    t.is(heldAtRelease, 0, "the slot goes back once the thread is done");
+    t.is(heldAtRelease, 1, "once the thread is done, the hold passed to the app's waiting boot");
+    const nextApp = await next;
+    nextApp.dispose();
     t.is(scheduler.running, 0);
   } finally {
     attacker.dispose();
