@@ -227,6 +227,67 @@ test("deploy: a split sends a share of requests to a stored version; clearing it
   t.is((await get(served, "shop.test")).text, "two");
 });
 
+/** An API app that shows its env, spins 150 ms on /spin and fetches a host not on any allow list on /fetch. */
+function settingsApp(): Record<string, unknown> {
+  return {
+    entry: "app.ts",
+    files: {
+      "app.ts": `export default { async fetch(request, env) {
+  const path = new URL(request.url).pathname;
+  if (path === "/spin") { const end = Date.now() + 150; while (Date.now() < end) {} return new Response("spun"); }
+  if (path === "/fetch") { try { await fetch("https://blocked.example/"); return new Response("fetched"); } catch (error) { return new Response("refused: " + error.message); } }
+  return new Response("MODE=" + env.MODE);
+} };\n`,
+    },
+  };
+}
+
+test("deploy: an API app's settings (vars, limits, outbound allow list) apply, update field by field, are checked, survive a restart; a config app's come from the file", async (t) => {
+  const served = await startServe(t);
+  const plain = await admin(served, "POST", "/apps/tenant-a/versions", { ...settingsApp(), routes: ["a.test"] });
+  t.is(plain.status, 201, plain.text);
+  t.is((await get(served, "a.test")).text, "MODE=undefined");
+  const settings = { vars: { MODE: "one" }, limits: { cpuMs: 40 }, outbound: { allow: ["api.example.com"] } };
+  const first = await admin(served, "POST", "/apps/tenant-a/versions", { ...settingsApp(), settings });
+  t.is(first.status, 201, first.text);
+  t.is((await get(served, "a.test")).text, "MODE=one");
+  const spin = await get(served, "a.test", "/spin");
+  t.is(spin.status, 503, "cpuMs 40 cuts the 150 ms spin off");
+  t.regex(spin.text, /cpu_limit/);
+  t.regex((await get(served, "a.test", "/fetch")).text, /^refused: .*blocked\.example/, "a host off the allow list is refused in the isolate");
+  // Only vars sent: the stored limits and allow list stay.
+  const second = await admin(served, "POST", "/apps/tenant-a/versions", { ...settingsApp(), settings: { vars: { MODE: "two" } } });
+  t.is(second.status, 201, second.text);
+  t.is((await get(served, "a.test")).text, "MODE=two");
+  t.is((await get(served, "a.test", "/spin")).status, 503, "the limits were kept");
+  const listed = await admin(served, "GET", "/apps/tenant-a/versions");
+  t.deepEqual(listed.json.settings, { vars: { MODE: "two" }, limits: { cpuMs: 40 }, outbound: { allow: ["api.example.com"] } });
+  for (const [bad, expected] of [
+    [{ limits: { cpuMs: -1 } }, /settings\.limits\.cpuMs/],
+    [{ limits: { memoryMb: 1_000_000 } }, /settings\.limits\.memoryMb/],
+    [{ vars: { MODE: 7 } }, /settings\.vars\.MODE/],
+    [{ outbound: { allow: ["https://api.example.com/"] } }, /settings\.outbound\.allow\[0\]/],
+    [{ secrets: { KEY: "x" } }, /secrets/],
+  ] as const) {
+    const refused = await admin(served, "POST", "/apps/tenant-a/versions", { ...settingsApp(), settings: bad });
+    t.is(refused.status, 400, JSON.stringify(bad));
+    t.regex(String(refused.json.message), expected);
+  }
+  t.is((await get(served, "a.test")).text, "MODE=two", "refused settings changed nothing");
+  // A failed boot with new settings leaves the stored ones as they were.
+  const broken = await admin(served, "POST", "/apps/tenant-a/versions", { entry: "app.ts", files: { "app.ts": 'throw new Error("boom");\n' }, settings: { vars: { MODE: "broken" } } });
+  t.is(broken.status, 422, broken.text);
+  t.deepEqual((await admin(served, "GET", "/apps/tenant-a/versions")).json.settings, listed.json.settings);
+  t.is((await get(served, "a.test")).text, "MODE=two");
+  const onConfigApp = await admin(served, "POST", "/apps/shop/versions", { ...upload("shop"), settings: { vars: { MODE: "x" } } });
+  t.is(onConfigApp.status, 400);
+  t.regex(String(onConfigApp.json.message), /config file/);
+  await served.server.stop();
+  const again = await startServe(t, served.dir);
+  t.is((await get(again, "a.test")).text, "MODE=two", "settings survive a restart");
+  t.is((await get(again, "a.test", "/spin")).status, 503);
+});
+
 test("deploy: under load no request is lost or fails; each answer comes from one whole version", async (t) => {
   const served = await startServe(t);
   t.is((await admin(served, "POST", "/apps/shop/versions", upload("v0", {}, 30))).status, 201);
@@ -337,6 +398,8 @@ test("cli: edgehost deploy uploads an app's source files (imports included) and 
   });
   t.teardown(project.cleanup);
   const first = await cli(["deploy", "shop", "src/app.ts", "--admin", served.admin, "--note", "from the cli"], project.dir);
+  // A refusal shows the server side too (the CLI prints only the error name).
+  if (first.code !== 0) t.log(served.server.output().split("\n").filter((line) => /error/.test(line)).join("\n"));
   t.is(first.code, 0, first.stderr);
   t.regex(first.stdout, /^edgehost: deployed shop version [0-9a-f-]{36} \(2 files\)\n$/);
   t.is((await get(served, "shop.test")).text, "hello cli v1");

@@ -4,6 +4,7 @@
  * refusal is a catalogued admin error with a `message` saying why.
  */
 import { z } from "zod";
+import { parseApiAppSettings } from "../config/api-app-settings.js";
 import { ADMIN_BAD_REQUEST, ADMIN_NOT_WRITABLE, ADMIN_NO_SUCH_APP, ADMIN_RELOAD_FAILED, withMessage, type ErrorReply } from "../error-response.js";
 import type { Deployments, Outcome } from "../front-end/deployments.js";
 import type { ReloadOutcome } from "../front-end/front-end.js";
@@ -29,6 +30,8 @@ const deployBody = z
     /** A ready bundle instead of files. */
     bundle: z.string().optional(),
     routes: z.array(z.string()).optional(),
+    /** vars, limits, outbound.allow of an app created through the API (api-app-settings.ts checks them). */
+    settings: z.unknown().optional(),
     note: z.string().max(1000).optional(),
     activate: z.boolean().optional(),
   })
@@ -94,10 +97,13 @@ export function deployEndpoints(source: DeploySource): AdminRoute[] {
       handle: withDeployments(async (deployments, request, app) => {
         const body = parseBody(request, deployBody);
         if (!body.ok) return body.reply;
+        const settings = body.value.settings === undefined ? undefined : parseApiAppSettings(body.value.settings);
+        if (typeof settings === "string") return withMessage(ADMIN_BAD_REQUEST, settings);
         const outcome = await deployments.deploy(app, {
           input: versionInput(body.value),
           activate: body.value.activate ?? true,
           ...(body.value.routes === undefined ? {} : { routes: body.value.routes }),
+          ...(settings === undefined ? {} : { settings }),
         });
         return reply(outcome, 201, ({ version, active }) => ({ app, version, active }));
       }),

@@ -11,6 +11,7 @@ import path from "node:path";
 import { appBundleFromCode, isLoaderError, type AppBundle } from "../../loader/index.js";
 import { isSandboxError } from "../../sandbox/index.js";
 import type { AppHost } from "../app-host.js";
+import { mergeApiAppSettings, resolveApiAppSettings, type ApiAppSettings } from "../config/api-app-settings.js";
 import { parseRoute, type AppLimits, type Route, type ServeApp } from "../config/index.js";
 import { ADMIN_BAD_REQUEST, ADMIN_BODY_TOO_LARGE, ADMIN_BOOT_FAILED, ADMIN_BUILD_FAILED, ADMIN_CONFLICT, ADMIN_NO_SUCH_APP, ADMIN_NO_SUCH_VERSION, withMessage, type ErrorReply } from "../error-response.js";
 import { isRuntimeError } from "../errors.js";
@@ -35,7 +36,11 @@ export interface DeploymentsHost {
   createTenant(app: ServeApp, deployed: DeployedVersion): Tenant;
   /** Throws RuntimeError (`EDGE_RUNTIME_BAD_ROUTE`, `EDGE_RUNTIME_ROUTE_CONFLICT`) if `app` could not be routed beside the others; changes nothing. */
   checkApiApp(app: ServeApp): void;
-  /** Route `app` to `tenant` (new app, or new routes); throws like checkApiApp with nothing changed. */
+  /**
+   * Route `app` to `tenant` (new app, new routes, or a new tenant for new
+   * settings: the one it replaces is retired); throws like checkApiApp with
+   * nothing changed.
+   */
   putApiApp(app: ServeApp, tenant: Tenant): void;
   /** Stop routing the API app; its requests in flight finish, then its isolates go. */
   removeApiApp(name: string): void;
@@ -51,6 +56,8 @@ export interface DeployRequest {
   readonly input: VersionInput;
   /** Routes of an app created through the API (required for a new one, refused for a config app). */
   readonly routes?: readonly string[];
+  /** vars, limits, outbound allow list of an API app (checked; refused for a config app); each field given replaces the stored one. */
+  readonly settings?: ApiAppSettings;
   /** Make it active at once (default), or only store it (for a later split or activate). */
   readonly activate: boolean;
 }
@@ -66,6 +73,8 @@ export interface VersionsView {
   readonly versions: readonly Version[];
   /** Routes, for an app created through the API. */
   readonly routes?: readonly string[];
+  /** Settings, for an app created through the API deployed with some. */
+  readonly settings?: ApiAppSettings;
 }
 
 function ok<T>(value: T): Outcome<T> {
@@ -76,9 +85,22 @@ function refuse(reply: ErrorReply): Outcome<never> {
   return { ok: false, reply };
 }
 
-/** The ServeApp of an app created through the API: default limits, no vars, secrets, assets or outbound allow list. */
-export function apiServeApp(name: string, routes: readonly Route[], defaults: AppLimits): ServeApp {
-  return { name, entry: "", routes, vars: {}, secrets: {}, limits: defaults, outbound: { allowPrivate: false }, watch: false };
+/**
+ * The ServeApp of an app created through the API: its stored vars, limits
+ * (over the config's defaults) and outbound allow list; no secrets or
+ * assets (config-file only). A string says which stored setting no longer
+ * passes.
+ */
+export function apiServeApp(name: string, routes: readonly Route[], defaults: AppLimits, settings?: ApiAppSettings): ServeApp | string {
+  const resolved = resolveApiAppSettings(settings, defaults);
+  if (typeof resolved === "string") return resolved;
+  return { name, entry: "", routes, vars: resolved.vars, secrets: {}, limits: resolved.limits, outbound: resolved.outbound, watch: false };
+}
+
+/** True if a tenant built for `before` cannot serve `after` (its env, limits or outbound rules differ). */
+function settingsChanged(before: ServeApp, after: ServeApp): boolean {
+  const of = (app: ServeApp): string => JSON.stringify({ vars: app.vars, limits: app.limits, outbound: app.outbound });
+  return of(before) !== of(after);
 }
 
 function errorMessage(error: unknown): string {
@@ -114,7 +136,12 @@ export class Deployments {
         this.#host.log({ level: "error", app: name, message: `stored routes are invalid, app not served: ${routes}` });
         continue;
       }
-      apps.push(apiServeApp(name, routes, this.#host.defaults()));
+      const app = apiServeApp(name, routes, this.#host.defaults(), state.settings);
+      if (typeof app === "string") {
+        this.#host.log({ level: "error", app: name, message: `stored settings are invalid, app not served: ${app}` });
+        continue;
+      }
+      apps.push(app);
     }
     return apps;
   }
@@ -137,13 +164,23 @@ export class Deployments {
       if (isConfigApp && request.routes !== undefined) {
         return refuse(withMessage(ADMIN_BAD_REQUEST, `app ${name} is defined in the config file; its routes come from there`));
       }
+      if (isConfigApp && request.settings !== undefined) {
+        return refuse(withMessage(ADMIN_BAD_REQUEST, `app ${name} is defined in the config file; its settings come from there`));
+      }
       let app: ServeApp | undefined;
+      let settings: ApiAppSettings | undefined;
       if (!isConfigApp) {
         const routes = request.routes === undefined ? existing?.routes : parseRoutes(request.routes);
         if (routes === undefined) return refuse(withMessage(ADMIN_BAD_REQUEST, `app ${name} is new: give its routes ("routes": ["host/path", ...])`));
         if (typeof routes === "string") return refuse(withMessage(ADMIN_BAD_REQUEST, routes));
         if (!request.activate && existing === undefined) return refuse(withMessage(ADMIN_BAD_REQUEST, `app ${name} is new: its first version must be activated`));
-        app = apiServeApp(name, routes, this.#host.defaults());
+        if (!request.activate && request.settings !== undefined) {
+          return refuse(withMessage(ADMIN_BAD_REQUEST, `settings belong to the app and take effect with an activated deploy; leave out "activate": false or the settings`));
+        }
+        if (request.settings !== undefined) settings = mergeApiAppSettings(this.#store.appState(name).settings, request.settings);
+        const made = apiServeApp(name, routes, this.#host.defaults(), settings ?? this.#store.appState(name).settings);
+        if (typeof made === "string") return refuse(withMessage(ADMIN_BAD_REQUEST, made));
+        app = made;
         try {
           this.#host.checkApiApp(app);
         } catch (error) {
@@ -151,21 +188,29 @@ export class Deployments {
           throw error;
         }
       }
+      // What a failed boot puts back: addVersion stores the routes and settings sent with it.
+      const before = this.#store.appState(name);
       let version: Version;
       try {
-        version = await this.#store.addVersion(name, request.input, request.routes === undefined ? {} : { routes: request.routes });
+        version = await this.#store.addVersion(name, request.input, {
+          ...(request.routes === undefined ? {} : { routes: request.routes }),
+          ...(settings === undefined ? {} : { settings }),
+        });
       } catch (error) {
         return refuse(storeErrorReply(error));
       }
       const deployed = this.#deployed(name, version);
-      const current = this.#host.tenant(name);
+      const serving = this.#host.tenant(name);
+      // New settings need a tenant of their own (env and limits are fixed per tenant); it replaces the one serving.
+      const replacesTenant = request.activate && serving !== undefined && app !== undefined && existing !== undefined && settingsChanged(existing, app);
+      const current = replacesTenant ? undefined : serving;
       const tenant = current ?? this.#host.createTenant(app as ServeApp, deployed);
       const runner = current === undefined ? undefined : current.runnerFor(deployed);
       const booted = await bootOutcome(name, runner ?? tenant);
       if (!booted.ok) {
         runner?.dispose();
         if (current === undefined) tenant.dispose();
-        await this.#store.discardVersion(name, version.id);
+        await this.#store.discardVersion(name, version.id, { routes: before.routes, settings: before.settings });
         return booted;
       }
       if (!request.activate) {
@@ -289,7 +334,7 @@ export class Deployments {
     for (const app of desired.values()) {
       const known = this.#host.apiApp(app.name);
       try {
-        if (known === undefined) this.#host.putApiApp(app, this.#host.createTenant(app, this.deployedVersion(app.name) as DeployedVersion));
+        if (known === undefined || settingsChanged(known, app)) this.#host.putApiApp(app, this.#host.createTenant(app, this.deployedVersion(app.name) as DeployedVersion));
         else if (JSON.stringify(known.routes) !== JSON.stringify(app.routes)) this.#host.putApiApp(app, this.#host.tenant(app.name) as Tenant);
       } catch (error) {
         this.#host.log({ level: "error", app: app.name, message: `not served: ${errorMessage(error)}` });
@@ -380,6 +425,7 @@ function viewOf(state: AppVersions): VersionsView {
     split: state.split,
     versions: state.versions,
     ...(state.routes === undefined ? {} : { routes: state.routes }),
+    ...(state.settings === undefined ? {} : { settings: state.settings }),
   };
 }
 

@@ -269,9 +269,12 @@ export class FrontEnd {
       // Only the patterns are checked: a stand-in target, no tenant built for it.
       checkApiApp: (app) => void routerWith(app, this.#tenants.get(app.name) ?? ROUTE_CHECK_TARGET),
       putApiApp: (app, tenant) => {
+        const replaced = this.#tenants.get(app.name);
         this.#dispatcher.replaceRoutes(routerWith(app, tenant));
         this.#apiApps.set(app.name, app);
         this.#tenants.set(app.name, tenant);
+        // New settings came with a new tenant: the old one finishes what it has.
+        if (replaced !== undefined && replaced !== tenant) this.#retireTenant(replaced, this.#config.frontEnd.shutdownTimeoutMs);
       },
       removeApiApp: (name) => {
         const tenant = this.#tenants.get(name);

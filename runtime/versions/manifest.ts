@@ -45,6 +45,19 @@ export interface AppVersions {
    * file); absent for a config app, whose routes are the config's.
    */
   readonly routes?: readonly string[];
+  /**
+   * vars, limits and outbound allow list of an app created through the
+   * admin API (runtime/config/api-app-settings.ts checks them); absent for
+   * a config app, and for an API app deployed without any.
+   */
+  readonly settings?: StoredAppSettings;
+}
+
+/** An API app's settings as stored: checked on deploy, and again when served. */
+export interface StoredAppSettings {
+  readonly vars?: Readonly<Record<string, string>>;
+  readonly limits?: Readonly<Record<string, number | undefined>>;
+  readonly outbound?: { readonly allow?: readonly string[] };
 }
 
 /** The whole manifest.json. */
@@ -78,6 +91,14 @@ const appSchema = z
     previous: z.string().nullable(),
     split: z.object({ versionId: z.string(), percent: z.number().int().min(0).max(100) }).strict().nullable(),
     routes: z.array(z.string()).optional(),
+    settings: z
+      .object({
+        vars: z.record(z.string()).optional(),
+        limits: z.record(z.number()).optional(),
+        outbound: z.object({ allow: z.array(z.string()).optional() }).strict().optional(),
+      })
+      .strict()
+      .optional(),
   })
   .strict()
   .superRefine((app, context) => {

@@ -8,7 +8,7 @@ import { AsyncMutex } from "./async-mutex.js";
 import { BUNDLE_TEMP_PREFIX, loadBundleFile, storeBundle } from "./bundle-files.js";
 import { VersionsError } from "./errors.js";
 import { EMPTY_MANIFEST, MANIFEST_FILE_NAME, MANIFEST_TEMP_PREFIX, readManifest, writeManifest } from "./manifest.js";
-import type { AppVersions, BundleHash, Manifest, TrafficSplit, Version, VersionId } from "./manifest.js";
+import type { AppVersions, BundleHash, Manifest, StoredAppSettings, TrafficSplit, Version, VersionId } from "./manifest.js";
 import { UPLOAD_STAGING_PREFIX, writeUploadDir } from "./upload-dir.js";
 import { DEFAULT_UPLOAD_LIMITS, checkUpload } from "./upload-paths.js";
 import type { CheckedFile, UploadFiles, UploadLimits } from "./upload-paths.js";
@@ -24,6 +24,8 @@ export type VersionInput =
 export interface AddVersionOptions {
   /** Routes of an app created through the admin API; replaces the ones stored. */
   readonly routes?: readonly string[];
+  /** Settings of an app created through the admin API (checked by the caller); replaces the ones stored. */
+  readonly settings?: StoredAppSettings;
 }
 
 /** Options of {@link VersionStore.open}. */
@@ -155,7 +157,13 @@ export class VersionStore {
       };
       const state = this.appState(app);
       const routes = options.routes ?? state.routes;
-      await this.commit(app, { ...state, versions: [...state.versions, version], ...(routes === undefined ? {} : { routes }) });
+      const settings = options.settings ?? state.settings;
+      await this.commit(app, {
+        ...state,
+        versions: [...state.versions, version],
+        ...(routes === undefined ? {} : { routes }),
+        ...(settings === undefined ? {} : { settings }),
+      });
       return version;
     });
   }
@@ -249,7 +257,7 @@ export class VersionStore {
    *
    * @throws VersionsError `EDGE_VERSIONS_UNKNOWN_APP`, `EDGE_VERSIONS_UNKNOWN_VERSION`, `EDGE_VERSIONS_VERSION_IN_USE`
    */
-  async discardVersion(app: string, versionId: VersionId): Promise<void> {
+  async discardVersion(app: string, versionId: VersionId, restore?: { readonly routes: readonly string[] | undefined; readonly settings: StoredAppSettings | undefined }): Promise<void> {
     return this.mutex.run(async () => {
       const state = this.knownApp(app);
       const version = findVersion(app, state, versionId);
@@ -257,7 +265,19 @@ export class VersionStore {
         throw new VersionsError("EDGE_VERSIONS_VERSION_IN_USE", `version ${versionId} of app ${app} is active, previous or in a split`);
       }
       const versions = state.versions.filter((candidate) => candidate.id !== versionId);
-      await this.commit(app, versions.length === 0 && state.active === null ? null : { ...state, versions });
+      // `restore`: the routes and settings from before the version's addVersion (which replaced them).
+      const kept: AppVersions =
+        restore === undefined
+          ? state
+          : {
+              versions: state.versions,
+              active: state.active,
+              previous: state.previous,
+              split: state.split,
+              ...(restore.routes === undefined ? {} : { routes: restore.routes }),
+              ...(restore.settings === undefined ? {} : { settings: restore.settings }),
+            };
+      await this.commit(app, versions.length === 0 && state.active === null ? null : { ...kept, versions });
       if (version.source === "upload") await rm(path.join(this.uploadsDir, version.id), { recursive: true, force: true });
     });
   }
