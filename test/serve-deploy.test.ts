@@ -331,6 +331,9 @@ test("deploy: a front end that takes over (the standby) serves what the admin AP
   await served.server.waitForOutput(/standby front end \d+ ready/);
   t.is((await admin(served, "POST", "/apps/shop/versions", upload("deployed before the crash"))).status, 201);
   t.is((await admin(served, "POST", "/apps/blog/versions", upload("blog", { routes: ["blog.test"] }))).status, 201);
+  t.is((await admin(served, "POST", "/apps/tenant-a/versions", { ...settingsApp(), routes: ["a.test"], settings: { vars: { MODE: "one" } } })).status, 201);
+  // Changed settings replace the standby's tenant too.
+  t.is((await admin(served, "POST", "/apps/tenant-a/versions", { ...settingsApp(), settings: { vars: { MODE: "two" } } })).status, 201);
   process.kill(served.server.frontEndPid, "SIGKILL");
   await served.server.waitForOutput(/front end \d+ (?:exited|died|was killed).*|promot/i);
   let text = "";
@@ -345,6 +348,7 @@ test("deploy: a front end that takes over (the standby) serves what the admin AP
   }
   t.is(text, "deployed before the crash");
   t.is((await get(served, "blog.test")).text, "blog");
+  t.is((await get(served, "a.test")).text, "MODE=two", "the API app's settings as last deployed");
 });
 
 test("admin: bad bodies are 400 with a message, oversized ones 413; POST /reload applies the config file and reports a broken one", async (t) => {
