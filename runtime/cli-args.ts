@@ -8,8 +8,11 @@ export const USAGE = `Usage:
                                     serve every app of an edgehost.json (see runtime/config/README.md);
                                     the flags override its "listen"
   edgehost deploy <name> <entry> [--admin URL] [--route PATTERN]... [--note TEXT] [--no-activate]
+                 [--var KEY=VALUE]... [--limit NAME=N]... [--allow HOST]...
                                     upload an app's source files to a running serve's admin API;
-                                    it is built there, booted, then serves (--route for a new app)
+                                    it is built there, booted, then serves (--route for a new app;
+                                    --var, --limit (cpuMs, memoryMb, ...) and --allow set an API
+                                    app's vars, limits and outbound allow list, each kept until sent again)
   edgehost rollback <name> [--admin URL]
                                     serve the app's previous version again
   edgehost tail <name> [--admin URL] [--format pretty|json]
@@ -44,16 +47,59 @@ export type CliCommand =
   | { readonly kind: "version" }
   | { readonly kind: "run"; readonly config: Record<string, unknown> }
   | { readonly kind: "serve"; readonly file: string; readonly port?: number; readonly host?: string }
-  | { readonly kind: "deploy"; readonly name: string; readonly entry: string; readonly adminUrl: string; readonly routes: readonly string[]; readonly note?: string; readonly activate: boolean }
+  | {
+      readonly kind: "deploy";
+      readonly name: string;
+      readonly entry: string;
+      readonly adminUrl: string;
+      readonly routes: readonly string[];
+      readonly note?: string;
+      readonly activate: boolean;
+      /** An API app's settings from --var, --limit and --allow (checked by the server); absent when none was given. */
+      readonly settings?: DeploySettings;
+    }
   | { readonly kind: "rollback"; readonly name: string; readonly adminUrl: string }
   | { readonly kind: "tail"; readonly app: string; readonly admin?: string; readonly format: "json" | "pretty" };
 
 
+/** Settings a deploy sends for an app created through the admin API. */
+export interface DeploySettings {
+  readonly vars?: Readonly<Record<string, string>>;
+  readonly limits?: Readonly<Record<string, number>>;
+  readonly outbound?: { readonly allow: readonly string[] };
+}
+
 /** Flags of the admin API clients (deploy, rollback, tail). */
-const CLIENT_FLAGS = ["admin", "route", "note", "no-activate", "format"] as const;
+const CLIENT_FLAGS = ["admin", "route", "note", "no-activate", "limit", "allow", "format"] as const;
+/** Flags only deploy takes (and `var`, which run takes too). */
+const DEPLOY_ONLY_FLAGS = ["route", "note", "no-activate", "limit", "allow"] as const;
 
 /** Flags that only run takes (serve reads them from its config file). */
 const RUN_ONLY_FLAGS = ["var", "watch", "cpu-ms", "memory-mb", "wall-ms", "startup-ms", "body-limit-mb", "subrequests", "allow-private-fetch", "max-executing", "inline-ms", "hang-kill-ms", "rss-limit-mb"] as const;
+
+/** `KEY=VALUE` split at its first "=", or a bad-arguments error naming the flag. */
+function keyValue(flag: string, text: string): [string, string] {
+  const at = text.indexOf("=");
+  if (at <= 0) throw new RuntimeError("EDGE_RUNTIME_BAD_ARGUMENTS", `--${flag} expects NAME=VALUE, got ${JSON.stringify(text)}`);
+  return [text.slice(0, at), text.slice(at + 1)];
+}
+
+/** The settings --var, --limit and --allow ask for; the server checks names, ranges and patterns. */
+function deploySettings(vars: readonly string[] | undefined, limits: readonly string[] | undefined, allow: readonly string[] | undefined): DeploySettings | undefined {
+  if (vars === undefined && limits === undefined && allow === undefined) return undefined;
+  const limitValues: Record<string, number> = {};
+  for (const text of limits ?? []) {
+    const [name, value] = keyValue("limit", text);
+    const number = Number(value);
+    if (value.trim() === "" || !Number.isFinite(number)) throw new RuntimeError("EDGE_RUNTIME_BAD_ARGUMENTS", `--limit ${name} expects a number, got ${JSON.stringify(value)}`);
+    limitValues[name] = number;
+  }
+  return {
+    ...(vars === undefined ? {} : { vars: Object.fromEntries(vars.map((text) => keyValue("var", text))) }),
+    ...(limits === undefined ? {} : { limits: limitValues }),
+    ...(allow === undefined ? {} : { outbound: { allow } }),
+  };
+}
 
 function numberFlag(name: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
@@ -102,6 +148,8 @@ export function parseCli(argv: readonly string[]): CliCommand {
         route: { type: "string", multiple: true },
         note: { type: "string" },
         "no-activate": { type: "boolean" },
+        limit: { type: "string", multiple: true },
+        allow: { type: "string", multiple: true },
         format: { type: "string" },
         help: { type: "boolean", short: "h" },
         version: { type: "boolean", short: "v" },
@@ -116,26 +164,37 @@ export function parseCli(argv: readonly string[]): CliCommand {
   const [command, entry, ...rest] = positionals;
   if (command === undefined) return { kind: "help" };
   if (command === "tail") {
-    const deployOnly = (["route", "note", "no-activate"] as const).find((flag) => values[flag] !== undefined);
+    const deployOnly = DEPLOY_ONLY_FLAGS.find((flag) => values[flag] !== undefined);
     if (deployOnly !== undefined) throw new RuntimeError("EDGE_RUNTIME_BAD_ARGUMENTS", `--${deployOnly} is a deploy option`);
     return tailCommand(values, entry, rest);
   }
   if (command === "deploy" || command === "rollback") {
-    const runOnly = [...RUN_ONLY_FLAGS, "port", "host"].find((flag) => values[flag as keyof typeof values] !== undefined);
+    // --var is both run's and deploy's.
+    const runOnly = [...RUN_ONLY_FLAGS.filter((flag) => flag !== "var" || command === "rollback"), "port", "host"].find((flag) => values[flag as keyof typeof values] !== undefined);
     if (runOnly !== undefined) throw new RuntimeError("EDGE_RUNTIME_BAD_ARGUMENTS", `--${runOnly} is not an option of edgehost ${command}`);
     const adminUrl = values.admin ?? DEFAULT_ADMIN_URL;
     if (!URL.canParse(adminUrl) || !/^https?:$/.test(new URL(adminUrl).protocol)) throw new RuntimeError("EDGE_RUNTIME_BAD_ARGUMENTS", `--admin expects an http(s) URL, got ${JSON.stringify(adminUrl)}`);
     if (entry === undefined) throw new RuntimeError("EDGE_RUNTIME_BAD_ARGUMENTS", `edgehost ${command} needs an app name`);
     if (command === "rollback") {
       if (rest.length > 0) throw new RuntimeError("EDGE_RUNTIME_BAD_ARGUMENTS", `unexpected argument ${JSON.stringify(rest[0])}`);
-      if (values.route !== undefined || values.note !== undefined || values["no-activate"] !== undefined || values.format !== undefined) throw new RuntimeError("EDGE_RUNTIME_BAD_ARGUMENTS", "edgehost rollback takes only --admin");
+      if (DEPLOY_ONLY_FLAGS.some((flag) => values[flag] !== undefined) || values.format !== undefined) throw new RuntimeError("EDGE_RUNTIME_BAD_ARGUMENTS", "edgehost rollback takes only --admin");
       return { kind: "rollback", name: entry, adminUrl };
     }
     if (values.format !== undefined) throw new RuntimeError("EDGE_RUNTIME_BAD_ARGUMENTS", "--format is a tail option");
     const [file, ...extra] = rest;
     if (file === undefined) throw new RuntimeError("EDGE_RUNTIME_BAD_ARGUMENTS", "edgehost deploy needs an app name and an entry file, e.g. edgehost deploy shop apps/shop/app.ts");
     if (extra.length > 0) throw new RuntimeError("EDGE_RUNTIME_BAD_ARGUMENTS", `unexpected argument ${JSON.stringify(extra[0])}`);
-    return { kind: "deploy", name: entry, entry: file, adminUrl, routes: values.route ?? [], ...(values.note !== undefined ? { note: values.note } : {}), activate: values["no-activate"] !== true };
+    const settings = deploySettings(values.var, values.limit, values.allow);
+    return {
+      kind: "deploy",
+      name: entry,
+      entry: file,
+      adminUrl,
+      routes: values.route ?? [],
+      ...(values.note !== undefined ? { note: values.note } : {}),
+      activate: values["no-activate"] !== true,
+      ...(settings === undefined ? {} : { settings }),
+    };
   }
   const clientFlag = CLIENT_FLAGS.find((flag) => values[flag] !== undefined);
   if (clientFlag !== undefined) throw new RuntimeError("EDGE_RUNTIME_BAD_ARGUMENTS", `--${clientFlag} is an option of edgehost deploy, rollback and tail`);

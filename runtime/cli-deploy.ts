@@ -8,6 +8,7 @@ import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { bundleApp, isLoaderError } from "../loader/index.js";
 import { ADMIN_TOKEN_ENV, cliAdminToken } from "./config/index.js";
+import type { DeploySettings } from "./cli-args.js";
 import { RuntimeError } from "./errors.js";
 
 export interface AdminClientOptions {
@@ -18,6 +19,8 @@ export interface AdminClientOptions {
 export interface DeployOptions extends AdminClientOptions {
   readonly routes?: readonly string[];
   readonly note?: string;
+  /** vars, limits and outbound allow list of an app created through the admin API. */
+  readonly settings?: DeploySettings;
   readonly activate: boolean;
 }
 
@@ -110,6 +113,7 @@ export async function deploy(name: string, entry: string, options: DeployOptions
     activate: options.activate,
     ...(options.routes === undefined || options.routes.length === 0 ? {} : { routes: options.routes }),
     ...(options.note === undefined ? {} : { note: options.note }),
+    ...(options.settings === undefined ? {} : { settings: options.settings }),
   });
   const id = (reply.version as { id?: unknown } | undefined)?.id;
   const count = Object.keys(upload.files).length;

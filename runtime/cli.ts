@@ -111,7 +111,15 @@ export async function main(argv: readonly string[]): Promise<void> {
         await serve(command.file, command.port, command.host);
         return;
       case "deploy":
-        process.stdout.write(`${await deploy(command.name, command.entry, { adminUrl: command.adminUrl, routes: command.routes, activate: command.activate, ...(command.note !== undefined ? { note: command.note } : {}) })}\n`);
+        process.stdout.write(
+          `${await deploy(command.name, command.entry, {
+            adminUrl: command.adminUrl,
+            routes: command.routes,
+            activate: command.activate,
+            ...(command.note !== undefined ? { note: command.note } : {}),
+            ...(command.settings !== undefined ? { settings: command.settings } : {}),
+          })}\n`,
+        );
         return;
       case "rollback":
         process.stdout.write(`${await rollback(command.name, { adminUrl: command.adminUrl })}\n`);

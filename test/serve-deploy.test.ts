@@ -420,6 +420,14 @@ test("cli: edgehost deploy uploads an app's source files (imports included) and 
   const newApp = await cli(["deploy", "fresh", "src/app.ts", "--admin", served.admin, "--route", "fresh.test"], project.dir);
   t.is(newApp.code, 0, newApp.stderr);
   t.is((await get(served, "fresh.test")).text, "hello cli v2", "the files as they are now");
+  writeFileSync(join(project.dir, "src/env.ts"), 'export default { fetch(request, env) { return new Response("MODE=" + env.MODE); } };\n');
+  const withSettings = await cli(["deploy", "envapp", "src/env.ts", "--admin", served.admin, "--route", "env.test", "--var", "MODE=cli", "--limit", "cpuMs=40", "--allow", "api.example.com"], project.dir);
+  t.is(withSettings.code, 0, withSettings.stderr);
+  t.is((await get(served, "env.test")).text, "MODE=cli");
+  t.deepEqual((await admin(served, "GET", "/apps/envapp/versions")).json.settings, { vars: { MODE: "cli" }, limits: { cpuMs: 40 }, outbound: { allow: ["api.example.com"] } });
+  const badLimit = await cli(["deploy", "envapp", "src/env.ts", "--admin", served.admin, "--limit", "cpuMs=-5"], project.dir);
+  t.is(badLimit.code, 1);
+  t.regex(badLimit.stderr, /400 admin_bad_request: settings\.limits\.cpuMs/);
 
   const noToken = await cli(["rollback", "shop", "--admin", served.admin], project.dir, null);
   t.is(noToken.code, 1);
