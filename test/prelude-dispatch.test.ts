@@ -170,6 +170,18 @@ test("abort: dispatch('abort') aborts request.signal with an AbortError", async 
   });
 });
 
+test("abort: a request.signal first read after dispatch('abort') is already aborted (the signal is made on first use)", async (t) => {
+  const app = appWithFetch(`(request) => new Promise((resolve) => {
+    globalThis.finish = () => resolve(Response.json([request.signal.aborted, request.signal.reason.name]));
+  })`);
+  await withPrelude({ appSource: app }, async (harness) => {
+    const requestId = await harness.start("GET", "https://app.example/");
+    await harness.dispatch("abort", requestId);
+    await harness.evaluate("finish()");
+    t.is(bodyText(await harness.outcome(requestId)), JSON.stringify([true, "AbortError"]));
+  });
+});
+
 test("dispatch: unknown kinds and stale ids are ignored without throwing to the host", async (t) => {
   await withPrelude({ appSource: appWithFetch(`() => new Response("ok")`) }, async (harness) => {
     t.is(await harness.dispatch("no-such-kind"), undefined);

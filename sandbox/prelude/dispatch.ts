@@ -29,7 +29,8 @@ interface App {
 
 /** Per-request bookkeeping until the host has been told the request is done. */
 interface RequestState {
-  controller: AbortController;
+  /** Made when the app first reads request.signal or the request is aborted, not before. */
+  controller: AbortController | null;
   /** waitUntil promises not yet settled. */
   pending: number;
   /** respond or fail was sent. */
@@ -228,12 +229,12 @@ function createContext(requestId: string, state: RequestState): object {
 
 function handleRequest(requestId: string, method: string, url: string, headers: FlatHeaders, body: ArrayBuffer | null, bodyStreamed: boolean): void {
   enterRequest(requestId);
-  const state: RequestState = { controller: new AbortController(), pending: 0, answered: false, done: false };
+  const state: RequestState = { controller: null, pending: 0, answered: false, done: false };
   requests.set(requestId, state);
   let result: unknown;
   try {
     if (app === null) throw new Error("The app was not initialised");
-    const request = createIncomingRequest(method, url, headers, body, state.controller.signal, bodyStreamed ? () => incomingBodyStream(requestId) : null);
+    const request = createIncomingRequest(method, url, headers, body, () => controllerOf(state).signal, bodyStreamed ? () => incomingBodyStream(requestId) : null);
     result = app.handler.fetch(request, app.env, createContext(requestId, state));
   } catch (error) {
     sendFailure(requestId, state, "exception", error);
@@ -255,11 +256,17 @@ function handleRequest(requestId: string, method: string, url: string, headers: 
   );
 }
 
+function controllerOf(state: RequestState): AbortController {
+  state.controller ??= new AbortController();
+  return state.controller;
+}
+
 function abortRequest(requestId: string): void {
   const state = requests.get(requestId);
   if (state === undefined) return;
   enterRequest(requestId);
-  state.controller.abort(new DOMException("The request was aborted", "AbortError"));
+  // A signal read after this sees the abort: the controller is made aborted.
+  controllerOf(state).abort(new DOMException("The request was aborted", "AbortError"));
 }
 
 /** The function the prelude script evaluates to; see protocol.ts. */

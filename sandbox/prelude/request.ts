@@ -61,7 +61,7 @@ export let createIncomingRequest: (
   url: string,
   headers: FlatHeaders,
   body: ArrayBuffer | null,
-  signal: AbortSignal,
+  signal: () => AbortSignal,
   streamedBody: (() => ReadableStream) | null,
 ) => Request;
 
@@ -81,7 +81,9 @@ export class Request extends Body {
   #method = "GET";
   #url = "";
   #headers!: Headers;
-  #signal!: AbortSignal;
+  /** null until first read, for an incoming request: most apps never read it, and an AbortSignal costs several objects. */
+  #signal: AbortSignal | null = null;
+  #makeSignal: (() => AbortSignal) | null = null;
   #redirect: RequestRedirect = "follow";
   #cf: unknown = undefined;
 
@@ -93,14 +95,14 @@ export class Request extends Body {
       source: bodySource(request),
       stream: bodyStream(request),
       redirect: request.#redirect,
-      signal: request.#signal,
+      signal: request.#ownSignal(),
     });
     createIncomingRequest = (method, url, headers, body, signal, streamedBody) => {
       const request = new Request(INTERNAL as unknown as string);
       request.#method = method;
       request.#url = url;
       request.#headers = headersFromFlat(headers, "immutable");
-      request.#signal = signal;
+      request.#makeSignal = signal;
       // As in workerd: a proxying app that passes the request to fetch() gets a redirect back rather than following it.
       request.#redirect = "manual";
       if (streamedBody !== null) setLazyBodyStream(request, streamedBody);
@@ -124,7 +126,7 @@ export class Request extends Body {
       this.#redirect = redirect as RequestRedirect;
     } else if (inputRequest !== null) this.#redirect = inputRequest.#redirect;
 
-    const sourceSignal = options.signal !== undefined ? options.signal : (inputRequest !== null ? inputRequest.#signal : null);
+    const sourceSignal = options.signal !== undefined ? options.signal : (inputRequest !== null ? inputRequest.#ownSignal() : null);
     if (sourceSignal !== null && !(sourceSignal instanceof AbortSignal)) throw new TypeError("Request: signal must be an AbortSignal");
     this.#signal = sourceSignal === null ? createAbortSignal() : AbortSignal.any([sourceSignal]);
     this.#cf = "cf" in options ? options.cf : inputRequest !== null ? inputRequest.#cf : undefined;
@@ -176,6 +178,14 @@ export class Request extends Body {
   }
 
   get signal(): AbortSignal {
+    return this.#ownSignal();
+  }
+
+  #ownSignal(): AbortSignal {
+    if (this.#signal === null) {
+      this.#signal = (this.#makeSignal as () => AbortSignal)();
+      this.#makeSignal = null;
+    }
     return this.#signal;
   }
 
@@ -204,7 +214,7 @@ export class Request extends Body {
     copy.#url = this.#url;
     copy.#headers = new Headers(this.#headers);
     setHeadersGuard(copy.#headers, headersGuard(this.#headers));
-    copy.#signal = AbortSignal.any([this.#signal]);
+    copy.#signal = AbortSignal.any([this.#ownSignal()]);
     copy.#redirect = this.#redirect;
     copy.#cf = this.#cf;
     cloneBodyInto(this, copy);
