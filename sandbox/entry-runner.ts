@@ -75,7 +75,7 @@ const MAX_PIPELINE_SLOW = 1;
  * against its app's cap. An uninterruptible built-in on data the memory limit allows
  * runs seconds at most (a sort of 16M doubles, ~2 s).
  */
-const MAX_SLOT_HOLD_AFTER_STOP_MS = 30_000;
+const MAX_STRAY_THREAD_HOLD_MS = 30_000;
 
 /**
  * Runs the entries into one isolate (a request, a timer, a fetch result),
@@ -163,7 +163,7 @@ export class EntryRunner<Owner extends EntryOwner> {
     if (this.#inFlight.length > 0 && this.#slot !== undefined) {
       const release = this.#options.scheduler.holdKey(this.#options.appKey);
       this.#strayThreadHold = release;
-      setTimeout(release, MAX_SLOT_HOLD_AFTER_STOP_MS).unref();
+      setTimeout(release, MAX_STRAY_THREAD_HOLD_MS).unref();
     }
     this.#releaseSlot();
   }
