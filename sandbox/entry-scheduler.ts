@@ -59,22 +59,33 @@ export class EntryScheduler {
   }
 
   #releaser(key: string): ReleaseSlot {
+    return this.#hold(key, () => {
+      const next = this.#takeEligibleWaiter();
+      // Hand the slot straight to the first waiter that may have it, so the
+      // count never dips and a newcomer cannot overtake the queue.
+      if (next === undefined) this.#running--;
+      else next.grant(this.#releaser(next.key));
+    });
+  }
+
+  /** One more against `key`'s cap; the returned release drops it (once) and then runs `afterRelease`. */
+  #hold(key: string, afterRelease: () => void): ReleaseSlot {
     this.#heldByKey.set(key, this.heldBy(key) + 1);
     let released = false;
     return () => {
       if (released) return;
       released = true;
-      this.#dropHold(key);
-      const index = this.#waiting.findIndex((waiter) => this.heldBy(waiter.key) < this.maxPerKey);
-      // Hand the slot straight to the first waiter that may have it, so the
-      // count never dips and a newcomer cannot overtake the queue.
-      if (index === -1) {
-        this.#running--;
-        return;
-      }
-      const [next] = this.#waiting.splice(index, 1);
-      next?.grant(this.#releaser(next.key));
+      const held = this.heldBy(key) - 1;
+      if (held <= 0) this.#heldByKey.delete(key);
+      else this.#heldByKey.set(key, held);
+      afterRelease();
     };
+  }
+
+  /** The first waiter whose key is under its cap, removed from the queue. */
+  #takeEligibleWaiter(): { readonly key: string; readonly grant: (release: ReleaseSlot) => void } | undefined {
+    const index = this.#waiting.findIndex((waiter) => this.heldBy(waiter.key) < this.maxPerKey);
+    return index === -1 ? undefined : this.#waiting.splice(index, 1)[0];
   }
 
   /**
@@ -85,29 +96,15 @@ export class EntryScheduler {
    * run (the OS shares the core with the stray thread). Returns its release.
    */
   holdKey(key = ""): ReleaseSlot {
-    this.#heldByKey.set(key, this.heldBy(key) + 1);
-    let released = false;
-    return () => {
-      if (released) return;
-      released = true;
-      this.#dropHold(key);
+    return this.#hold(key, () => {
       // The key's waiters may run now, in free slots.
-      for (;;) {
-        if (this.#running >= this.maxRunning) return;
-        const index = this.#waiting.findIndex((waiter) => this.heldBy(waiter.key) < this.maxPerKey);
-        if (index === -1) return;
-        const [next] = this.#waiting.splice(index, 1);
+      while (this.#running < this.maxRunning) {
+        const next = this.#takeEligibleWaiter();
         if (next === undefined) return;
         this.#running++;
         next.grant(this.#releaser(next.key));
       }
-    };
-  }
-
-  #dropHold(key: string): void {
-    const held = this.heldBy(key) - 1;
-    if (held <= 0) this.#heldByKey.delete(key);
-    else this.#heldByKey.set(key, held);
+    });
   }
 
   /** Run `task` while holding a slot for `key`. */
