@@ -173,6 +173,12 @@ const MAX_TIMERS = 10_000;
 const MAX_LOG_LINES = 1000;
 /** Console levels a tenant may log at. */
 const LOG_LEVELS: ReadonlySet<string> = new Set<LogLevel>(["debug", "log", "info", "warn", "error"]);
+/**
+ * Console output kept per request (and for work outside requests), in
+ * characters: 1,000 lines of the longest message would be 16 MB of log
+ * the host writes for one request.
+ */
+const MAX_LOG_CHARS_PER_REQUEST = 256 * 1024;
 /** Longest console message kept, in characters. */
 const MAX_LOG_CHARS = 16_384;
 
@@ -530,11 +536,34 @@ export class AppIsolate implements HostCallHandlers {
     }
     const text = typeof message === "string" ? message : String(message);
     const kept = text.length > MAX_LOG_CHARS ? `${text.slice(0, MAX_LOG_CHARS)}… (truncated)` : text;
+    counter.logChars += kept.length;
+    if (counter.logChars > MAX_LOG_CHARS_PER_REQUEST) {
+      // Past the line cap too from now on: no notice from it, nothing more kept.
+      counter.logLines = MAX_LOG_LINES + 1;
+      this.#log("warn", id, `more than ${MAX_LOG_CHARS_PER_REQUEST} characters of console output; the rest is dropped`);
+      return;
+    }
     this.#log(LOG_LEVELS.has(level) ? level : "log", id, escapeLogText(kept), "console");
   }
 
-  /** Console lines logged outside any request (top-level code). */
+  /** Console lines and characters logged outside any request (top-level code). */
   logLines = 0;
+  logChars = 0;
+  /** Kinds of notice already logged outside any request (see #noticeOnce). */
+  readonly #notices = new Set<string>();
+
+  /**
+   * A notice about something the app can repeat at will (a timer refused,
+   * say): logged once per request and kind, or once per isolate and kind
+   * outside requests, so that a loop cannot make the host write line after
+   * line.
+   */
+  #noticeOnce(owner: RequestRecord | undefined, kind: string, message: string): void {
+    const seen = owner === undefined ? this.#notices : (owner.notices ??= new Set<string>());
+    if (seen.has(kind)) return;
+    seen.add(kind);
+    this.#log("warn", owner?.id ?? "", message);
+  }
 
   respond(requestId: string, status: number, statusText: string, headers: FlatHeaders, body: WireBody, finished: boolean, pulledLength: unknown): void {
     const record = this.#requests.get(String(requestId));
@@ -739,11 +768,11 @@ export class AppIsolate implements HostCallHandlers {
     const owner = this.#requests.get(String(requestId));
     const id = Number(timerId);
     if (!owner || owner.isDropped) {
-      this.#log("warn", String(requestId), "setTimeout outside a request is ignored (timers run only while a request is being handled)");
+      this.#noticeOnce(undefined, "timer-outside-request", "setTimeout outside a request is ignored (timers run only while a request is being handled)");
       return;
     }
     if (this.#timers.size >= MAX_TIMERS) {
-      this.#log("warn", owner.id, `timer ignored: more than ${MAX_TIMERS} live timers`);
+      this.#noticeOnce(owner, "too-many-timers", `timer ignored: more than ${MAX_TIMERS} live timers`);
       return;
     }
     const delay = Math.min(Math.max(Number(delayMs) || 0, 0), 2_147_483_647);

@@ -10,8 +10,11 @@ import type { SandboxResponse } from "./wire-response.js";
 export class RequestRecord {
   readonly id: string;
   readonly response: Promise<SandboxResponse>;
-  /** Console lines this request has logged. */
+  /** Console lines and characters this request has logged. */
   logLines = 0;
+  logChars = 0;
+  /** Kinds of sandbox notice already logged for this request (made on the first). */
+  notices: Set<string> | undefined;
   /** Edgehost hops this request has been through, read by the host from its CDN-Loop headers (see cdn-loop.ts). */
   hopCount = 0;
   /** Called when the wall-time limit fires before a response. */

@@ -153,6 +153,36 @@ export default {
   });
 });
 
+test("run: console output is capped per request in characters too, and a refused timer is noted once per request, not once per call", async (t) => {
+  const app = `
+const line = "x".repeat(16 * 1024 - 16);
+export default {
+  fetch(request: Request) {
+    if (request.url.endsWith("/marker")) {
+      console.log("marker");
+      return new Response("marked");
+    }
+    if (request.url.endsWith("/timers")) {
+      for (let i = 0; i < 10050; i++) setTimeout(() => {}, 600000);
+      return new Response("timers");
+    }
+    for (let i = 0; i < 100; i++) console.log(i + ":" + line);
+    return new Response("logged");
+  },
+};`;
+  await withApp(t, app, ["--cpu-ms", "5000"], async (server) => {
+    t.is(await (await fetch(server.url)).text(), "logged");
+    await server.waitForOutput(/more than 262144 characters of console output; the rest is dropped/);
+    t.is(await (await fetch(`${server.url}/timers`)).text(), "timers");
+    t.is(await (await fetch(`${server.url}/marker`)).text(), "marked");
+    const output = await server.waitForOutput(/log: marker\n/);
+    // 16 lines of 16 Ki characters fit in 256 Ki; the 17th does not, nor anything after it.
+    t.regex(output, /log: 15:x/);
+    t.notRegex(output, /log: 16:x/);
+    t.is(output.match(/timer ignored: more than 10000 live timers/g)?.length, 1, "50 refused timers, one line");
+  });
+});
+
 test("run: console output is capped per request so a log loop cannot flood the host", async (t) => {
   const app = `
 export default {
