@@ -68,8 +68,6 @@ async function start(source: FrontEndSource, port: number, listenNow: boolean, d
     logLines = new LogLines();
     log = jsonSink(jsonLogger(logLines));
     requestObserver = requestLog(logLines);
-    const lines = logLines;
-    process.on("exit", () => lines.flush());
   }
   // run logs under the entry's path as the user typed it; serve under each app's name.
   const runEntry = source.kind === "run" ? relative(process.cwd(), source.config.entry) || source.config.entry : undefined;
@@ -189,7 +187,7 @@ function onCatastrophic(message: string): void {
   // port, so no client meets a refused or reset connection in the gap.
   send({ type: "replace-me", reason: message });
   setTimeout(() => {
-    logLines?.flush();
+    logLines?.flushSync();
     process.abort();
   }, CATASTROPHIC_ABORT_DEADLINE_MS).unref();
 }
@@ -206,7 +204,7 @@ async function shutdown(): Promise<void> {
   server?.close();
   if (failedCatastrophically) {
     // V8 lost an isolate; process.exit() would hang on it (DESIGN.md).
-    logLines?.flush();
+    logLines?.flushSync();
     process.abort();
   }
   // Responses are out; ctx.waitUntil work may still run, within what is

@@ -34,8 +34,11 @@ import { SandboxError } from "./errors.js";
  *   (runtime/observability/log-tail.ts) buffers 16 KiB for a client that
  *   reads too slowly instead of 256 KiB, so a test reaches the bound (and
  *   the `dropped` event) with a few requests' worth of logs.
+ * - `log-small-queue`: a test knob too. The JSON log queues 64 KiB for a
+ *   stdout that is not read (runtime/observability/json-log.ts) instead of
+ *   32 MiB, so a test reaches the drop with a few hundred requests.
  */
-export const FAILPOINT_NAMES = ["oom-catastrophic", "host-memory-report", "host-work-report", "manifest-crash-before-rename", "tail-small-buffer"] as const;
+export const FAILPOINT_NAMES = ["oom-catastrophic", "host-memory-report", "host-work-report", "manifest-crash-before-rename", "tail-small-buffer", "log-small-queue"] as const;
 
 /** A known fault-injection point. */
 export type FailpointName = (typeof FAILPOINT_NAMES)[number];
