@@ -265,6 +265,7 @@ test("deploy: an API app's settings (vars, limits, outbound allow list) apply, u
   for (const [bad, expected] of [
     [{ limits: { cpuMs: -1 } }, /settings\.limits\.cpuMs/],
     [{ limits: { memoryMb: 1_000_000 } }, /settings\.limits\.memoryMb/],
+    [{ limits: { memoryMb: 8192 } }, /settings\.limits\.memoryMb: 8192 MB exceeds cache\.maxMemoryMb \(4096\)/],
     [{ vars: { MODE: 7 } }, /settings\.vars\.MODE/],
     [{ outbound: { allow: ["https://api.example.com/"] } }, /settings\.outbound\.allow\[0\]/],
     [{ secrets: { KEY: "x" } }, /secrets/],

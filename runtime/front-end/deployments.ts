@@ -46,6 +46,8 @@ export interface DeploymentsHost {
   removeApiApp(name: string): void;
   /** Effective default limits (of the config in force), which API apps run with. */
   defaults(): AppLimits;
+  /** cache.maxMemoryMb of the config in force: an app whose heap limit is larger could never stay warm. */
+  maxIsolateMemoryMb(): number;
   readonly log: LogSink;
   /** Told after every change, so that the other front ends read the store again. */
   onChanged(): void;
@@ -180,6 +182,10 @@ export class Deployments {
         if (request.settings !== undefined) settings = mergeApiAppSettings(this.#store.appState(name).settings, request.settings);
         const made = apiServeApp(name, routes, this.#host.defaults(), settings ?? this.#store.appState(name).settings);
         if (typeof made === "string") return refuse(withMessage(ADMIN_BAD_REQUEST, made));
+        // The config file's rule for its own apps (cacheIssues), for the API's.
+        if (request.settings?.limits?.memoryMb !== undefined && made.limits.memoryMb > this.#host.maxIsolateMemoryMb()) {
+          return refuse(withMessage(ADMIN_BAD_REQUEST, `settings.limits.memoryMb: ${made.limits.memoryMb} MB exceeds cache.maxMemoryMb (${this.#host.maxIsolateMemoryMb()}): the isolate could never stay warm`));
+        }
         app = made;
         try {
           this.#host.checkApiApp(app);

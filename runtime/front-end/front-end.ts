@@ -285,6 +285,7 @@ export class FrontEnd {
         this.metrics?.forget(name);
       },
       defaults: () => this.#config.defaults.limits,
+      maxIsolateMemoryMb: () => this.#config.cache.maxMemoryMb,
       log: this.#options.log,
       onChanged: () => this.#options.onVersionsChanged?.(),
     };
