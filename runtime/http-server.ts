@@ -70,7 +70,6 @@ interface RequestTrace {
 
 /** A finished request waiting for the end of the turn to be reported. */
 interface UnreportedRequest {
-  readonly observer: RequestObserver;
   readonly trace: RequestTrace;
   readonly method: string;
   readonly path: string;
@@ -204,7 +203,7 @@ export class HttpServer {
     const observer = this.#options.observer;
     if (observer !== undefined) {
       writer.onFinish(() => {
-        this.#reportLater(observer, trace, method, path, writer.status ?? CLIENT_CLOSED_STATUS, performance.now() - startedAt);
+        this.#reportLater(observer, { trace, method, path, status: writer.status ?? CLIENT_CLOSED_STATUS, durationMs: performance.now() - startedAt });
       });
     }
     const refusal = this.#options.refuseWith?.();
@@ -273,15 +272,15 @@ export class HttpServer {
    * one turn of the loop later, so that CPU is in the request's figure. One
    * setImmediate per turn for all of them, not one per request.
    */
-  #reportLater(observer: RequestObserver, trace: RequestTrace, method: string, path: string, status: number, durationMs: number): void {
-    this.#unreported.push({ observer, trace, method, path, status, durationMs });
+  #reportLater(observer: RequestObserver, finished: UnreportedRequest): void {
+    this.#unreported.push(finished);
     if (this.#unreported.length > 1) return;
     setImmediate(() => {
       const due = this.#unreported;
       this.#unreported = [];
       for (const done of due) {
         const { trace: traced } = done;
-        done.observer.finished({
+        observer.finished({
           app: traced.app,
           requestId: traced.id,
           method: done.method,

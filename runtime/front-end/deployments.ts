@@ -169,6 +169,8 @@ export class Deployments {
       if (isConfigApp && request.settings !== undefined) {
         return refuse(withMessage(ADMIN_BAD_REQUEST, `app ${name} is defined in the config file; its settings come from there`));
       }
+      // As stored before this deploy: what settings merge into, and what a failed boot puts back (addVersion replaces the routes and settings sent with it).
+      const before = this.#store.appState(name);
       let app: ServeApp | undefined;
       let settings: ApiAppSettings | undefined;
       if (!isConfigApp) {
@@ -179,8 +181,8 @@ export class Deployments {
         if (!request.activate && request.settings !== undefined) {
           return refuse(withMessage(ADMIN_BAD_REQUEST, `settings belong to the app and take effect with an activated deploy; leave out "activate": false or the settings`));
         }
-        if (request.settings !== undefined) settings = mergeApiAppSettings(this.#store.appState(name).settings, request.settings);
-        const made = apiServeApp(name, routes, this.#host.defaults(), settings ?? this.#store.appState(name).settings);
+        if (request.settings !== undefined) settings = mergeApiAppSettings(before.settings, request.settings);
+        const made = apiServeApp(name, routes, this.#host.defaults(), settings ?? before.settings);
         if (typeof made === "string") return refuse(withMessage(ADMIN_BAD_REQUEST, made));
         // The config file's rule for its own apps (cacheIssues), for the API's.
         if (request.settings?.limits?.memoryMb !== undefined && made.limits.memoryMb > this.#host.maxIsolateMemoryMb()) {
@@ -194,8 +196,6 @@ export class Deployments {
           throw error;
         }
       }
-      // What a failed boot puts back: addVersion stores the routes and settings sent with it.
-      const before = this.#store.appState(name);
       let version: Version;
       try {
         version = await this.#store.addVersion(name, request.input, {

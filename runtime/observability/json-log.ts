@@ -75,22 +75,17 @@ export class LogLines implements DestinationStream {
   readonly #sink: LogSinkStream;
   #buffered = "";
   #isScheduled = false;
-  #droppedBytes = 0;
-  #droppedReported = 0;
+  /** Bytes stdout dropped since the last report of a drop. */
+  #unreportedDropBytes = 0;
 
   /** @param sink where lines go (default: stdout, without blocking; see stdoutSink). */
   constructor(sink?: LogSinkStream) {
     if (sink === undefined) {
       this.#sink = stdoutSink((bytes) => {
-        this.#droppedBytes += bytes;
+        this.#unreportedDropBytes += bytes;
       });
       process.once("exit", () => this.flushSync());
     } else this.#sink = sink;
-  }
-
-  /** Log bytes dropped because stdout was not read fast enough. */
-  get droppedBytes(): number {
-    return this.#droppedBytes;
   }
 
   /** A record that must be out now (pino calls this): written after the buffered ones. */
@@ -114,10 +109,10 @@ export class LogLines implements DestinationStream {
 
   /** Hand what is buffered to the sink (stdout queues it without blocking). */
   flush(): void {
-    if (this.#droppedBytes !== this.#droppedReported) {
+    if (this.#unreportedDropBytes > 0) {
       // Said once the queue takes records again, so an operator sees the gap.
-      const dropped = this.#droppedBytes - this.#droppedReported;
-      this.#droppedReported = this.#droppedBytes;
+      const dropped = this.#unreportedDropBytes;
+      this.#unreportedDropBytes = 0;
       this.#buffered = `${JSON.stringify({ level: "warn", time: Date.now(), pid: process.pid, msg: `${dropped} bytes of log records dropped: stdout was not read fast enough` })}\n${this.#buffered}`;
     }
     if (this.#buffered === "") return;

@@ -3,6 +3,7 @@ import { open, readFile, rename, rm } from "node:fs/promises";
 import path from "node:path";
 import { z } from "zod";
 import { isFailpointOn } from "../../sandbox/failpoints.js";
+import type { ApiAppSettings } from "../config/api-app-settings.js";
 import { VersionsError } from "./errors.js";
 
 /** A version's id: unique in the store, also the name of its upload directory. */
@@ -53,12 +54,8 @@ export interface AppVersions {
   readonly settings?: StoredAppSettings;
 }
 
-/** An API app's settings as stored: checked on deploy, and again when served. */
-export interface StoredAppSettings {
-  readonly vars?: Readonly<Record<string, string>>;
-  readonly limits?: Readonly<Record<string, number | undefined>>;
-  readonly outbound?: { readonly allow?: readonly string[] };
-}
+/** An API app's settings as stored: checked on deploy, and again when served (the schema below only checks their shape). */
+export type StoredAppSettings = ApiAppSettings;
 
 /** The whole manifest.json. */
 export interface Manifest {
