@@ -19,6 +19,7 @@ import { HangWatchdog } from "../runtime/hang-watchdog.js";
 import { HttpServer, singleHandler, type RequestHandler } from "../runtime/http-server.js";
 import type { LogSink } from "../runtime/logger.js";
 import { DEFAULT_SANDBOX_LIMITS, EntryScheduler, HostWorkBudget, InlinePolicy, type CancelSignal, type SandboxRequest, type SandboxResponse } from "../sandbox/index.js";
+import { lowerTenantThreadPriority } from "./probes/tenant-thread-priority.js";
 import { ATTACKER_APPS, IDLE_ATTACKER_APP, INLINE_MS_DEFAULT, isAttackName, VICTIM_APP } from "./noisy-apps.js";
 
 /** As runtime/front-end-main.ts: an inline entry this far past its timeout means the thread is lost. */
@@ -34,6 +35,13 @@ const log: LogSink = (line) => {
 };
 
 async function main(): Promise<void> {
+  // Experiment (bench/probes/tenant-thread-priority.ts): tenant threads at a
+  // lower priority, off unless asked for; about a fifth off the victim's p99,
+  // not enough to ship beside its risk.
+  if (process.env.EDGEHOST_EXPERIMENT_NICE !== undefined) {
+    const outcome = await lowerTenantThreadPriority(Number(process.env.EDGEHOST_EXPERIMENT_NICE));
+    process.stderr.write(`noisy-server: tenant threads ${JSON.stringify(outcome)}\n`);
+  }
   // Experiment (bench/probes/event-loop-slice.ts): a short EEVDF slice for
   // the event loop, off unless asked for; measured about 10% off the
   // cpu-spin victim's p99, not enough to ship (bench/RESULTS.md).
