@@ -70,8 +70,8 @@ async function admin(served: Served, method: string, path: string, body?: unknow
   return { status: response.statusCode, json, text };
 }
 
-async function get(served: Served, host: string, path = "/"): Promise<{ status: number; text: string }> {
-  const response = await request(`${served.server.url}${path}`, { headers: { host }, signal: AbortSignal.timeout(REQUEST_DEADLINE_MS) });
+async function get(served: Served, host: string, path = "/", headers: Record<string, string> = {}): Promise<{ status: number; text: string }> {
+  const response = await request(`${served.server.url}${path}`, { headers: { ...headers, host }, signal: AbortSignal.timeout(REQUEST_DEADLINE_MS) });
   return { status: response.statusCode, text: await response.body.text() };
 }
 
@@ -213,6 +213,23 @@ test("deploy: a split sends a share of requests to a stored version; clearing it
   // 300 draws at 30%: 90 expected; below 45 or above 150 has odds under 1e-9.
   t.true((counts.two ?? 0) > 45 && (counts.two ?? 0) < 150, JSON.stringify(counts));
   t.like((await admin(served, "GET", "/apps/shop")).json, { split: { versionId: versionId(two), percent: 30 } });
+  // Version affinity: a client sending the same key always gets the same side of the split.
+  const sideOf = new Map<string, string>();
+  for (let client = 0; client < 60; client++) {
+    const key = `client-${client}`;
+    const sides = new Set<string>();
+    for (let i = 0; i < 4; i++) sides.add((await get(served, "shop.test", "/", { "edgehost-version-key": key })).text);
+    t.is(sides.size, 1, `key ${key} was served by ${[...sides].join(" and ")}`);
+    sideOf.set(key, [...sides][0] as string);
+  }
+  // 60 keys at 30%: 18 expected on the canary; none or all of them has odds under 1e-9.
+  const keysOnCanary = [...sideOf.values()].filter((side) => side === "two").length;
+  t.true(keysOnCanary > 0 && keysOnCanary < 60, `${keysOnCanary} of 60 keys on the canary`);
+  // Widening the split moves keys onto the canary, never back.
+  t.is((await admin(served, "PUT", "/apps/shop/split", { version: versionId(two), percent: 60 })).status, 200);
+  for (const [key, side] of sideOf) {
+    if (side === "two") t.is((await get(served, "shop.test", "/", { "edgehost-version-key": key })).text, "two", `key ${key} left the canary`);
+  }
   const badPercent = await admin(served, "PUT", "/apps/shop/split", { version: versionId(two), percent: 150 });
   t.is(badPercent.status, 400);
   const selfSplit = await admin(served, "PUT", "/apps/shop/split", { version: versionId(one), percent: 10 });

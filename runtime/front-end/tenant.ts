@@ -20,6 +20,7 @@ import type { LogSink } from "../logger.js";
 import { ConcurrencyGate } from "./concurrency-gate.js";
 import { StaticAssets, type AssetResponse, type AssetSource } from "./static-assets.js";
 import { VersionRunner, type BundleSource } from "./version-runner.js";
+import { isCanaryKey, versionKeyOf } from "./version-affinity.js";
 
 /** One hosted app as the front end runs it: everything resolved, nothing built yet. */
 export interface TenantSpec {
@@ -172,7 +173,7 @@ export class Tenant implements RequestHandler, WarmIsolateOwner {
   async fetch(request: SandboxRequest, signal: CancelSignal): Promise<SandboxResponse> {
     const leave = await this.#gate.enter(signal);
     try {
-      const host = await this.#runnerForRequest().pickHost();
+      const host = await this.#runnerForRequest(request).pickHost();
       if (!this.#retired) this.#context.warm.touch(this.spec.name, this);
       // No await between picking the host and entering it: a deploy that
       // retires this runner drains from a timer, so it sees this request.
@@ -186,11 +187,17 @@ export class Tenant implements RequestHandler, WarmIsolateOwner {
     }
   }
 
-  /** Per request, not sticky: each request draws its version (as gradual deployments do). */
-  #runnerForRequest(): VersionRunner {
+  /**
+   * The version for one request: a request carrying a version key goes to
+   * the side of the split its key hashes to (version-affinity.ts); any
+   * other draws its own.
+   */
+  #runnerForRequest(request: SandboxRequest): VersionRunner {
     const canary = this.#canary;
     if (canary === undefined || canary.percent <= 0) return this.#active;
-    return Math.random() * 100 < canary.percent ? canary.runner : this.#active;
+    const key = versionKeyOf(request.headers);
+    const toCanary = key === undefined ? Math.random() * 100 < canary.percent : isCanaryKey(key, canary.runner.versionId, canary.percent);
+    return toCanary ? canary.runner : this.#active;
   }
 
   /**
