@@ -62,6 +62,7 @@ export const CLIENT_ERRORS = {
   admin_reload_failed: { status: 422, meaning: "admin API: the config file could not be loaded again (`message` lists every problem); the running config stays" },
   admin_not_writable: { status: 409, meaning: "admin API: this front end has no version store (`edgehost run`), so nothing can be deployed" },
   admin_method_not_allowed: { status: 405, meaning: "admin API: the endpoint exists but not for this method (`Allow` lists the methods it takes)" },
+  admin_busy: { status: 503, meaning: "admin API: another front end on the same data directory (the two of a hand-over) held the version store's lock for more than 10 s; nothing changed, retry" },
   admin_tail_limit: { status: 503, meaning: "admin API: the app, or this front end, already has as many live log tails (`GET /apps/:name/tail`) as it allows; close one and retry" },
 } as const satisfies Readonly<Record<string, ClientErrorEntry>>;
 

@@ -50,6 +50,7 @@ export const ADMIN_BUILD_FAILED = clientError("admin_build_failed");
 export const ADMIN_BOOT_FAILED = clientError("admin_boot_failed");
 export const ADMIN_RELOAD_FAILED = clientError("admin_reload_failed");
 export const ADMIN_NOT_WRITABLE = clientError("admin_not_writable");
+export const ADMIN_BUSY = clientError("admin_busy");
 
 /** An admin reply that says why (`message`) besides its catalogued name. */
 export function withMessage(reply: ErrorReply, message: string): ErrorReply {

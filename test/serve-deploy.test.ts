@@ -4,7 +4,7 @@
  * stored under the data directory, requests over real HTTP.
  */
 import { execFile } from "node:child_process";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type AddressInfo } from "node:net";
 import { join } from "node:path";
 import test, { type ExecutionContext } from "ava";
@@ -304,6 +304,24 @@ test("deploy: an API app's settings (vars, limits, outbound allow list) apply, u
   const again = await startServe(t, served.dir);
   t.is((await get(again, "a.test")).text, "MODE=two", "settings survive a restart");
   t.is((await get(again, "a.test", "/spin")).status, 503);
+});
+
+test("deploy: while another process holds the data directory's lock a change waits, then answers 503 admin_busy and changes nothing; once it is released the deploy lands", async (t) => {
+  const served = await startServe(t);
+  t.is((await admin(served, "POST", "/apps/shop/versions", upload("one"))).status, 201);
+  // As the other front end of a hand-over would hold it: a live pid (this test's parent, ava's main process).
+  const lockFile = join(served.dir, ".edgehost", "manifest.lock");
+  writeFileSync(lockFile, `${process.ppid}\n`);
+  const manifestBefore = readFileSync(join(served.dir, ".edgehost", "manifest.json"), "utf8");
+  const busy = await admin(served, "POST", "/apps/shop/versions", upload("two"));
+  t.is(busy.status, 503, busy.text);
+  t.is(busy.json.error, "admin_busy");
+  t.regex(String(busy.json.message), /manifest\.lock/);
+  t.is(readFileSync(join(served.dir, ".edgehost", "manifest.json"), "utf8"), manifestBefore);
+  t.is((await get(served, "shop.test")).text, "one");
+  rmSync(lockFile);
+  t.is((await admin(served, "POST", "/apps/shop/versions", upload("two"))).status, 201);
+  t.is((await get(served, "shop.test")).text, "two");
 });
 
 test("deploy: under load no request is lost or fails; each answer comes from one whole version", async (t) => {

@@ -1,7 +1,8 @@
 import { randomUUID } from "node:crypto";
 import { HostMemoryBudget, type HostMemoryReservation } from "../../sandbox/index.js";
 import { readBody } from "../body-reader.js";
-import { ADMIN_BODY_TOO_LARGE, ADMIN_TOKEN_NOT_CONFIGURED, ADMIN_UNAUTHORIZED, BAD_CONTENT_LENGTH, errorBody, INTERNAL_ERROR } from "../error-response.js";
+import { ADMIN_BODY_TOO_LARGE, ADMIN_BUSY, ADMIN_TOKEN_NOT_CONFIGURED, ADMIN_UNAUTHORIZED, BAD_CONTENT_LENGTH, errorBody, INTERNAL_ERROR, withMessage } from "../error-response.js";
+import { isVersionsError } from "../versions/index.js";
 import type { LogSink } from "../logger.js";
 import { ResponseWriter } from "../response-writer.js";
 import { listenOn, loadUws, serveAll, type HttpRequest, type HttpResponse, type TemplatedApp, type Uws, type us_listen_socket } from "../uws.js";
@@ -95,6 +96,12 @@ export class AdminServer {
         if (reply !== undefined) this.#write(writer, reply, requestId);
       })
       .catch((error: unknown) => {
+        // Any change can meet the other front end's lock during a hand-over: a refusal to retry, not a fault.
+        if (isVersionsError(error, "EDGE_VERSIONS_LOCKED")) {
+          this.#options.log({ level: "warn", requestId, message: `admin ${method} ${path}: ${error.message}` });
+          this.#write(writer, withMessage(ADMIN_BUSY, error.message), requestId);
+          return;
+        }
         this.#options.log({ level: "error", requestId, message: `admin ${method} ${path}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}` });
         this.#write(writer, INTERNAL_ERROR, requestId);
       })

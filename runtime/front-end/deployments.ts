@@ -13,7 +13,7 @@ import { isSandboxError } from "../../sandbox/index.js";
 import type { AppHost } from "../app-host.js";
 import { mergeApiAppSettings, resolveApiAppSettings, type ApiAppSettings } from "../config/api-app-settings.js";
 import { parseRoute, type AppLimits, type Route, type ServeApp } from "../config/index.js";
-import { ADMIN_BAD_REQUEST, ADMIN_BODY_TOO_LARGE, ADMIN_BOOT_FAILED, ADMIN_BUILD_FAILED, ADMIN_CONFLICT, ADMIN_NO_SUCH_APP, ADMIN_NO_SUCH_VERSION, withMessage, type ErrorReply } from "../error-response.js";
+import { ADMIN_BAD_REQUEST, ADMIN_BODY_TOO_LARGE, ADMIN_BOOT_FAILED, ADMIN_BUILD_FAILED, ADMIN_BUSY, ADMIN_CONFLICT, ADMIN_NO_SUCH_APP, ADMIN_NO_SUCH_VERSION, withMessage, type ErrorReply } from "../error-response.js";
 import { isRuntimeError } from "../errors.js";
 import type { LogSink } from "../logger.js";
 import { startupFailureLine } from "../startup-failure.js";
@@ -467,6 +467,7 @@ async function bootOutcome(name: string, bootable: { start(): Promise<unknown>; 
 function storeErrorReply(error: unknown): ErrorReply {
   if (isLoaderError(error)) return withMessage(ADMIN_BUILD_FAILED, error.message);
   if (isVersionsError(error)) {
+    if (error.code === "EDGE_VERSIONS_LOCKED") return withMessage(ADMIN_BUSY, error.message);
     if (error.code === "EDGE_VERSIONS_UPLOAD_TOO_LARGE" || error.code === "EDGE_VERSIONS_UPLOAD_FILE_TOO_LARGE" || error.code === "EDGE_VERSIONS_UPLOAD_TOO_MANY_FILES") {
       return withMessage(ADMIN_BODY_TOO_LARGE, error.message);
     }

@@ -18,6 +18,8 @@ export const VERSIONS_ERRORS = {
   EDGE_VERSIONS_BAD_SPLIT: "invalid traffic split",
   /** manifest.json is not valid JSON or not a valid manifest; the message names the file. */
   EDGE_VERSIONS_CORRUPT_MANIFEST: "corrupt version manifest",
+  /** Another process held the data directory's manifest lock for longer than a change may wait (manifest-lock.ts). */
+  EDGE_VERSIONS_LOCKED: "version store locked by another process",
   /** A stored bundle is missing. */
   EDGE_VERSIONS_BUNDLE_NOT_FOUND: "bundle not found",
   /** A stored bundle's bytes no longer hash to its name. */

@@ -5,6 +5,7 @@ import path from "node:path";
 import { bundleApp } from "../../loader/index.js";
 import { APP_NAME } from "../config/schema.js";
 import { AsyncMutex } from "./async-mutex.js";
+import { STALE_LOCK_PREFIX, withManifestLock } from "./manifest-lock.js";
 import { BUNDLE_TEMP_PREFIX, loadBundleFile, storeBundle } from "./bundle-files.js";
 import { VersionsError } from "./errors.js";
 import { EMPTY_MANIFEST, MANIFEST_FILE_NAME, MANIFEST_TEMP_PREFIX, readManifest, writeManifest } from "./manifest.js";
@@ -51,11 +52,12 @@ function checkAppName(app: string): void {
  * - `manifest.json`: per app, its versions in order, the active one, the
  *   previous one and a traffic split; written atomically.
  *
- * Every operation that changes the manifest runs under one mutex, so two
- * deploys cannot interleave their writes; building an upload runs outside it
- * (it touches only its own new directory), so a slow build does not hold up
- * a rollback. One store per data directory: two processes writing one
- * manifest would lose each other's changes.
+ * Every operation that changes the manifest runs under one mutex and the
+ * data directory's lock file (manifest-lock.ts), and starts by reading the
+ * manifest again: two deploys cannot interleave their writes, in one process
+ * or in two (the front ends of a hand-over), and none loses another's.
+ * Building an upload runs outside them (it touches only a temporary
+ * directory of its own), so a slow build does not hold up a rollback.
  */
 export class VersionStore {
   private readonly mutex = new AsyncMutex();
@@ -90,8 +92,11 @@ export class VersionStore {
     const dir = path.resolve(dataDir);
     await mkdir(path.join(dir, "uploads"), { recursive: true });
     await mkdir(path.join(dir, "bundles"), { recursive: true });
-    const manifest = await readManifest(path.join(dir, MANIFEST_FILE_NAME));
-    await removeLeftovers(dir);
+    // Under the lock: the temp files of another front end's change in progress are not leftovers.
+    const manifest = await withManifestLock(dir, async () => {
+      await removeLeftovers(dir);
+      return readManifest(path.join(dir, MANIFEST_FILE_NAME));
+    });
     return new VersionStore(dir, manifest, options.uploadLimits ?? DEFAULT_UPLOAD_LIMITS);
   }
 
@@ -129,13 +134,14 @@ export class VersionStore {
     const id: VersionId = randomUUID();
     let code: string;
     let entry: string;
+    let uploadFiles: readonly CheckedFile[] | undefined;
     if (input.kind === "upload") {
       const files = checkUpload(input.files, this.uploadLimits);
       if (!files.some((file) => file.path === input.entry)) {
         throw new VersionsError("EDGE_VERSIONS_UPLOAD_NO_ENTRY", `upload entry ${JSON.stringify(input.entry)} is not one of its files`);
       }
       code = await buildConfined(files, input.entry);
-      await writeUploadDir(this.uploadsDir, id, files);
+      uploadFiles = files;
       entry = input.entry;
     } else {
       const bytes = Buffer.byteLength(input.code);
@@ -145,7 +151,9 @@ export class VersionStore {
       code = input.code;
       entry = input.entry ?? "";
     }
-    return this.mutex.run(async () => {
+    return this.exclusive(async () => {
+      // Under the lock: a front end opening the store sweeps staging directories left by a crash.
+      if (uploadFiles !== undefined) await writeUploadDir(this.uploadsDir, id, uploadFiles);
       const bundleHash: BundleHash = await storeBundle(this.bundlesDir, code);
       const version: Version = {
         id,
@@ -177,7 +185,7 @@ export class VersionStore {
    * @throws VersionsError `EDGE_VERSIONS_UNKNOWN_APP`, `EDGE_VERSIONS_UNKNOWN_VERSION`
    */
   async activate(app: string, versionId: VersionId): Promise<Version> {
-    return this.mutex.run(async () => {
+    return this.exclusive(async () => {
       const state = this.knownApp(app);
       const version = findVersion(app, state, versionId);
       if (state.active === versionId) return version;
@@ -195,7 +203,7 @@ export class VersionStore {
    * @throws VersionsError `EDGE_VERSIONS_UNKNOWN_APP`, `EDGE_VERSIONS_NO_PREVIOUS`
    */
   async rollback(app: string): Promise<Version> {
-    return this.mutex.run(async () => {
+    return this.exclusive(async () => {
       const state = this.knownApp(app);
       if (state.previous === null) throw new VersionsError("EDGE_VERSIONS_NO_PREVIOUS", `app ${app} has no previous version to roll back to`);
       const version = findVersion(app, state, state.previous);
@@ -212,7 +220,7 @@ export class VersionStore {
    *   active version itself, a bad percent), `EDGE_VERSIONS_UNKNOWN_VERSION`
    */
   async setSplit(app: string, versionId: VersionId, percent: number): Promise<TrafficSplit> {
-    return this.mutex.run(async () => {
+    return this.exclusive(async () => {
       const state = this.knownApp(app);
       findVersion(app, state, versionId);
       if (!Number.isInteger(percent) || percent < 0 || percent > 100) {
@@ -228,7 +236,7 @@ export class VersionStore {
 
   /** Ends the app's traffic split, if any. @throws VersionsError `EDGE_VERSIONS_UNKNOWN_APP` */
   async clearSplit(app: string): Promise<void> {
-    return this.mutex.run(async () => {
+    return this.exclusive(async () => {
       const state = this.knownApp(app);
       if (state.split !== null) await this.commit(app, { ...state, split: null });
     });
@@ -241,7 +249,7 @@ export class VersionStore {
    * @throws VersionsError `EDGE_VERSIONS_UNKNOWN_APP`
    */
   async removeApp(app: string): Promise<void> {
-    return this.mutex.run(async () => {
+    return this.exclusive(async () => {
       const state = this.knownApp(app);
       await this.commit(app, null);
       for (const version of state.versions) {
@@ -258,7 +266,7 @@ export class VersionStore {
    * @throws VersionsError `EDGE_VERSIONS_UNKNOWN_APP`, `EDGE_VERSIONS_UNKNOWN_VERSION`, `EDGE_VERSIONS_VERSION_IN_USE`
    */
   async discardVersion(app: string, versionId: VersionId, restore?: { readonly routes: readonly string[] | undefined; readonly settings: StoredAppSettings | undefined }): Promise<void> {
-    return this.mutex.run(async () => {
+    return this.exclusive(async () => {
       const state = this.knownApp(app);
       const version = findVersion(app, state, versionId);
       if (state.active === versionId || state.previous === versionId || state.split?.versionId === versionId) {
@@ -297,6 +305,20 @@ export class VersionStore {
   /** A stored bundle's code, checked against its hash. @throws VersionsError `EDGE_VERSIONS_BUNDLE_NOT_FOUND`, `EDGE_VERSIONS_BUNDLE_CORRUPT` */
   async loadBundle(hash: BundleHash): Promise<string> {
     return loadBundleFile(this.bundlesDir, hash);
+  }
+
+  /**
+   * Runs a change: one at a time in this process (the mutex), one at a
+   * time across processes (the lock file), from the manifest as it is on
+   * disk now, which another front end may have changed.
+   */
+  private exclusive<T>(change: () => Promise<T>): Promise<T> {
+    return this.mutex.run(() =>
+      withManifestLock(this.dataDir, async () => {
+        this.manifest = await readManifest(this.manifestFile);
+        return change();
+      }),
+    );
   }
 
   private knownApp(app: string): AppVersions {
@@ -342,7 +364,7 @@ function findVersion(app: string, state: AppVersions, versionId: VersionId): Ver
   return version;
 }
 
-/** Removes what a crash can leave behind: manifest temp files, staging uploads, bundle temp files. */
+/** Removes what a crash can leave behind: manifest temp files, a stale lock being taken over, staging uploads, bundle temp files. */
 async function removeLeftovers(dataDir: string): Promise<void> {
   const sweep = async (dir: string, prefix: string): Promise<void> => {
     for (const name of await readdir(dir)) {
@@ -350,6 +372,7 @@ async function removeLeftovers(dataDir: string): Promise<void> {
     }
   };
   await sweep(dataDir, MANIFEST_TEMP_PREFIX);
+  await sweep(dataDir, STALE_LOCK_PREFIX);
   await sweep(path.join(dataDir, "uploads"), UPLOAD_STAGING_PREFIX);
   await sweep(path.join(dataDir, "bundles"), BUNDLE_TEMP_PREFIX);
 }
