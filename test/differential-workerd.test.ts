@@ -181,6 +181,7 @@ test(sameResponse, "webPlatform", "/clone");
 test(sameResponse, "webPlatform", "/clone-transfer");
 test(sameResponse, "webPlatform", "/clone-errors");
 test(sameResponse, "webPlatform", "/redirect-mode");
+test(sameResponse, "webPlatform", "/workers-globals");
 
 /** Status line, Content-Length, x-kind and body size as they went over the wire (HEAD and reason phrases). */
 const sameHead = test.macro({

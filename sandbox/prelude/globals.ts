@@ -10,14 +10,18 @@ import { createConsole } from "./console.js";
 import { createCrypto, Crypto, SubtleCrypto } from "./crypto.js";
 import { CryptoKey } from "./crypto-key.js";
 import { DOMException } from "./dom-exception.js";
+import { CloseEvent, CustomEvent, ErrorEvent, MessageEvent, PromiseRejectionEvent } from "./event-classes.js";
 import { Event, EventTarget } from "./event-target.js";
 import { fetch } from "./fetch.js";
 import { File } from "./file.js";
 import { FormData } from "./form-data.js";
 import { Headers } from "./headers.js";
 import { registerInspectView } from "./inspect.js";
+import { createPerformance, Performance, PerformanceEntry, PerformanceMark, PerformanceMeasure } from "./performance.js";
+import { reportError } from "./report-exception.js";
 import { Request } from "./request.js";
 import { Response } from "./response.js";
+import { createScheduler, Scheduler } from "./scheduler.js";
 import { registerPlatformClass, structuredClone } from "./structured-clone.js";
 import { TextDecoder, TextEncoder } from "./text-encoding.js";
 import { clearInterval, clearTimeout, queueMicrotask, setInterval, setTimeout } from "./timers.js";
@@ -28,10 +32,16 @@ import { installLazyStreamGlobals, streamClasses } from "./streams.js";
 /** Globals removed before tenant code runs: WebAssembly memory escapes the heap limit; shared memory enables timing attacks and Atomics.wait blocks the thread. */
 const REMOVED_GLOBALS = ["WebAssembly", "SharedArrayBuffer", "Atomics"];
 
-/** `navigator` with the user agent Workers-style code checks for. */
+/** `navigator` with the user agent Workers-style code checks for; one core and "en", as workerd reports. */
 class Navigator {
   get userAgent(): string {
     return "edgehost";
+  }
+  get hardwareConcurrency(): number {
+    return 1;
+  }
+  get language(): string {
+    return "en";
   }
   get [Symbol.toStringTag](): string {
     return "Navigator";
@@ -51,7 +61,16 @@ export function installGlobals(): void {
     AbortSignal,
     // Blob and File (blobs branch).
     Blob,
+    CloseEvent,
+    CustomEvent,
+    ErrorEvent,
     File,
+    MessageEvent,
+    Performance,
+    PerformanceEntry,
+    PerformanceMark,
+    PerformanceMeasure,
+    PromiseRejectionEvent,
     Crypto,
     // WebCrypto
     CryptoKey,
@@ -71,6 +90,7 @@ export function installGlobals(): void {
     clearTimeout,
     fetch,
     queueMicrotask,
+    reportError,
     setInterval,
     setTimeout,
     structuredClone,
@@ -88,6 +108,8 @@ export function installGlobals(): void {
   descriptors["console"] = valueOf(createConsole());
   descriptors["crypto"] = valueOf(createCrypto());
   descriptors["navigator"] = valueOf(new Navigator());
+  descriptors["performance"] = valueOf(createPerformance());
+  descriptors["scheduler"] = valueOf(createScheduler());
   descriptors["self"] = valueOf(global);
   Object.defineProperties(global, descriptors);
   installLazyUrlGlobals(global);
@@ -96,7 +118,7 @@ export function installGlobals(): void {
 
   for (const name of REMOVED_GLOBALS) Reflect.deleteProperty(global, name);
 
-  for (const ctor of [AbortController, AbortSignal, Crypto, Event, EventTarget, FormData, Headers, Request, Response, SubtleCrypto, TextDecoder, TextEncoder]) {
+  for (const ctor of [AbortController, AbortSignal, Crypto, Event, EventTarget, FormData, Headers, Performance, PerformanceEntry, Request, Response, Scheduler, SubtleCrypto, TextDecoder, TextEncoder]) {
     registerPlatformClass(ctor);
   }
   registerInspectView(Headers, (value) => Object.fromEntries(value as Headers));

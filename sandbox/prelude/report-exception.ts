@@ -11,3 +11,9 @@ export function reportException(error: unknown, requestId: string = currentReque
     // Logging must never turn into a second failure.
   }
 }
+
+/** The `reportError` global: reports `error` as an uncaught exception (to the log, for the current request), without throwing. */
+export function reportError(error: unknown): void {
+  if (arguments.length === 0) throw new TypeError("reportError: 1 argument required, but only 0 present");
+  reportException(error);
+}
