@@ -342,6 +342,8 @@ const lazyModules = {
   fflate: 'export { Deflate, Gzip, Inflate, Zlib } from "fflate/browser";',
   // UTS #46 for internationalised host names; only sandbox/prelude/tr46-lazy.ts loads it.
   tr46: 'module.exports = require("tr46");',
+  // URLPattern, which workerd has and V8 does not; only sandbox/prelude/url-pattern.ts loads it.
+  urlpattern: 'module.exports = require("urlpattern-polyfill/urlpattern");',
 };
 for (const [name, contents] of Object.entries(lazyModules)) {
   const lazy = await build({

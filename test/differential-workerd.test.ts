@@ -182,6 +182,7 @@ test(sameResponse, "webPlatform", "/clone-transfer");
 test(sameResponse, "webPlatform", "/clone-errors");
 test(sameResponse, "webPlatform", "/redirect-mode");
 test(sameResponse, "webPlatform", "/workers-globals");
+test(sameResponse, "webPlatform", "/url-pattern");
 
 /** Status line, Content-Length, x-kind and body size as they went over the wire (HEAD and reason phrases). */
 const sameHead = test.macro({

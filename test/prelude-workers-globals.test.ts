@@ -88,3 +88,15 @@ test("reportError: one error-level record, Uncaught and the error as inspected",
     t.regex(reported[0]?.message ?? "", /^Uncaught RangeError: reported once/);
   });
 });
+
+test("URLPattern: an accessor until first read (the polyfill is a lazy module), then a plain global that matches", async (t) => {
+  await withPrelude({}, async (harness) => {
+    const result = await harness.evaluate(`(() => {
+      const before = typeof Object.getOwnPropertyDescriptor(globalThis, "URLPattern").get;
+      const pattern = new URLPattern({ pathname: "/books/:id" });
+      const after = Object.getOwnPropertyDescriptor(globalThis, "URLPattern");
+      return [before, typeof after.get, typeof after.value, after.enumerable, pattern.exec("https://x.test/books/7").pathname.groups.id, pattern.test("https://x.test/films/7")];
+    })()`);
+    t.deepEqual(result, ["function", "undefined", "function", false, "7", false]);
+  });
+});

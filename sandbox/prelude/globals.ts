@@ -26,6 +26,7 @@ import { registerPlatformClass, structuredClone } from "./structured-clone.js";
 import { TextDecoder, TextEncoder } from "./text-encoding.js";
 import { clearInterval, clearTimeout, queueMicrotask, setInterval, setTimeout } from "./timers.js";
 import { installLazyUrlGlobals } from "./url.js";
+import { installLazyUrlPattern } from "./url-pattern.js";
 // streams: ReadableStream and friends are accessors that load the implementation on first use.
 import { installLazyStreamGlobals, streamClasses } from "./streams.js";
 
@@ -113,6 +114,7 @@ export function installGlobals(): void {
   descriptors["self"] = valueOf(global);
   Object.defineProperties(global, descriptors);
   installLazyUrlGlobals(global);
+  installLazyUrlPattern(global);
   installLazyStreamGlobals(global);
   setReadableStreamClass(() => streamClasses().ReadableStream);
 

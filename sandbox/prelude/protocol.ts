@@ -257,8 +257,8 @@ export interface HostFunctions {
   loadModule(name: string): string | HostCallRefusal;
 }
 
-/** streams (and tr46 for URL hosts): modules the prelude loads through loadModule on first use. */
-export const LAZY_MODULE_NAMES = ["web-streams-polyfill", "fflate", "tr46"] as const;
+/** streams (and tr46 for URL hosts, urlpattern-polyfill for URLPattern): modules the prelude loads through loadModule on first use. */
+export const LAZY_MODULE_NAMES = ["web-streams-polyfill", "fflate", "tr46", "urlpattern"] as const;
 /** streams: the first characters of every lazy module source. */
 export const LAZY_MODULE_MARKER = "/*edgehost-lazy-module*/";
 
