@@ -183,6 +183,8 @@ test(sameResponse, "webPlatform", "/clone-errors");
 test(sameResponse, "webPlatform", "/redirect-mode");
 test(sameResponse, "webPlatform", "/workers-globals");
 test(sameResponse, "webPlatform", "/url-pattern");
+test(sameResponse, "webPlatform", "/workers-streams");
+test(sameResponse, "webPlatform", "/fixed-length");
 
 /** Status line, Content-Length, x-kind and body size as they went over the wire (HEAD and reason phrases). */
 const sameHead = test.macro({
@@ -203,6 +205,8 @@ const sameHead = test.macro({
 test(sameHead, "HEAD", "/");
 test(sameHead, "HEAD", "/no-body");
 test(sameHead, "GET", "/teapot");
+// A FixedLengthStream body goes out with Content-Length, not chunked.
+test(sameHead, "GET", "/fixed-length");
 // WebCrypto: JWTs (HS256, ES256, EdDSA) signed and verified, an AES-GCM round trip.
 for (const kind of ["hs256", "es256", "eddsa"]) test(sameResponse, "webcrypto", `/jwt/${kind}`);
 test(sameResponse, "webcrypto", "/aes-gcm");

@@ -21,6 +21,7 @@ import { createIncomingRequest } from "./request.js";
 import { enterRequest } from "./request-context.js";
 import { isResponse, type Response, responseParts } from "./response.js";
 import { fireTimer } from "./timers.js";
+import { fixedLengthOf } from "./workers-streams.js";
 
 interface App {
   handler: { fetch(request: unknown, env: unknown, ctx: unknown): unknown };
@@ -190,8 +191,10 @@ function sendResult(requestId: string, state: RequestState, result: unknown): vo
       return;
     }
     // streams: the host pulls a stream body chunk by chunk, as the client reads it (outgoing-body.ts).
+    // A FixedLengthStream's readable side announces its length: Content-Length, not chunked.
+    const fixedLength = fixedLengthOf(parts.stream);
     startOutgoingStream(requestId, parts.stream);
-    host.respond(requestId, parts.status, parts.statusText, parts.headers, null, answer(requestId, state), -1);
+    host.respond(requestId, parts.status, parts.statusText, parts.headers, null, answer(requestId, state), fixedLength ?? -1);
     return;
   }
   if (isOverResponseLimit(parts.source)) {

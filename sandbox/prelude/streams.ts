@@ -19,6 +19,7 @@ import { registerInspectView } from "./inspect.js";
 import { loadLazyModule } from "./streams-lazy-module.js";
 import { registerPlatformClass } from "./structured-clone.js";
 import { TextDecoderStream, TextEncoderStream } from "./text-streams.js";
+import { fixedLengthStreamClass, identityTransformStreamClass } from "./workers-streams.js";
 
 /** The polyfill's classes, as the prelude types them. */
 export type StreamModule = typeof Ponyfill;
@@ -55,6 +56,8 @@ const PRELUDE_GLOBALS: Record<string, () => Function> = {
   TextDecoderStream: () => TextDecoderStream,
   CompressionStream: () => CompressionStream,
   DecompressionStream: () => DecompressionStream,
+  IdentityTransformStream: () => identityTransformStreamClass(),
+  FixedLengthStream: () => fixedLengthStreamClass(),
 };
 
 /** Operations captured from the intrinsic prototypes at load; see the module comment. */
