@@ -23,6 +23,7 @@ import { sectionMarkers, writeSection } from "./report-sections.js";
 import { positiveIntegerOption, scenarioOptions } from "./scenario-options.js";
 import { startServerProcess, type ServerProcess } from "./server-process.js";
 import { runWrk } from "./wrk.js";
+import { TENANT_THREAD_NICE } from "../sandbox/index.js";
 
 /** The app memory limit the RSS target is stated in (DEFAULT_SANDBOX_LIMITS.memoryLimitMb). */
 const APP_MEMORY_LIMIT_MB = 128;
@@ -45,7 +46,8 @@ const DEFAULT_ATTACKER_RATE = 100;
 /** One section per load kind and server CPU set, so that runs of different set-ups sit side by side. */
 function sectionName(options: NoisyOptions): string {
   const base = options.load === "paced" && options.serverCpus === "0" ? "noisy-neighbour" : `noisy-neighbour-${options.load}-cpus-${options.serverCpus.replace(/[^0-9]+/g, "-")}`;
-  return options.inlineMs === INLINE_MS_DEFAULT ? base : `${base}-inline-${options.inlineMs}`;
+  const withInline = options.inlineMs === INLINE_MS_DEFAULT ? base : `${base}-inline-${options.inlineMs}`;
+  return options.tenantNice === TENANT_THREAD_NICE ? withInline : `${withInline}-nice-${options.tenantNice}`;
 }
 
 export const NOISY_USAGE = `Usage: npm run bench -- --noisy [options]
@@ -60,6 +62,8 @@ export const NOISY_USAGE = `Usage: npm run bench -- --noisy [options]
                     generator and the attacker get the other CPU)
   --inline-ms N     the front end's inline threshold, as \`edgehost run --inline-ms\` (default ${INLINE_MS_DEFAULT};
                     0: no entry runs on the front end's thread, so no app can stall it)
+  --tenant-nice N   the tenant threads' nice value, as \`edgehost run --tenant-nice\` (default ${TENANT_THREAD_NICE};
+                    0: the same priority as the event loop)
   --attacks LIST    comma-separated: ${ATTACK_NAMES.join(",")} (default all)
   --out PATH        report file whose noisy-neighbour section is replaced (default bench/RESULTS.md)`;
 
@@ -75,6 +79,8 @@ interface NoisyOptions {
   readonly attacks: readonly AttackName[];
   /** Entries averaging under this run inline on the front end's thread; 0 = never. */
   readonly inlineMs: number;
+  /** The tenant threads' nice value, as `edgehost run --tenant-nice`. */
+  readonly tenantNice: number;
   readonly outPath: string;
 }
 
@@ -120,6 +126,12 @@ function inlineMsOption(value: string | undefined): number {
   return ms;
 }
 
+function tenantNiceOption(value: string | undefined): number {
+  if (value === undefined) return TENANT_THREAD_NICE;
+  if (!/^\d+$/.test(value) || Number(value) > 19) throw new Error(`--tenant-nice expects an integer from 0 to 19, got ${JSON.stringify(value)}`);
+  return Number(value);
+}
+
 function parseNoisyOptions(argv: readonly string[]): NoisyOptions | null {
   const { values } = parseArgs({
     args: [...argv],
@@ -132,6 +144,7 @@ function parseNoisyOptions(argv: readonly string[]): NoisyOptions | null {
       "server-cpus": { type: "string" },
       attacks: { type: "string" },
       "inline-ms": { type: "string" },
+      "tenant-nice": { type: "string" },
       out: { type: "string" },
       help: { type: "boolean" },
     },
@@ -154,6 +167,7 @@ function parseNoisyOptions(argv: readonly string[]): NoisyOptions | null {
     serverCpus,
     attacks: attacks.filter(isAttackName),
     inlineMs: inlineMsOption(values["inline-ms"]),
+    tenantNice: tenantNiceOption(values["tenant-nice"]),
     outPath: values.out ?? join(REPO_ROOT, "bench", "RESULTS.md"),
   };
 }
@@ -228,7 +242,7 @@ async function runScenario(scenario: Scenario, options: NoisyOptions, bombUrl: s
     server = await startServerProcess(
       {
         command: process.execPath,
-        args: ["--no-node-snapshot", join(REPO_ROOT, "dist", "bench", "noisy-server.js"), scenario, bombUrl, String(options.inlineMs)],
+        args: ["--no-node-snapshot", join(REPO_ROOT, "dist", "bench", "noisy-server.js"), scenario, bombUrl, String(options.inlineMs), String(options.tenantNice)],
         ready: { kind: "stdout", pattern: /noisy-server: listening on (\d+)/ },
       },
       { pinCpu: pins.server },
@@ -278,7 +292,8 @@ function renderSection(results: readonly ScenarioResult[], options: NoisyOptions
     `Command: \`${command}\`; ${new Date().toISOString()}; Node ${process.version}; ${machine.cpuModel} x ${cpus().length}; ` +
       `${pins.server === undefined ? "unpinned" : `server on CPU ${pins.server}, load generator and attacker on CPU ${String(pins.client)}`}; victim load ${load}; ` +
       `attacker: ${ATTACKER_CONCURRENCY} requests in flight, at most ${options.attackerRate}/s; default limits (${APP_MEMORY_LIMIT_MB} MB, 50 ms CPU); ` +
-      (options.inlineMs === 0 ? "inline entries off (--inline-ms 0): every entry, the victim's too, runs on isolated-vm's thread pool." : `inline threshold ${options.inlineMs} ms.`),
+      (options.inlineMs === 0 ? "inline entries off (--inline-ms 0): every entry, the victim's too, runs on isolated-vm's thread pool" : `inline threshold ${options.inlineMs} ms`) +
+      `; tenant threads at nice ${options.tenantNice}${options.tenantNice === 0 ? " (as the event loop: --tenant-nice 0)" : ""}.`,
     "",
     `Targets: victim errors 0, victim p99 under 2x alone, peak RSS (VmHWM) under 2 x ${APP_MEMORY_LIMIT_MB} MB + the idle process (its RSS after boot and warm-up).`,
     "",

@@ -5,7 +5,7 @@
  * attacker under /attacker/, sharing one EntryScheduler and one hang
  * watchdog. `edgehost serve` does not exist yet; this is its smallest stand-in.
  *
- * Usage: node --no-node-snapshot dist/bench/noisy-server.js <attack|none> [bomb-url] [inline-ms]
+ * Usage: node --no-node-snapshot dist/bench/noisy-server.js <attack|none> [bomb-url] [inline-ms] [tenant-nice]
  * Prints `noisy-server: listening on PORT`; SIGTERM stops it.
  */
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -18,8 +18,7 @@ import { requestShortEventLoopSlice } from "./probes/event-loop-slice.js";
 import { HangWatchdog } from "../runtime/hang-watchdog.js";
 import { HttpServer, singleHandler, type RequestHandler } from "../runtime/http-server.js";
 import type { LogSink } from "../runtime/logger.js";
-import { DEFAULT_SANDBOX_LIMITS, EntryScheduler, HostWorkBudget, InlinePolicy, type CancelSignal, type SandboxRequest, type SandboxResponse } from "../sandbox/index.js";
-import { lowerTenantThreadPriority } from "./probes/tenant-thread-priority.js";
+import { DEFAULT_SANDBOX_LIMITS, EntryScheduler, HostWorkBudget, InlinePolicy, lowerTenantThreadPriority, TENANT_THREAD_NICE, type CancelSignal, type SandboxRequest, type SandboxResponse } from "../sandbox/index.js";
 import { ATTACKER_APPS, IDLE_ATTACKER_APP, INLINE_MS_DEFAULT, isAttackName, VICTIM_APP } from "./noisy-apps.js";
 
 /** As runtime/front-end-main.ts: an inline entry this far past its timeout means the thread is lost. */
@@ -35,12 +34,11 @@ const log: LogSink = (line) => {
 };
 
 async function main(): Promise<void> {
-  // Experiment (bench/probes/tenant-thread-priority.ts): tenant threads at a
-  // lower priority, off unless asked for; about a fifth off the victim's p99,
-  // not enough to ship beside its risk.
-  if (process.env.EDGEHOST_EXPERIMENT_NICE !== undefined) {
-    const outcome = await lowerTenantThreadPriority(Number(process.env.EDGEHOST_EXPERIMENT_NICE));
-    process.stderr.write(`noisy-server: tenant threads ${JSON.stringify(outcome)}\n`);
+  // As runtime/front-end-main.ts: tenant threads below the event loop, first, before any isolate entry.
+  const tenantNice = process.argv[5] === undefined ? TENANT_THREAD_NICE : Number(process.argv[5]);
+  if (tenantNice > 0) {
+    const outcome = await lowerTenantThreadPriority(tenantNice);
+    if (outcome.problems.length > 0) process.stderr.write(`noisy-server: tenant threads: ${outcome.problems.join("; ")}\n`);
   }
   // Experiment (bench/probes/event-loop-slice.ts): a short EEVDF slice for
   // the event loop, off unless asked for; measured about 10% off the

@@ -39,6 +39,8 @@ Options for run:
                            (default 4 x --memory-mb + 512)
   --hang-kill-ms N         an inline entry this long past its deadline means the front end's
                            thread is lost: it is killed and the standby serves (default 10000)
+  --tenant-nice N          OS priority (nice, 0-19) of the threads that run tenant work, below
+                           the event loop's (default 10; 0 = the same as the event loop)
   --help, --version`;
 
 /** What the command line asked for. */
@@ -75,7 +77,7 @@ const CLIENT_FLAGS = ["admin", "route", "note", "no-activate", "limit", "allow",
 const DEPLOY_ONLY_FLAGS = ["route", "note", "no-activate", "limit", "allow"] as const;
 
 /** Flags that only run takes (serve reads them from its config file). */
-const RUN_ONLY_FLAGS = ["var", "watch", "cpu-ms", "memory-mb", "wall-ms", "startup-ms", "body-limit-mb", "subrequests", "allow-private-fetch", "max-executing", "inline-ms", "hang-kill-ms", "rss-limit-mb"] as const;
+const RUN_ONLY_FLAGS = ["var", "watch", "cpu-ms", "memory-mb", "wall-ms", "startup-ms", "body-limit-mb", "subrequests", "allow-private-fetch", "max-executing", "inline-ms", "hang-kill-ms", "rss-limit-mb", "tenant-nice"] as const;
 
 /** `KEY=VALUE` split at its first "=", or a bad-arguments error naming the flag. */
 function keyValue(flag: string, text: string): [string, string] {
@@ -142,6 +144,7 @@ export function parseCli(argv: readonly string[]): CliCommand {
         "allow-private-fetch": { type: "boolean" },
         "max-executing": { type: "string" },
         "inline-ms": { type: "string" },
+        "tenant-nice": { type: "string" },
         "hang-kill-ms": { type: "string" },
         "rss-limit-mb": { type: "string" },
         admin: { type: "string" },
@@ -228,6 +231,7 @@ export function parseCli(argv: readonly string[]): CliCommand {
     inlineThresholdMs: numberFlag("inline-ms", values["inline-ms"]),
     hangKillMs: numberFlag("hang-kill-ms", values["hang-kill-ms"]),
     rssLimitMb: numberFlag("rss-limit-mb", values["rss-limit-mb"]),
+    tenantThreadNice: numberFlag("tenant-nice", values["tenant-nice"]),
   };
   for (const key of Object.keys(config)) if (config[key] === undefined) delete config[key];
   return { kind: "run", config };

@@ -6,7 +6,7 @@
 import { existsSync } from "node:fs";
 import { join, relative } from "node:path";
 import { bundleApp, isLoaderError, watchApp, type AppBundle, type AppWatcher } from "../loader/index.js";
-import { InlinePolicy, isSandboxError } from "../sandbox/index.js";
+import { InlinePolicy, isSandboxError, lowerTenantThreadPriority } from "../sandbox/index.js";
 import type { AppHost } from "./app-host.js";
 import { isConfigError, loadServeConfig, singleAppServeConfig, type ServeConfig } from "./config/index.js";
 import { RESTARTING } from "./error-response.js";
@@ -63,6 +63,10 @@ async function start(source: FrontEndSource, port: number, listenNow: boolean, d
     if (isConfigError(error)) fatal(error.code, error.message);
     throw error;
   }
+  // First, before any isolate entry or thread of our own: the pools' threads
+  // are found by making them run (sandbox/tenant-thread-priority.ts).
+  const tenantNice = config.frontEnd.tenantThreadNice;
+  const lowered = tenantNice > 0 ? await lowerTenantThreadPriority(tenantNice) : undefined;
   if (source.kind === "serve") {
     // An operator's log pipeline reads fields, not text; one record per request.
     logLines = new LogLines();
@@ -70,6 +74,9 @@ async function start(source: FrontEndSource, port: number, listenNow: boolean, d
     requestObserver = requestLog(logLines);
   }
   // run logs under the entry's path as the user typed it; serve under each app's name.
+  if (lowered !== undefined && lowered.problems.length > 0) {
+    log({ level: "warn", message: `tenant threads not all below the event loop (nice ${tenantNice}): ${lowered.problems.join("; ")}` });
+  }
   const runEntry = source.kind === "run" ? relative(process.cwd(), source.config.entry) || source.config.entry : undefined;
   inlinePolicy = new InlinePolicy(demotedApps, (app, entryMs) => send({ type: "inline-demoted", app, entryMs }), { recentStallsAt });
   const hangWatchdog =

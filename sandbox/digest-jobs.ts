@@ -20,6 +20,14 @@ interface Waiting {
   reject(error: Error): void;
 }
 
+/** The nice value the hashing thread gives itself when it starts (tenant-thread-priority.ts); 0 leaves it alone. */
+let digestThreadNice = 0;
+
+/** Set by lowerTenantThreadPriority: a hashing thread started from now on lowers itself to `nice`. */
+export function setDigestThreadNice(nice: number): void {
+  digestThreadNice = nice;
+}
+
 /** The process's hashing thread. */
 class DigestThread {
   #worker: Worker | undefined;
@@ -38,6 +46,7 @@ class DigestThread {
 
   #start(): Worker {
     const worker = new Worker(new URL("./digest-worker.js", import.meta.url), {
+      workerData: { nice: digestThreadNice },
       // Inputs are transferred ArrayBuffers (external memory); the thread's own heap stays tiny.
       resourceLimits: { maxOldGenerationSizeMb: 16, maxYoungGenerationSizeMb: 4 },
     });

@@ -5,7 +5,9 @@
  * state between messages.
  */
 import { createHash } from "node:crypto";
-import { parentPort } from "node:worker_threads";
+import { readlinkSync } from "node:fs";
+import { setPriority } from "node:os";
+import { parentPort, workerData } from "node:worker_threads";
 
 /** A job as DigestJobs posts it; the algorithm is already validated. */
 export interface DigestJobMessage {
@@ -18,6 +20,16 @@ export interface DigestJobMessage {
 export interface DigestJobResult {
   readonly id: number;
   readonly digest: ArrayBuffer | null;
+}
+
+// Tenant work, below the event loop (tenant-thread-priority.ts): /proc/thread-self names this thread's id.
+const nice = (workerData as { nice?: unknown } | null)?.nice;
+if (typeof nice === "number" && nice > 0 && process.platform === "linux") {
+  try {
+    setPriority(Number(readlinkSync("/proc/thread-self").split("/").pop()), nice);
+  } catch {
+    // Best effort, as for the pools: the hashing works the same at any priority.
+  }
 }
 
 parentPort?.on("message", (job: DigestJobMessage) => {

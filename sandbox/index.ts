@@ -20,3 +20,5 @@ export { WarmIsolates } from "./warm-isolates.js";
 export { isOutboundHostAllowed } from "./outbound-allow.js";
 export type { OutboundHostRule } from "./outbound-allow.js";
 export type { WarmEvictionReason, WarmIsolateOwner, WarmIsolatesOptions } from "./warm-isolates.js";
+export { lowerTenantThreadPriority, TENANT_THREAD_NICE } from "./tenant-thread-priority.js";
+export type { TenantThreadPriorityOutcome } from "./tenant-thread-priority.js";

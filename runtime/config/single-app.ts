@@ -40,6 +40,7 @@ export const RUN_FIELD_PATHS: Readonly<Record<keyof RunConfig, { readonly path: 
   hangKillMs: { path: "frontEnd.hangKillMs", flag: "--hang-kill-ms" },
   rssLimitMb: { path: "frontEnd.rssLimitMb", flag: "--rss-limit-mb" },
   shutdownTimeoutMs: { path: "frontEnd.shutdownTimeoutMs" },
+  tenantThreadNice: { path: "frontEnd.tenantThreadNice", flag: "--tenant-nice" },
 };
 
 /** An app name from the entry's file name (`my_App.ts` -> `my-app`), `app` if nothing is left. */
@@ -102,6 +103,7 @@ export function singleAppServeConfig(run: RunConfig, options: SingleAppOptions =
       hangKillMs: run.hangKillMs,
       rssLimitMb: run.rssLimitMb,
       shutdownTimeoutMs: run.shutdownTimeoutMs,
+      tenantThreadNice: run.tenantThreadNice,
     },
     apps: [
       {
