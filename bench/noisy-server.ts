@@ -18,7 +18,7 @@ import { requestShortEventLoopSlice } from "./probes/event-loop-slice.js";
 import { HangWatchdog } from "../runtime/hang-watchdog.js";
 import { HttpServer, singleHandler, type RequestHandler } from "../runtime/http-server.js";
 import type { LogSink } from "../runtime/logger.js";
-import { DEFAULT_SANDBOX_LIMITS, EntryScheduler, HostWorkBudget, InlinePolicy, lowerTenantThreadPriority, TENANT_THREAD_NICE, type CancelSignal, type SandboxRequest, type SandboxResponse } from "../sandbox/index.js";
+import { DEFAULT_SANDBOX_LIMITS, EntryScheduler, HostWorkBudget, InlinePolicy, lowerTenantThreadPriority, type CancelSignal, type SandboxRequest, type SandboxResponse } from "../sandbox/index.js";
 import { ATTACKER_APPS, IDLE_ATTACKER_APP, INLINE_MS_DEFAULT, isAttackName, VICTIM_APP } from "./noisy-apps.js";
 
 /** As runtime/front-end-main.ts: an inline entry this far past its timeout means the thread is lost. */
@@ -35,7 +35,7 @@ const log: LogSink = (line) => {
 
 async function main(): Promise<void> {
   // As runtime/front-end-main.ts: tenant threads below the event loop, first, before any isolate entry.
-  const tenantNice = process.argv[5] === undefined ? TENANT_THREAD_NICE : Number(process.argv[5]);
+  const tenantNice = process.argv[5] === undefined ? 0 : Number(process.argv[5]);
   if (tenantNice > 0) {
     const outcome = await lowerTenantThreadPriority(tenantNice);
     if (outcome.problems.length > 0) process.stderr.write(`noisy-server: tenant threads: ${outcome.problems.join("; ")}\n`);

@@ -19,6 +19,7 @@ import type { PacedLoadResult } from "./paced-load.js";
 import { runPacedLoadChild } from "./paced-load-child.js";
 import { startServerProcess, type ServerProcess } from "./server-process.js";
 import { runWrk, type WrkResult } from "./wrk.js";
+import { TENANT_THREAD_NICE } from "../sandbox/index.js";
 
 const SECTION_NAME = "serve-bench";
 const { start: SECTION_START, end: SECTION_END } = sectionMarkers(SECTION_NAME);
@@ -131,8 +132,8 @@ const NEIGHBOUR_CONNECTIONS = 20;
 const BURNER_CPU_MS = 50;
 const BURNER_SPIN_MS = 40;
 
-/** t0 (hello) and `burn`, which spins BURNER_SPIN_MS of its BURNER_CPU_MS on every request. */
-function writeNeighbours(dir: string): { config: string; burnScript: string } {
+/** t0 (hello) and `burn`, which spins BURNER_SPIN_MS of its BURNER_CPU_MS on every request; tenant threads at `tenantNice`. */
+function writeNeighbours(dir: string, tenantNice: number): { config: string; burnScript: string } {
   mkdirSync(join(dir, "apps"), { recursive: true });
   writeFileSync(join(dir, "apps", "t0.ts"), `export default { fetch() { return new Response("Hello from tenant 0!"); } };\n`);
   writeFileSync(
@@ -144,6 +145,7 @@ function writeNeighbours(dir: string): { config: string; burnScript: string } {
     config,
     JSON.stringify({
       listen: { host: "127.0.0.1", port: 0 },
+      frontEnd: { tenantThreadNice: tenantNice },
       apps: [
         { name: "t0", entry: "apps/t0.ts", routes: ["t0.bench.test"] },
         { name: "burn", entry: "apps/burn.ts", routes: ["burn.bench.test"], limits: { cpuMs: BURNER_CPU_MS } },
@@ -295,10 +297,11 @@ export async function runServeBench(argv: readonly string[]): Promise<number> {
     // A fast tenant beside a neighbour burning nearly its whole CPU budget on
     // every request, the server free to use both cores (not pinned; the
     // load generators share them): the fast tenant's paced p99 alone, then
-    // with the neighbour loaded closed-loop by wrk.
-    {
-      progress("CPU-burning neighbour");
-      const { config, burnScript } = writeNeighbours(join(dir, "neighbour"));
+    // with the neighbour loaded closed-loop by wrk; with the default thread
+    // priorities, then with the tenant threads below the event loop.
+    for (const tenantNice of [0, TENANT_THREAD_NICE]) {
+      progress(`CPU-burning neighbour, tenant threads at nice ${tenantNice}`);
+      const { config, burnScript } = writeNeighbours(join(dir, `neighbour-${tenantNice}`), tenantNice);
       const { server } = await startServe(config, undefined);
       await warmAll(server, 1);
       const alone = await pacedZipf(server, NEIGHBOUR_RATE, options.durationS, 1, undefined, NEIGHBOUR_CONNECTIONS);
@@ -310,6 +313,7 @@ export async function runServeBench(argv: readonly string[]): Promise<number> {
       const ratio = beside.latencyP99Ms / Math.max(alone.latencyP99Ms, 0.001);
       facts.push(
         `A fast tenant paced at ${NEIGHBOUR_RATE} req/s beside a neighbour spinning ${BURNER_SPIN_MS} of its ${BURNER_CPU_MS} ms CPU budget on every request ` +
+          (tenantNice === 0 ? "(default thread priorities) " : `(\`frontEnd.tenantThreadNice: ${tenantNice}\`, tenant threads below the event loop) `) +
           `(wrk, 8 connections: ${burner.requestsPerSec.toFixed(0)} req/s, ${burner.non2xx} non-2xx), server on both cores: p99 ${beside.latencyP99Ms.toFixed(2)} ms against ${alone.latencyP99Ms.toFixed(2)} ms alone, ` +
           `${ratio.toFixed(2)}x (target: under 2x); p50 ${beside.latencyP50Ms.toFixed(2)} against ${alone.latencyP50Ms.toFixed(2)} ms; fast tenant errors ${beside.socketErrors + beside.non2xx}.`,
       );

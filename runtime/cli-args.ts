@@ -40,7 +40,8 @@ Options for run:
   --hang-kill-ms N         an inline entry this long past its deadline means the front end's
                            thread is lost: it is killed and the standby serves (default 10000)
   --tenant-nice N          OS priority (nice, 0-19) of the threads that run tenant work, below
-                           the event loop's (default 10; 0 = the same as the event loop)
+                           the event loop's (default 0: the same; 10 for a machine edgehost has
+                           to itself, see README)
   --help, --version`;
 
 /** What the command line asked for. */

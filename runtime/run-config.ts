@@ -47,8 +47,8 @@ export const runConfigSchema = z
     rssLimitMb: z.number().int().nonnegative().max(1_048_576).default(0),
     /** Drain time on SIGINT/SIGTERM before in-flight requests are cut. */
     shutdownTimeoutMs: z.number().int().positive().default(10_000),
-    /** OS priority (nice) of the threads that run tenant work (sandbox/tenant-thread-priority.ts); 0 = the event loop's. */
-    tenantThreadNice: z.number().int().min(0).max(19).default(10),
+    /** OS priority (nice) of the threads that run tenant work (sandbox/tenant-thread-priority.ts); 0 (default) = the event loop's. */
+    tenantThreadNice: z.number().int().min(0).max(19).default(0),
   })
   .strict();
 

@@ -17,6 +17,16 @@
  * 3.71x / 3.92x. Inline entries run on the event loop, so a well-behaved hot
  * app is not slowed; the 1,000-tenant Zipf throughput did not change.
  *
+ * Why it is off by default (frontEnd.tenantThreadNice 0): isolated-vm's
+ * `timeout`, which cuts an entry at its CPU budget, counts wall time. A
+ * nice-10 thread on a core that nice-0 threads keep busy (this process's
+ * event loop at saturation, or any other process on the machine) gets
+ * about a tenth of it, so a pooled entry well within its CPU budget can
+ * reach its timeout and be cut as a CPU breach. Measured: with 10 servers
+ * on this 2-core machine (the workerd differential test), nice 10 turned
+ * 12 of 56 answers into 503s, against none at 0. It is for a machine the
+ * front end has to itself, below saturation.
+ *
  * What stays at nice 0: the event loop, V8's platform workers (garbage
  * collection for the host heap and every isolate) and the hang watchdog.
  * isolated-vm's timer threads come and go (one is started whenever a
@@ -53,7 +63,7 @@ import { cpus, setPriority } from "node:os";
 import ivm from "isolated-vm";
 import { setDigestThreadNice } from "./digest-jobs.js";
 
-/** The nice value given to tenant threads (0 is the default, 19 the lowest). */
+/** The nice value the option was measured at, and the one to use (0 is the OS default, 19 the lowest). */
 export const TENANT_THREAD_NICE = 10;
 
 /** CPU time each burst job asks for: a few ms, paid once at start-up. */

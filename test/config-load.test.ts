@@ -10,7 +10,7 @@ const FULL = {
   dataDir: "state",
   defaults: { limits: { cpuMs: 20, memoryMb: 64, wallMs: 10_000, startupMs: 500, bodyBytes: 1024, subrequests: 5, concurrency: 8, queue: 16 } },
   cache: { maxIsolates: 50, maxMemoryMb: 2048, idleTtlSeconds: 60, replicas: 3 },
-  frontEnd: { maxExecuting: 2, inlineThresholdMs: 0.5, hangStallMs: 250, hangKillMs: 5000, rssLimitMb: 1024, shutdownTimeoutMs: 3000 },
+  frontEnd: { maxExecuting: 2, inlineThresholdMs: 0.5, hangStallMs: 250, hangKillMs: 5000, rssLimitMb: 1024, shutdownTimeoutMs: 3000, tenantThreadNice: 10 },
   apps: [
     {
       name: "shop",
@@ -84,7 +84,7 @@ test("config: a minimal config (only apps) gets the documented defaults", (t) =>
     queue: 256,
   });
   t.deepEqual(config.cache, { maxIsolates: 1000, maxMemoryMb: 4096, idleTtlSeconds: 600, replicas: 2 });
-  t.deepEqual(config.frontEnd, { maxExecuting: 0, inlineThresholdMs: 1, hangStallMs: 500, hangKillMs: 10_000, rssLimitMb: 0, shutdownTimeoutMs: 10_000 });
+  t.deepEqual(config.frontEnd, { maxExecuting: 0, inlineThresholdMs: 1, hangStallMs: 500, hangKillMs: 10_000, rssLimitMb: 0, shutdownTimeoutMs: 10_000, tenantThreadNice: 0 });
   const [only] = config.apps;
   t.deepEqual(only?.vars, {});
   t.deepEqual(only?.secrets, {});

@@ -20,7 +20,7 @@ test("config single app: every run flag lands in the serve config", (t) => {
       "--port", "9001", "--host", "0.0.0.0", "--var", "A=1", "--var", "B=x=y", "--watch",
       "--cpu-ms", "12.5", "--memory-mb", "256", "--wall-ms", "7000", "--startup-ms", "300",
       "--body-limit-mb", "2", "--subrequests", "7", "--allow-private-fetch", "--max-executing", "3",
-      "--inline-ms", "0", "--rss-limit-mb", "900", "--hang-kill-ms", "4000",
+      "--inline-ms", "0", "--rss-limit-mb", "900", "--hang-kill-ms", "4000", "--tenant-nice", "10",
     ],
     dir,
   );
@@ -39,7 +39,7 @@ test("config single app: every run flag lands in the serve config", (t) => {
     concurrency: RUN_CONCURRENCY,
     queue: 0,
   });
-  t.deepEqual(config.frontEnd, { maxExecuting: 3, inlineThresholdMs: 0, hangStallMs: 500, hangKillMs: 4000, rssLimitMb: 900, shutdownTimeoutMs: 10_000 });
+  t.deepEqual(config.frontEnd, { maxExecuting: 3, inlineThresholdMs: 0, hangStallMs: 500, hangKillMs: 4000, rssLimitMb: 900, shutdownTimeoutMs: 10_000, tenantThreadNice: 10 });
   t.deepEqual(config.cache, { maxIsolates: 1, maxMemoryMb: 1_048_576, idleTtlSeconds: 0, replicas: 1 });
   t.is(config.apps.length, 1);
   const [only] = config.apps;
@@ -59,7 +59,7 @@ test("config single app: run's defaults map onto serve's, .dev.vars included", (
   const config = singleAppServeConfig(runConfig(["run", "app.ts", "--var", "BOTH=flag"], dir), { cwd: dir });
   t.deepEqual(config.listen, { host: "127.0.0.1", port: 8787 });
   t.deepEqual(config.defaults.limits, { ...DEFAULT_APP_LIMITS, concurrency: RUN_CONCURRENCY, queue: 0 });
-  t.deepEqual(config.frontEnd, { maxExecuting: 0, inlineThresholdMs: 1, hangStallMs: 500, hangKillMs: 10_000, rssLimitMb: 0, shutdownTimeoutMs: 10_000 });
+  t.deepEqual(config.frontEnd, { maxExecuting: 0, inlineThresholdMs: 1, hangStallMs: 500, hangKillMs: 10_000, rssLimitMb: 0, shutdownTimeoutMs: 10_000, tenantThreadNice: 0 });
   t.deepEqual(config.apps[0]?.vars, { FROM_FILE: "1", BOTH: "flag" });
   t.deepEqual(config.apps[0]?.outbound, { allowPrivate: false });
   t.false(config.apps[0]?.watch);

@@ -1,9 +1,9 @@
 /**
  * Tenant threads below the event loop (sandbox/tenant-thread-priority.ts):
  * in a fresh process isolated-vm's pool is found whole and lowered, the
- * main thread is left alone; a real front end runs with its pools at the
- * configured nice value (10 by default, `--tenant-nice`), its own thread at
- * 0; 0 turns it off; a value out of range is a clear config error.
+ * main thread is left alone; a real front end runs with every thread at 0
+ * by default, and with its pool at the value of `--tenant-nice` (its own
+ * thread still at 0); a value out of range is a clear config error.
  */
 import { execFile } from "node:child_process";
 import { cpus } from "node:os";
@@ -56,8 +56,8 @@ test("a fresh process: the isolate pool is found whole and lowered, the main thr
   t.true(second.problems.some((problem) => /isolated-vm pool: found 0 new/.test(problem)), second.problems.join("; "));
 });
 
-test("edgehost run: the front end's isolate pool threads (and the digest thread) run at nice 10, its event loop at 0", async (t) => {
-  await withApp(t, digestApp, [], async (server) => {
+test("edgehost run --tenant-nice 10: the front end's isolate pool threads (and the digest thread) run at nice 10, its event loop at 0", async (t) => {
+  await withApp(t, digestApp, ["--tenant-nice", "10"], async (server) => {
     t.is(await (await fetch(`${server.url}/digest`)).text(), "ok");
     const values = threadNiceValues(server.frontEndPid);
     t.is(values.get(server.frontEndPid), 0, "the event loop keeps the default priority");
@@ -68,8 +68,8 @@ test("edgehost run: the front end's isolate pool threads (and the digest thread)
   });
 });
 
-test("edgehost run --tenant-nice 0 leaves every thread at the event loop's priority; --tenant-nice 4 uses 4", async (t) => {
-  await withApp(t, digestApp, ["--tenant-nice", "0"], async (server) => {
+test("edgehost run leaves every thread at the event loop's priority by default; --tenant-nice 4 uses 4", async (t) => {
+  await withApp(t, digestApp, [], async (server) => {
     t.is(await (await fetch(`${server.url}/digest`)).text(), "ok");
     const values = threadNiceValues(server.frontEndPid);
     t.is(countAt(values, 0), values.size, JSON.stringify([...values]));

@@ -152,8 +152,8 @@ export const serveConfigSchema = strictObject({
     rssLimitMb: integer(0, 1_048_576).default(0),
     /** Drain time on SIGINT/SIGTERM before in-flight requests are cut, ms. */
     shutdownTimeoutMs: integer(1, 3_600_000).default(10_000),
-    /** OS priority (nice) of the threads that run tenant work, below the event loop's; 0 = the same (sandbox/tenant-thread-priority.ts). */
-    tenantThreadNice: integer(0, 19).default(10),
+    /** OS priority (nice) of the threads that run tenant work, below the event loop's; 0 (default) = the same (sandbox/tenant-thread-priority.ts). */
+    tenantThreadNice: integer(0, 19).default(0),
   }).default({}),
   apps: array(appSchema, 0, 100_000, "apps"),
 });
