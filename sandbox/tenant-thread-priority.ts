@@ -26,9 +26,10 @@
  * spend 14 of their 50 ms of CPU, both cores kept busy by two other
  * processes: 15 of 15 answered at nice 0, 15 of 15 cut as cpu_limit at
  * nice 10. (At nice 0 the same happens once the other processes take more
- * than about two thirds of the cores: the timeout is the real limit, and a
- * CPU-clock one would fix both.) It is for a machine the front end has to
- * itself, below saturation.
+ * than about two thirds of the cores.) isolated-vm 5.0.4 has no CPU clock
+ * to enforce by instead: its `cpuTime` counts wall time while the isolate
+ * is entered too (bench/probes/ivm-cpu-time.cjs). It is for a machine the
+ * front end has to itself, below saturation.
  *
  * What stays at nice 0: the event loop, V8's platform workers (garbage
  * collection for the host heap and every isolate) and the hang watchdog.
