@@ -73,10 +73,10 @@ async function start(source: FrontEndSource, port: number, listenNow: boolean, d
     log = jsonSink(jsonLogger(logLines));
     requestObserver = requestLog(logLines);
   }
-  // run logs under the entry's path as the user typed it; serve under each app's name.
   if (lowered !== undefined && lowered.problems.length > 0) {
     log({ level: "warn", message: `tenant threads not all below the event loop (nice ${tenantNice}): ${lowered.problems.join("; ")}` });
   }
+  // run logs under the entry's path as the user typed it; serve under each app's name.
   const runEntry = source.kind === "run" ? relative(process.cwd(), source.config.entry) || source.config.entry : undefined;
   inlinePolicy = new InlinePolicy(demotedApps, (app, entryMs) => send({ type: "inline-demoted", app, entryMs }), { recentStallsAt });
   const hangWatchdog =

@@ -4,8 +4,9 @@
  *
  * Why: a tenant's CPU burst runs on isolated-vm's pool (an isolate spinning
  * to its CPU limit, a boot) or on the digest thread. At equal priority the
- * kernel shares a core fairly between that burst and the event loop, so another tenant's
- * request that arrives while the burst holds the core waits out its slice.
+ * kernel shares a core fairly between that burst and the event loop, so
+ * another tenant's request that arrives while the burst holds the core
+ * waits out its slice.
  * At nice +10 (weight 110 against the event loop's 1,024) the event loop
  * runs when it wakes, and the tenant threads keep what it leaves, which on
  * a busy core is most of it: a tenant still gets its CPU budget, later.
@@ -101,16 +102,9 @@ function threadCpuNs(): Map<number, number> {
   return byThread;
 }
 
-/** Threads (not the main one) that gained at least RAN_JOB_MS of CPU between two readings. */
-function threadsThatRan(before: Map<number, number>, after: Map<number, number>, mustBeNew: boolean): number[] {
-  const ran: number[] = [];
-  for (const [tid, ns] of after) {
-    if (tid === process.pid) continue;
-    const earlier = before.get(tid);
-    if (mustBeNew && earlier !== undefined) continue;
-    if (ns - (earlier ?? 0) >= RAN_JOB_MS * 1e6) ran.push(tid);
-  }
-  return ran;
+/** Threads absent from `before` (so not the main one) that have run at least RAN_JOB_MS of CPU by `after`. */
+function newThreadsThatRan(before: Map<number, number>, after: Map<number, number>): number[] {
+  return [...after].filter(([tid, ns]) => !before.has(tid) && ns >= RAN_JOB_MS * 1e6).map(([tid]) => tid);
 }
 
 /**
@@ -132,15 +126,15 @@ async function isolatePoolBurst(threads: number): Promise<void> {
   }
 }
 
-/** Runs bursts until `expected` new threads have been seen running (or MAX_BURSTS), and returns them. */
-async function findNewPoolThreads(expected: number, burst: () => Promise<void>): Promise<number[]> {
-  const start = threadCpuNs();
-  const found = new Set<number>();
-  for (let attempt = 0; attempt < MAX_BURSTS && found.size < expected; attempt++) {
-    await burst();
-    for (const tid of threadsThatRan(start, threadCpuNs(), true)) found.add(tid);
+/** Runs bursts until all `size` pool threads have been seen running (or MAX_BURSTS), and returns the ones seen. */
+async function findIsolatePoolThreads(size: number): Promise<number[]> {
+  const before = threadCpuNs();
+  let found: number[] = [];
+  for (let attempt = 0; attempt < MAX_BURSTS && found.length < size; attempt++) {
+    await isolatePoolBurst(size);
+    found = newThreadsThatRan(before, threadCpuNs());
   }
-  return [...found];
+  return found;
 }
 
 function lower(threads: readonly number[], nice: number, problems: string[]): void {
@@ -161,7 +155,7 @@ export async function lowerTenantThreadPriority(nice: number = TENANT_THREAD_NIC
   if (process.platform !== "linux") return { nice, isolatePoolThreads: [], problems: [`not Linux (${process.platform})`] };
   const problems: string[] = [];
   const isolatePoolSize = cpus().length + 1;
-  const isolatePoolThreads = await findNewPoolThreads(isolatePoolSize, () => isolatePoolBurst(isolatePoolSize));
+  const isolatePoolThreads = await findIsolatePoolThreads(isolatePoolSize);
   if (isolatePoolThreads.length < isolatePoolSize) {
     problems.push(`isolated-vm pool: found ${isolatePoolThreads.length} new of ${isolatePoolSize} threads (was it used before this call?)`);
   }

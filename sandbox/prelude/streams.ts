@@ -16,6 +16,7 @@ import type * as Ponyfill from "web-streams-polyfill";
 // These modules define small classes only; what they need is loaded when one is constructed.
 import { CompressionStream, DecompressionStream } from "./compression-streams.js";
 import { registerInspectView } from "./inspect.js";
+import { lazyGlobalDescriptor } from "./lazy-global.js";
 import { loadLazyModule } from "./streams-lazy-module.js";
 import { registerPlatformClass } from "./structured-clone.js";
 import { TextDecoderStream, TextEncoderStream } from "./text-streams.js";
@@ -169,28 +170,9 @@ function streamGlobal(name: string): Function {
   return streamClasses()[name as (typeof POLYFILL_GLOBALS)[number]] as Function;
 }
 
-/**
- * Defines the stream globals on `target` as accessors that load the
- * implementation when read and then replace themselves with plain data
- * properties (writable, configurable, not enumerable, as WebIDL has them);
- * assigning to one (a polyfill) just stores the value.
- */
+/** Defines the stream globals on `target` as globals that load the implementation when first read (lazy-global.ts). */
 export function installLazyStreamGlobals(target: object): void {
   const descriptors: PropertyDescriptorMap = {};
-  for (const name of [...POLYFILL_GLOBALS, ...Object.keys(PRELUDE_GLOBALS)]) {
-    const settle = (value: unknown): void => {
-      Object.defineProperty(target, name, { value, writable: true, enumerable: false, configurable: true });
-    };
-    descriptors[name] = {
-      get() {
-        const value = streamGlobal(name);
-        settle(value);
-        return value;
-      },
-      set: settle,
-      enumerable: false,
-      configurable: true,
-    };
-  }
+  for (const name of [...POLYFILL_GLOBALS, ...Object.keys(PRELUDE_GLOBALS)]) descriptors[name] = lazyGlobalDescriptor(target, name, () => streamGlobal(name));
   Object.defineProperties(target, descriptors);
 }

@@ -5,21 +5,10 @@
  * isolate holds none of its 19 KB. The polyfill resolves the `URL` global
  * when it runs: in a tenant's isolate that is the tenant's own URL.
  */
+import { lazyGlobalDescriptor } from "./lazy-global.js";
 import { loadLazyModule } from "./streams-lazy-module.js";
 
-/** Puts a `URLPattern` accessor on `target` that loads the class on first read and then becomes a plain value. */
+/** Defines `URLPattern` on `target` as a global that loads the polyfill when first read (lazy-global.ts). */
 export function installLazyUrlPattern(target: object): void {
-  const settle = (value: unknown): void => {
-    Object.defineProperty(target, "URLPattern", { value, writable: true, enumerable: false, configurable: true });
-  };
-  Object.defineProperty(target, "URLPattern", {
-    get() {
-      const value = loadLazyModule<{ URLPattern: unknown }>("urlpattern").URLPattern;
-      settle(value);
-      return value;
-    },
-    set: settle,
-    enumerable: false,
-    configurable: true,
-  });
+  Object.defineProperty(target, "URLPattern", lazyGlobalDescriptor(target, "URLPattern", () => loadLazyModule<{ URLPattern: unknown }>("urlpattern").URLPattern));
 }

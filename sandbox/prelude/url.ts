@@ -6,6 +6,7 @@
  * has to parse a URL (Request constructor, Response.redirect, fetch).
  */
 import type * as Wrapper from "whatwg-url/webidl2js-wrapper";
+import { lazyGlobalDescriptor } from "./lazy-global.js";
 
 /** The URL class as tenants see it. */
 export interface URLInstance {
@@ -67,25 +68,9 @@ export function parseAbsoluteUrl(input: string, base?: string): string {
   }
 }
 
-/**
- * Defines URL and URLSearchParams on `target` as accessors that load
- * whatwg-url when read and then replace themselves with plain data
- * properties; assigning to them (a polyfill) also just stores the value.
- */
+/** Defines URL and URLSearchParams on `target` as globals that load whatwg-url when first read (lazy-global.ts). */
 export function installLazyUrlGlobals(target: object): void {
   for (const name of ["URL", "URLSearchParams"] as const) {
-    const settle = (value: unknown): void => {
-      Object.defineProperty(target, name, { value, writable: true, enumerable: false, configurable: true });
-    };
-    Object.defineProperty(target, name, {
-      get() {
-        const value = urlClasses()[name];
-        settle(value);
-        return value;
-      },
-      set: settle,
-      enumerable: false,
-      configurable: true,
-    });
+    Object.defineProperty(target, name, lazyGlobalDescriptor(target, name, () => urlClasses()[name]));
   }
 }
