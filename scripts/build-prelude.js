@@ -344,7 +344,10 @@ const lazyModules = {
   tr46: 'module.exports = require("tr46");',
   // URLPattern, which workerd has and V8 does not; only sandbox/prelude/url-pattern.ts loads it.
   urlpattern: 'module.exports = require("urlpattern-polyfill/urlpattern");',
+  // ECMAScript built-ins newer than Node 20's V8; only sandbox/prelude/es-builtins-lazy.ts loads it.
+  "es-builtins": 'export { installAll } from "./sandbox/prelude/es-builtins-module.ts";',
 };
+const STRICT_LAZY_MODULES = new Set(["es-builtins"]);
 for (const [name, contents] of Object.entries(lazyModules)) {
   const lazy = await build({
     stdin: { contents, resolveDir: repoRoot, loader: "js", sourcefile: `${name}-entry.js` },
@@ -359,7 +362,9 @@ for (const [name, contents] of Object.entries(lazyModules)) {
     plugins: [streamsPolyfill, fflateInternals, noNodeBuiltins],
     logLevel: "warning",
   });
-  const lazyScript = `${LAZY_MODULE_MARKER}(function(module,exports){${lazy.outputFiles[0].text}\nreturn module.exports;})({exports:{}},{});\n`;
+  // Our own modules are strict code, as the prelude is (a primitive `this` stays unboxed, failed assignments throw); the libraries keep the mode they were written in.
+  const directive = STRICT_LAZY_MODULES.has(name) ? '"use strict";' : "";
+  const lazyScript = `${LAZY_MODULE_MARKER}(function(module,exports){${directive}${lazy.outputFiles[0].text}\nreturn module.exports;})({exports:{}},{});\n`;
   const lazyFile = path.join(repoRoot, "dist", "sandbox", "prelude-lazy", `${name}.js`);
   await mkdir(path.dirname(lazyFile), { recursive: true });
   await writeFile(lazyFile, lazyScript);

@@ -11,6 +11,7 @@ import { createCrypto, Crypto, SubtleCrypto } from "./crypto.js";
 import { CryptoKey } from "./crypto-key.js";
 import { DOMException } from "./dom-exception.js";
 import { CloseEvent, CustomEvent, ErrorEvent, MessageEvent, PromiseRejectionEvent } from "./event-classes.js";
+import { installLazyEsBuiltins } from "./es-builtins-lazy.js";
 import { Event, EventTarget } from "./event-target.js";
 import { fetch } from "./fetch.js";
 import { File } from "./file.js";
@@ -119,6 +120,7 @@ export function installGlobals(): void {
   setReadableStreamClass(() => streamClasses().ReadableStream);
 
   for (const name of REMOVED_GLOBALS) Reflect.deleteProperty(global, name);
+  installLazyEsBuiltins(global);
 
   for (const ctor of [AbortController, AbortSignal, Crypto, Event, EventTarget, FormData, Headers, Performance, PerformanceEntry, Request, Response, Scheduler, SubtleCrypto, TextDecoder, TextEncoder]) {
     registerPlatformClass(ctor);
