@@ -46,7 +46,7 @@ test("isolation: the Web API globals are present", async (t) => {
       "DOMException", "structuredClone", "crypto", "AbortController", "AbortSignal", "EventTarget", "Event", "setTimeout", "clearTimeout",
       "setInterval", "clearInterval", "queueMicrotask", "console", "fetch", "FormData", "navigator", "self"].filter((name) => typeof globalThis[name] === "undefined")`);
     t.deepEqual(result, []);
-    t.deepEqual(await harness.evaluate(`[navigator.userAgent, self === globalThis, eval("1 + 1")]`), ["edgehost", true, 2]);
+    t.deepEqual(await harness.evaluate(`[navigator.userAgent, self === globalThis, eval("1 + 1")]`), ["Cloudflare-Workers", true, 2]);
   });
 });
 

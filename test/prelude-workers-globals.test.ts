@@ -1,6 +1,7 @@
 /**
- * performance, scheduler, the Event subclasses and reportError inside the
- * prelude (sandbox/prelude/performance.ts, scheduler.ts, event-classes.ts):
+ * performance, scheduler, the Event subclasses, reportError, setImmediate and
+ * crypto.subtle.timingSafeEqual inside the prelude (sandbox/prelude/
+ * performance.ts, scheduler.ts, event-classes.ts, timers.ts, crypto.ts):
  * the spec behaviours the workerd differential test does not reach.
  */
 import test from "ava";
@@ -99,4 +100,40 @@ test("URLPattern: an accessor until first read (the polyfill is a lazy module), 
     })()`);
     t.deepEqual(result, ["function", "undefined", "function", false, "7", false]);
   });
+});
+
+test("crypto.subtle.timingSafeEqual: reads sizes from internal slots (a patched byteLength getter changes nothing) and refuses unequal lengths", async (t) => {
+  const result = await run(`(() => {
+    const proto = Object.getPrototypeOf(Uint8Array.prototype);
+    const saved = Object.getOwnPropertyDescriptor(proto, "byteLength");
+    Object.defineProperty(proto, "byteLength", { get: () => 0, configurable: true });
+    try {
+      const outcome = (work) => { try { return work(); } catch (error) { return [error.name, error.message]; } };
+      return [
+        crypto.subtle.timingSafeEqual(new Uint8Array([1, 2, 3]), new Uint8Array([1, 2, 4])),
+        crypto.subtle.timingSafeEqual(new Uint8Array([7, 8]).buffer, new DataView(new Uint8Array([7, 8]).buffer)),
+        outcome(() => crypto.subtle.timingSafeEqual(new Uint8Array(2), new Uint8Array(3))),
+        outcome(() => crypto.subtle.timingSafeEqual("ab", new Uint8Array(2)))[0],
+      ];
+    } finally {
+      Object.defineProperty(proto, "byteLength", saved);
+    }
+  })()`);
+  t.deepEqual(result, [false, true, ["TypeError", "Input buffers must have the same byte length."], "TypeError"]);
+});
+
+test("setImmediate runs after the current task's microtasks and in creation order with zero-delay timeouts; clearImmediate cancels", async (t) => {
+  const result = await run(`(async () => {
+    const order = [];
+    setImmediate((value) => order.push("immediate " + value), 1);
+    setTimeout(() => order.push("timeout"), 0);
+    const cancelled = setImmediate(() => order.push("cancelled"));
+    clearImmediate(cancelled);
+    queueMicrotask(() => order.push("microtask"));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    let refused;
+    try { setImmediate("code"); } catch (error) { refused = error.name; }
+    return [order, refused];
+  })()`);
+  t.deepEqual(result, [["microtask", "immediate 1", "timeout"], "TypeError"]);
 });

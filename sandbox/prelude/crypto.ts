@@ -136,6 +136,23 @@ export class SubtleCrypto {
     }
   }
 
+  /**
+   * workerd's extension: compares two BufferSources of the same length in
+   * time that depends only on the length (every byte is read, the
+   * differences OR-ed together, no early exit), for comparing MACs and tokens.
+   */
+  timingSafeEqual(a: unknown, b: unknown): boolean {
+    if (!isBufferSource(a)) throw new TypeError("Failed to execute 'timingSafeEqual' on 'SubtleCrypto': parameter 1 is not of type 'BufferSource'.");
+    if (!isBufferSource(b)) throw new TypeError("Failed to execute 'timingSafeEqual' on 'SubtleCrypto': parameter 2 is not of type 'BufferSource'.");
+    const left = viewBytes(a);
+    const right = viewBytes(b);
+    const length = byteLengthOf(a);
+    if (length !== byteLengthOf(b)) throw new TypeError("Input buffers must have the same byte length.");
+    let difference = 0;
+    for (let index = 0; index < length; index += 1) difference |= (left[index] as number) ^ (right[index] as number);
+    return difference === 0;
+  }
+
   generateKey(algorithm: unknown, extractable: unknown, keyUsages: unknown): Promise<unknown> {
     return subtle.generateKey(algorithm, extractable, keyUsages);
   }

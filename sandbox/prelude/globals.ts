@@ -25,7 +25,7 @@ import { Response } from "./response.js";
 import { createScheduler, Scheduler } from "./scheduler.js";
 import { registerPlatformClass, structuredClone } from "./structured-clone.js";
 import { TextDecoder, TextEncoder } from "./text-encoding.js";
-import { clearInterval, clearTimeout, queueMicrotask, setInterval, setTimeout } from "./timers.js";
+import { clearImmediate, clearInterval, clearTimeout, queueMicrotask, setImmediate, setInterval, setTimeout } from "./timers.js";
 import { installLazyUrlGlobals } from "./url.js";
 import { installLazyUrlPattern } from "./url-pattern.js";
 // streams: ReadableStream and friends are accessors that load the implementation on first use.
@@ -34,10 +34,15 @@ import { installLazyStreamGlobals, streamClasses } from "./streams.js";
 /** Globals removed before tenant code runs: WebAssembly memory escapes the heap limit; shared memory enables timing attacks and Atomics.wait blocks the thread. */
 const REMOVED_GLOBALS = ["WebAssembly", "SharedArrayBuffer", "Atomics"];
 
-/** `navigator` with the user agent Workers-style code checks for; one core and "en", as workerd reports. */
+/**
+ * `navigator` as workerd has it: one core, "en", and its user agent,
+ * "Cloudflare-Workers", which libraries compare against to detect the
+ * Workers runtime (Hono's getRuntimeKey, for one) and then take their
+ * Workers code paths, the ones an app written for Workers was tested on.
+ */
 class Navigator {
   get userAgent(): string {
-    return "edgehost";
+    return "Cloudflare-Workers";
   }
   get hardwareConcurrency(): number {
     return 1;
@@ -88,11 +93,13 @@ export function installGlobals(): void {
     TextEncoder,
     atob,
     btoa,
+    clearImmediate,
     clearInterval,
     clearTimeout,
     fetch,
     queueMicrotask,
     reportError,
+    setImmediate,
     setInterval,
     setTimeout,
     structuredClone,

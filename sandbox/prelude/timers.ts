@@ -60,6 +60,24 @@ export function clearTimeout(timerId?: unknown): void {
   clear(timerId);
 }
 
+/**
+ * Runs `callback(...args)` once, after the current task and its microtasks,
+ * as workerd's setImmediate: a zero-delay host timer, so immediates and
+ * zero-delay timeouts run in the order they were made (as workerd runs them)
+ * and belong to the request that made them like any timer.
+ */
+export function setImmediate(callback: unknown, ...args: unknown[]): number {
+  if (typeof callback !== "function") {
+    throw new TypeError("Failed to execute 'setImmediate' on 'ServiceWorkerGlobalScope': parameter 1 is not of type 'function'.");
+  }
+  return start(callback, 0, args, false);
+}
+
+/** Cancels an immediate; unknown ids are ignored. */
+export function clearImmediate(immediateId?: unknown): void {
+  clear(immediateId);
+}
+
 /** Cancels an interval; unknown ids are ignored. */
 export function clearInterval(timerId?: unknown): void {
   clear(timerId);
