@@ -17,7 +17,7 @@ import {
 } from "./prelude/protocol.js";
 
 /** Node's name for each Web Crypto digest algorithm. */
-export type NodeHashName = "sha1" | "sha256" | "sha384" | "sha512";
+export type NodeHashName = "sha1" | "sha256" | "sha384" | "sha512" | "md5";
 
 /**
  * Node's hash name for a Web Crypto algorithm name, or undefined. A switch,
@@ -34,6 +34,9 @@ export function nodeHashName(algorithm: unknown): NodeHashName | undefined {
       return "sha384";
     case "SHA-512":
       return "sha512";
+    // workerd's extension, for checksums (S3 ETags, Content-MD5).
+    case "MD5":
+      return "md5";
     default:
       return undefined;
   }

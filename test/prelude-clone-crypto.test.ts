@@ -81,7 +81,7 @@ for (const algorithm of ["SHA-1", "SHA-256", "SHA-384", "SHA-512"]) {
 }
 
 test("crypto.subtle.digest: unknown algorithms reject with NotSupportedError", async (t) => {
-  const result = await run(`crypto.subtle.digest("MD5", new Uint8Array(1)).then(() => "resolved", (error) => [error.name, error instanceof DOMException])`);
+  const result = await run(`crypto.subtle.digest("SHA-3", new Uint8Array(1)).then(() => "resolved", (error) => [error.name, error instanceof DOMException])`);
   t.deepEqual(result, ["NotSupportedError", true]);
 });
 

@@ -10,6 +10,7 @@
  * MAX_DIGESTS_IN_FLIGHT on the host and the rest queued here.
  */
 import { byteLengthOf, copyBytes, exactBuffer, isBufferSource, viewBytes, type BufferSource } from "./buffer-source.js";
+import { digestStream } from "./digest-stream.js";
 import { DOMException } from "./dom-exception.js";
 import { host } from "./host.js";
 import { IntrinsicUint8Array, isArrayBuffer, typedArrayBuffer, typedArrayByteLength, typedArrayByteOffset, typedArrayName, typedArraySet } from "./intrinsics.js";
@@ -20,7 +21,8 @@ import * as subtle from "./subtle/methods.js";
 /** randomUUID draws from a pool of this many bytes, refilled by one host call. */
 const UUID_POOL_BYTES = 4096;
 
-const DIGESTS = new Set(["SHA-1", "SHA-256", "SHA-384", "SHA-512"]);
+/** The digests crypto.subtle.digest takes: the SHA family and, as workerd, MD5 (for checksums such as S3 ETags, not for security). */
+const DIGESTS = new Set(["SHA-1", "SHA-256", "SHA-384", "SHA-512", "MD5"]);
 
 let uuidPool: Uint8Array = new IntrinsicUint8Array(0);
 let uuidPoolOffset = 0;
@@ -213,6 +215,11 @@ export class Crypto {
     return this.#subtle;
   }
 
+  /** workerd's DigestStream (digest-stream.ts), made on first read: it extends the lazily loaded WritableStream. */
+  get DigestStream(): Function {
+    return digestStream(subtleDigest);
+  }
+
   getRandomValues<T extends ArrayBufferView | null>(array: T): T {
     // The internal slot, not instanceof: a look-alike object has no name here.
     const name = typedArrayName(array);
@@ -257,6 +264,11 @@ export class Crypto {
     return "Crypto";
   }
 }
+
+/** SubtleCrypto's digest as the prelude defined it (tenant code may replace the method on the prototype later; it does not use `this`). */
+const digestMethod = SubtleCrypto.prototype.digest;
+const reflectApply = Reflect.apply;
+const subtleDigest = (algorithm: string, data: ArrayBuffer): Promise<ArrayBuffer> => reflectApply(digestMethod, undefined, [algorithm, data]) as Promise<ArrayBuffer>;
 
 /** The single `crypto` object of the isolate. */
 export function createCrypto(): Crypto {
