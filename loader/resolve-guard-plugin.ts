@@ -3,6 +3,7 @@ import { builtinModules } from "node:module";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { OnResolveArgs, Plugin, PluginBuild, ResolveResult } from "esbuild";
+import { RUNTIME_MODULE_NAMESPACE, runtimeModuleSource } from "./runtime-modules.js";
 
 /**
  * Marks the nested `build.resolve` calls of edgehost's resolving plugins
@@ -90,7 +91,8 @@ function isInside(file: string, dir: string): boolean {
  *
  * - a Node built-in (`fs`, `node:crypto`, ...) is refused with one clear line,
  *   unless the app installed a package of that bare name (a polyfill such as
- *   `buffer` or `events`), which is then bundled like any package;
+ *   `buffer` or `events`), which is then bundled like any package, or the
+ *   isolate provides it (`node:buffer`, runtime-modules.ts);
  * - a package that resolves into edgehost's own node_modules is refused: an
  *   app that lives inside the edgehost tree (e.g. examples/) would otherwise
  *   silently bundle the server's dependencies, and break once moved.
@@ -101,6 +103,7 @@ export function resolveGuardPlugin(hostNodeModules: string | null = hostNodeModu
   return {
     name: "edgehost-resolve-guard",
     setup(build) {
+      build.onLoad({ filter: /.*/, namespace: RUNTIME_MODULE_NAMESPACE }, (args) => ({ contents: runtimeModuleSource(args.path) ?? "", loader: "js" }));
       build.onResolve({ filter: /.*/ }, async (args) => {
         if (isNestedResolve(args.pluginData)) return undefined;
         if (args.kind === "entry-point" || !isBareSpecifier(args.path)) return undefined;
@@ -108,6 +111,8 @@ export function resolveGuardPlugin(hostNodeModules: string | null = hostNodeModu
         const reachesHost =
           resolved.errors.length === 0 && hostNodeModules !== null && isInside(resolved.path, hostNodeModules);
         if (isNodeBuiltin(args.path) && (resolved.errors.length > 0 || reachesHost)) {
+          // node:buffer and friends: what the isolate itself provides (runtime-modules.ts).
+          if (runtimeModuleSource(args.path) !== undefined) return { path: args.path, namespace: RUNTIME_MODULE_NAMESPACE };
           return { errors: [{ text: builtinImportText(args.path) }] };
         }
         if (reachesHost) {

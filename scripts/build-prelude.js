@@ -298,6 +298,31 @@ const fastUrlStateMachine = {
 };
 
 /** Node built-ins must never end up in the isolate: fail the build if anything imports one. */
+/**
+ * The buffer package (6.0.3) has no "base64url" encoding, which Node and
+ * workerd have (JWT code uses it). Its base64 decoder already takes the URL
+ * alphabet and ignores missing padding, so decoding, byteLength and write
+ * only need the name; encoding maps the alphabet and drops the padding.
+ */
+const bufferBase64Url = {
+  name: "buffer-base64url",
+  setup(pluginBuild) {
+    pluginBuild.onLoad({ filter: /[\\/]node_modules[\\/]buffer[\\/]index\.js$/ }, async (args) => {
+      const source = await readFile(args.path, "utf8");
+      const contents = patchExactly(source, args.path, [
+        { from: "    case 'latin1':\n    case 'binary':\n    case 'base64':\n    case 'ucs2':", to: "    case 'latin1':\n    case 'binary':\n    case 'base64':\n    case 'base64url':\n    case 'ucs2':" },
+        { from: "      case 'base64':\n        return base64ToBytes(string).length", to: "      case 'base64':\n      case 'base64url':\n        return base64ToBytes(string).length" },
+        {
+          from: "      case 'base64':\n        return base64Slice(this, start, end)",
+          to: "      case 'base64':\n        return base64Slice(this, start, end)\n\n      case 'base64url':\n        return base64Slice(this, start, end).replace(/\\+/g, '-').replace(/\\//g, '_').replace(/=+$/, '')",
+        },
+        { from: "      case 'base64':\n        // Warning: maxLength not taken into account in base64Write", to: "      case 'base64':\n      case 'base64url':\n        // Warning: maxLength not taken into account in base64Write" },
+      ]);
+      return { contents, loader: "js" };
+    });
+  },
+};
+
 const noNodeBuiltins = {
   name: "no-node-builtins",
   setup(pluginBuild) {
@@ -344,6 +369,8 @@ const lazyModules = {
   tr46: 'module.exports = require("tr46");',
   // URLPattern, which workerd has and V8 does not; only sandbox/prelude/url-pattern.ts loads it.
   urlpattern: 'module.exports = require("urlpattern-polyfill/urlpattern");',
+  // Node's Buffer (the npm package; the trailing slash keeps it from naming Node's built-in), as workerd's global; only sandbox/prelude/node-buffer.ts loads it.
+  buffer: 'module.exports = require("buffer/");',
   // ECMAScript built-ins newer than Node 20's V8; only sandbox/prelude/es-builtins-lazy.ts loads it.
   "es-builtins": 'export { installAll } from "./sandbox/prelude/es-builtins-module.ts";',
 };
@@ -359,7 +386,7 @@ for (const [name, contents] of Object.entries(lazyModules)) {
     target: "es2022",
     minify: true,
     legalComments: "none",
-    plugins: [streamsPolyfill, fflateInternals, noNodeBuiltins],
+    plugins: [streamsPolyfill, fflateInternals, bufferBase64Url, noNodeBuiltins],
     logLevel: "warning",
   });
   // Our own modules are strict code, as the prelude is (a primitive `this` stays unboxed, failed assignments throw); the libraries keep the mode they were written in.

@@ -184,6 +184,7 @@ test(sameResponse, "webPlatform", "/redirect-mode");
 test(sameResponse, "webPlatform", "/workers-globals");
 test(sameResponse, "webPlatform", "/es-builtins");
 test(sameResponse, "webPlatform", "/digest-stream");
+test(sameResponse, "webPlatform", "/node-buffer");
 test(sameResponse, "webPlatform", "/url-pattern");
 test(sameResponse, "webPlatform", "/workers-streams");
 test(sameResponse, "webPlatform", "/fixed-length");

@@ -86,6 +86,31 @@ test("bundleApp: a package the app installed under a built-in's bare name (a pol
   t.is(evaluateBundle(bundle.code).default.fetch({ url: "http://x/" }, {}), "polyfill");
 });
 
+test("bundleApp: node:buffer, and bare buffer when the app has no package of that name, are the isolate's Buffer global", async (t) => {
+  const dir = await copyFixture(t, "basic");
+  const entry = path.join(dir, "buffered.ts");
+  await writeFile(
+    entry,
+    'import { Buffer, kMaxLength } from "node:buffer";\nimport buffer from "buffer";\nexport default { fetch() { return [Buffer === globalThis.Buffer, buffer.Buffer === Buffer, kMaxLength]; } };\n',
+  );
+  const bundle = await bundleApp(entry, { cache: false });
+  // A stand-in global: the bundle reads whatever Buffer the isolate has when it loads.
+  const code = `globalThis.Buffer = function Buffer() {};\n${bundle.code}`;
+  t.deepEqual(evaluateBundle(code).default.fetch({ url: "http://x/" }, {}), [true, true, 0x7fffffff]);
+});
+
+test("bundleApp: an app's own buffer package still wins over the runtime's for the bare name", async (t) => {
+  const dir = await copyFixture(t, "basic");
+  await installPackage(dir, "buffer", {
+    "package.json": JSON.stringify({ name: "buffer", main: "index.js" }),
+    "index.js": 'export const Buffer = "the app\'s own";\n',
+  });
+  const entry = path.join(dir, "own-buffer.ts");
+  await writeFile(entry, 'import { Buffer } from "buffer";\nexport default { fetch() { return Buffer; } };\n');
+  const bundle = await bundleApp(entry, { cache: false });
+  t.is(evaluateBundle(bundle.code).default.fetch({ url: "http://x/" }, {}), "the app's own");
+});
+
 test("bundleApp: a syntax error is one file:line:col line", async (t) => {
   const dir = await copyFixture(t, "syntax-error");
   const error = await t.throwsAsync(bundleApp(path.join(dir, "app.ts"), { cache: false }));

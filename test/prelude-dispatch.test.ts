@@ -30,7 +30,7 @@ test("init: a valid app answers '' and the export global is cleared", async (t) 
 test("isolation: tenant code sees no host functions, dispatch, WebAssembly, SharedArrayBuffer, Atomics, process or require", async (t) => {
   await withPrelude({ appSource: appWithFetch("() => new Response('ok')") }, async (harness) => {
     const result = await harness.evaluate(`(() => {
-      const names = ["__edgehost_host", "__edgehost_dispatch", "dispatch", "module", "exports", "WebAssembly", "SharedArrayBuffer", "Atomics", "process", "require", "Buffer", "global"];
+      const names = ["__edgehost_host", "__edgehost_dispatch", "dispatch", "module", "exports", "WebAssembly", "SharedArrayBuffer", "Atomics", "process", "require", "global"];
       const visible = names.filter((name) => name in globalThis);
       const enumerable = Object.keys(globalThis);
       return [visible, enumerable, Object.getOwnPropertyNames(globalThis).filter((name) => name.startsWith("__"))];
@@ -44,7 +44,7 @@ test("isolation: the Web API globals are present", async (t) => {
   await withPrelude({}, async (harness) => {
     const result = await harness.evaluate(`["Request", "Response", "Headers", "URL", "URLSearchParams", "TextEncoder", "TextDecoder", "atob", "btoa",
       "DOMException", "structuredClone", "crypto", "AbortController", "AbortSignal", "EventTarget", "Event", "setTimeout", "clearTimeout",
-      "setInterval", "clearInterval", "queueMicrotask", "console", "fetch", "FormData", "navigator", "self"].filter((name) => typeof globalThis[name] === "undefined")`);
+      "setInterval", "clearInterval", "queueMicrotask", "console", "fetch", "FormData", "navigator", "self", "Buffer"].filter((name) => typeof globalThis[name] === "undefined")`);
     t.deepEqual(result, []);
     t.deepEqual(await harness.evaluate(`[navigator.userAgent, self === globalThis, eval("1 + 1")]`), ["Cloudflare-Workers", true, 2]);
   });

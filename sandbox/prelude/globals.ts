@@ -27,6 +27,7 @@ import { registerPlatformClass, structuredClone } from "./structured-clone.js";
 import { TextDecoder, TextEncoder } from "./text-encoding.js";
 import { clearImmediate, clearInterval, clearTimeout, queueMicrotask, setImmediate, setInterval, setTimeout } from "./timers.js";
 import { installLazyUrlGlobals } from "./url.js";
+import { installLazyBuffer } from "./node-buffer.js";
 import { installLazyUrlPattern } from "./url-pattern.js";
 // streams: ReadableStream and friends are accessors that load the implementation on first use.
 import { installLazyStreamGlobals, streamClasses } from "./streams.js";
@@ -123,6 +124,7 @@ export function installGlobals(): void {
   Object.defineProperties(global, descriptors);
   installLazyUrlGlobals(global);
   installLazyUrlPattern(global);
+  installLazyBuffer(global);
   installLazyStreamGlobals(global);
   setReadableStreamClass(() => streamClasses().ReadableStream);
 

@@ -258,7 +258,7 @@ export interface HostFunctions {
 }
 
 /** streams (and tr46 for URL hosts, urlpattern-polyfill for URLPattern): modules the prelude loads through loadModule on first use. */
-export const LAZY_MODULE_NAMES = ["web-streams-polyfill", "fflate", "tr46", "urlpattern", "es-builtins"] as const;
+export const LAZY_MODULE_NAMES = ["web-streams-polyfill", "fflate", "tr46", "urlpattern", "es-builtins", "buffer"] as const;
 /** streams: the first characters of every lazy module source. */
 export const LAZY_MODULE_MARKER = "/*edgehost-lazy-module*/";
 
