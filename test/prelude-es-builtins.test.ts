@@ -194,3 +194,21 @@ test("a placeholder assigned before the first read keeps the assigned value; a f
   );
   t.deepEqual(result, [true, [5, true], undefined, "function", "function"]);
 });
+
+test("a lazy module that fails to load (a built-in it calls while loading sabotaged) is asked of the host once: later reads rethrow at no host cost", async (t) => {
+  await withPrelude({}, async (harness) => {
+    const result = await harness.evaluate(`(() => {
+      Set.prototype.values = () => { throw new Error("sabotaged"); };
+      const reads = [];
+      for (let attempt = 0; attempt < 3; attempt++) {
+        try { reads.push(typeof Object.groupBy); } catch (error) { reads.push(error.message); }
+      }
+      return reads;
+    })()`);
+    t.deepEqual(result, ["sabotaged", "sabotaged", "sabotaged"]);
+    t.deepEqual(
+      harness.loadedModules.filter((name) => name === "es-builtins"),
+      ["es-builtins"],
+    );
+  });
+});

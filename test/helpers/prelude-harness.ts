@@ -126,6 +126,8 @@ export class PreludeHarness {
   readonly fetchBodyPulls: number[] = [];
   readonly cancelledFetchBodies: number[] = [];
   readonly timerCalls: TimerCall[] = [];
+  /** The names the prelude asked loadModule for, in order. */
+  readonly loadedModules: string[] = [];
   /** Order of host calls per request id, e.g. ["respond", "waitUntilDone"]. */
   readonly events: Array<{ requestId: string; event: "respond" | "fail" | "finished" | "waitUntilDone" }> = [];
   /** Errors from dispatch calls the harness made on its own (timers, fetch results). */
@@ -297,7 +299,10 @@ export class PreludeHarness {
         this.#timers.delete(timerId);
       }, ignored),
       // streams: the production host's lazy module sources.
-      loadModule: new ivm.Callback((name: string) => lazyModuleSource(name)),
+      loadModule: new ivm.Callback((name: string) => {
+        this.loadedModules.push(String(name));
+        return lazyModuleSource(name);
+      }),
     };
     const names = Object.keys(host);
     await this.#context.evalClosure(
