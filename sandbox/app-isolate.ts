@@ -28,6 +28,7 @@ import type { InlinePolicy } from "./inline-policy.js";
 import type { OutboundHostRule } from "./outbound-allow.js";
 import {
   HOST_GLOBAL,
+  HOST_PROCESS_ENV,
   MAX_DIGESTS_IN_FLIGHT,
   MAX_CRYPTO_IN_FLIGHT,
   MAX_CRYPTO_KEYS,
@@ -290,9 +291,10 @@ export class AppIsolate implements HostCallHandlers {
     const callbacks = createHostCallbacks(this, (error) => this.#internalError(error));
     const names = HOST_FUNCTION_NAMES;
     const literal = names.map((name, index) => `${name}: $${index}`).join(", ");
+    // The app's text bindings go along, a copy, for process.env before its code runs (prelude/process.ts).
     await context.evalClosure(
-      `globalThis.${HOST_GLOBAL} = { ${literal} };`,
-      names.map((name) => callbacks[name]),
+      `globalThis.${HOST_GLOBAL} = { ${literal}, ${HOST_PROCESS_ENV}: $${names.length} };`,
+      [...names.map((name) => callbacks[name]), new ivm.ExternalCopy({ ...this.#options.env }).copyInto({ release: true })],
     );
     await warmPreludeCache();
     const prelude = await compileCached(this.#isolate, preludeSource(), PRELUDE_FILENAME, PRELUDE_CACHE_KEY);

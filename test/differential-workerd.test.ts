@@ -24,6 +24,11 @@ const APPS = {
 } as const;
 type AppName = keyof typeof APPS;
 
+/** Text bindings given to both servers (env and, in both, process.env). */
+const APP_VARS: Partial<Record<AppName, Record<string, string>>> = {
+  webPlatform: { MODE: "diff", API_URL: "https://api.example.test/v1" },
+};
+
 interface Servers {
   readonly edgehost: RunningEdgehost;
   readonly workerd: RunningWorkerd;
@@ -37,9 +42,13 @@ test.before(async (t) => {
   try {
     // Sequentially per app, so a failure names the server that failed.
     for (const [app, entry] of Object.entries(APPS) as Array<[AppName, string]>) {
-      const workerd = await startWorkerd(entry);
+      const vars = APP_VARS[app] ?? {};
+      const workerd = await startWorkerd(entry, { vars });
       started.push(workerd);
-      const edgehost = await startEdgehost(entry);
+      const edgehost = await startEdgehost(
+        entry,
+        Object.entries(vars).flatMap(([name, value]) => ["--var", `${name}=${value}`]),
+      );
       started.push(edgehost);
       t.context.servers.set(app, { edgehost, workerd });
     }
@@ -185,6 +194,7 @@ test(sameResponse, "webPlatform", "/workers-globals");
 test(sameResponse, "webPlatform", "/es-builtins");
 test(sameResponse, "webPlatform", "/digest-stream");
 test(sameResponse, "webPlatform", "/node-buffer");
+test(sameResponse, "webPlatform", "/process");
 test(sameResponse, "webPlatform", "/url-pattern");
 test(sameResponse, "webPlatform", "/workers-streams");
 test(sameResponse, "webPlatform", "/fixed-length");

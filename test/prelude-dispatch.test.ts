@@ -27,15 +27,16 @@ test("init: a valid app answers '' and the export global is cleared", async (t) 
   });
 });
 
-test("isolation: tenant code sees no host functions, dispatch, WebAssembly, SharedArrayBuffer, Atomics, process or require", async (t) => {
+test("isolation: tenant code sees no host functions, dispatch, WebAssembly, SharedArrayBuffer, Atomics, require or Node's process", async (t) => {
   await withPrelude({ appSource: appWithFetch("() => new Response('ok')") }, async (harness) => {
     const result = await harness.evaluate(`(() => {
-      const names = ["__edgehost_host", "__edgehost_dispatch", "dispatch", "module", "exports", "WebAssembly", "SharedArrayBuffer", "Atomics", "process", "require", "global"];
+      const names = ["__edgehost_host", "__edgehost_dispatch", "dispatch", "module", "exports", "WebAssembly", "SharedArrayBuffer", "Atomics", "require", "global"];
       const visible = names.filter((name) => name in globalThis);
       const enumerable = Object.keys(globalThis);
-      return [visible, enumerable, Object.getOwnPropertyNames(globalThis).filter((name) => name.startsWith("__"))];
+      // The prelude's process (process.ts) has env and nextTick, nothing of the host's.
+      return [visible, enumerable, Object.getOwnPropertyNames(globalThis).filter((name) => name.startsWith("__")), Reflect.ownKeys(process).map(String)];
     })()`);
-    t.deepEqual(result, [[], ["__edgehost_app"], ["__edgehost_app"]]);
+    t.deepEqual(result, [[], ["__edgehost_app"], ["__edgehost_app"], ["env", "nextTick", "Symbol(Symbol.toStringTag)"]]);
     t.is(await harness.evaluate("__edgehost_app"), undefined);
   });
 });

@@ -28,11 +28,12 @@ import { TextDecoder, TextEncoder } from "./text-encoding.js";
 import { clearImmediate, clearInterval, clearTimeout, queueMicrotask, setImmediate, setInterval, setTimeout } from "./timers.js";
 import { installLazyUrlGlobals } from "./url.js";
 import { installLazyBuffer } from "./node-buffer.js";
+import { createProcess } from "./process.js";
 import { installLazyUrlPattern } from "./url-pattern.js";
 // streams: ReadableStream and friends are accessors that load the implementation on first use.
 import { installLazyStreamGlobals, streamClasses } from "./streams.js";
 
-/** Globals removed before tenant code runs: WebAssembly memory escapes the heap limit; shared memory enables timing attacks and Atomics.wait blocks the thread. */
+/** Globals removed before tenant code runs: WebAssembly memory escapes the heap limit; shared memory enables timing attacks and Atomics.wait blocks the thread. (`process` is the prelude's own, process.ts.) */
 const REMOVED_GLOBALS = ["WebAssembly", "SharedArrayBuffer", "Atomics"];
 
 /**
@@ -119,6 +120,7 @@ export function installGlobals(): void {
   descriptors["crypto"] = valueOf(createCrypto());
   descriptors["navigator"] = valueOf(new Navigator());
   descriptors["performance"] = valueOf(createPerformance());
+  descriptors["process"] = valueOf(createProcess());
   descriptors["scheduler"] = valueOf(createScheduler());
   descriptors["self"] = valueOf(global);
   Object.defineProperties(global, descriptors);

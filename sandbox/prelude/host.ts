@@ -4,12 +4,13 @@
  * the global is deleted before any tenant code runs, and no host function is
  * ever passed to tenant code or stored where tenant code can reach it.
  */
-import { HOST_FUNCTION_NAMES, HOST_GLOBAL, type HostFunctions } from "./protocol.js";
+import { HOST_FUNCTION_NAMES, HOST_GLOBAL, HOST_PROCESS_ENV, type HostFunctions } from "./protocol.js";
+
+const global = globalThis as unknown as Record<string, unknown>;
+const provided = global[HOST_GLOBAL] as Record<string, unknown> | undefined;
+delete global[HOST_GLOBAL];
 
 function takeHostFunctions(): HostFunctions {
-  const global = globalThis as unknown as Record<string, unknown>;
-  const provided = global[HOST_GLOBAL] as Record<string, unknown> | undefined;
-  delete global[HOST_GLOBAL];
   if (typeof provided !== "object" || provided === null) {
     throw new TypeError(`edgehost prelude: global ${HOST_GLOBAL} is missing`);
   }
@@ -24,3 +25,18 @@ function takeHostFunctions(): HostFunctions {
 
 /** The host functions (see protocol.ts for what each does). */
 export const host: HostFunctions = takeHostFunctions();
+
+/** The app's text bindings as the host gave them before its code ran (string values only), for process.env. */
+function takeProcessEnv(): Readonly<Record<string, string>> {
+  const env = typeof provided === "object" && provided !== null ? provided[HOST_PROCESS_ENV] : undefined;
+  const taken: Record<string, string> = {};
+  if (typeof env !== "object" || env === null) return taken;
+  for (const name of Object.keys(env)) {
+    const value = (env as Record<string, unknown>)[name];
+    if (typeof value === "string") taken[name] = value;
+  }
+  return taken;
+}
+
+/** See takeProcessEnv. */
+export const processEnvAtBoot: Readonly<Record<string, string>> = takeProcessEnv();

@@ -328,4 +328,10 @@ export const HOST_FUNCTION_NAMES: ReadonlyArray<keyof HostFunctions> = [
 
 /** Global names used only during boot. */
 export const HOST_GLOBAL = "__edgehost_host";
+/**
+ * The entry of {@link HOST_GLOBAL} holding the app's text bindings (vars and
+ * secrets) before its code runs, for `process.env` (workerd fills it the
+ * same way); a copy, strings only, optional (absent means empty).
+ */
+export const HOST_PROCESS_ENV = "processEnv";
 export const APP_GLOBAL = "__edgehost_app";

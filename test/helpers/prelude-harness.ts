@@ -305,9 +305,10 @@ export class PreludeHarness {
       }),
     };
     const names = Object.keys(host);
+    // As the production host: the app's env goes along for process.env.
     await this.#context.evalClosure(
-      `globalThis.__edgehost_host = { ${names.map((name, i) => `${name}: $${i}`).join(", ")} };`,
-      Object.values(host),
+      `globalThis.__edgehost_host = { ${names.map((name, i) => `${name}: $${i}`).join(", ")}, processEnv: $${names.length} };`,
+      [...Object.values(host), new ivm.ExternalCopy({ ...(this.#options.env ?? {}) }).copyInto({ release: true })],
     );
     const script = await this.#isolate.compileScript(preludeScript(), { filename: "edgehost:prelude" });
     this.#dispatch = (await script.run(this.#context, { reference: true, timeout: this.#timeoutMs })) as ivm.Reference<(...args: unknown[]) => unknown>;
