@@ -123,6 +123,8 @@ export function installGlobals(): void {
   descriptors["process"] = valueOf(createProcess());
   descriptors["scheduler"] = valueOf(createScheduler());
   descriptors["self"] = valueOf(global);
+  // Node's name for the global object, which workerd has too and npm packages written for Node read (`global.Buffer`, `typeof global`).
+  descriptors["global"] = valueOf(global);
   Object.defineProperties(global, descriptors);
   installLazyUrlGlobals(global);
   installLazyUrlPattern(global);
