@@ -80,6 +80,8 @@ export async function bundleForWorkerd(entryPath: string): Promise<string> {
     mainFields: ["browser", "module", "main"],
     conditions: ["workerd", "worker", "browser"],
     target: "es2022",
+    // workerd's own modules (cloudflare:workers, node:*) are imported at run time, as wrangler leaves them.
+    external: ["cloudflare:*", "node:*"],
     write: false,
     logLevel: "silent",
   });

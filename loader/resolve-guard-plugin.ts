@@ -124,6 +124,8 @@ export function resolveGuardPlugin(hostNodeModules: string | null = hostNodeModu
             ],
           };
         }
+        // cloudflare:workers and friends: what the isolate itself provides (runtime-modules.ts).
+        if (resolved.errors.length > 0 && runtimeModuleSource(args.path) !== undefined) return { path: args.path, namespace: RUNTIME_MODULE_NAMESPACE };
         // Let esbuild resolve it again and report its own "Could not resolve" error if any.
         if (resolved.errors.length > 0) return undefined;
         return {

@@ -1,8 +1,10 @@
 /**
- * Node built-in modules an app may import because the isolate has what
- * they export, as workerd has them: today only `node:buffer` (and bare
- * `buffer`, when the app has not installed the npm package of that name),
- * which is the isolate's `Buffer` global (sandbox/prelude/node-buffer.ts).
+ * Runtime modules an app may import because the isolate has what they
+ * export, as workerd has them: `node:buffer` (and bare `buffer`, when the
+ * app has not installed the npm package of that name), which is the
+ * isolate's `Buffer` global (sandbox/prelude/node-buffer.ts), and
+ * `cloudflare:workers` (env at module level, WorkerEntrypoint and the
+ * other base classes, waitUntil: sandbox/prelude/cloudflare-workers.ts).
  * The module is bundled as a few lines that read the globals when the app
  * loads; nothing of the host is behind it.
  */
@@ -21,9 +23,17 @@ export { Buffer, atob, btoa, Blob, File };
 export default { Buffer, atob, btoa, Blob, File, kMaxLength, kStringMaxLength, constants, INSPECT_MAX_BYTES };
 `;
 
+/** The prelude's bridge for `cloudflare:workers` (sandbox/prelude/cloudflare-workers.ts), read once when the app loads. */
+const WORKERS_MODULE = `
+const bridge = globalThis[Symbol.for("edgehost.cloudflare:workers")];
+export const { env, WorkerEntrypoint, DurableObject, WorkflowEntrypoint, RpcTarget, waitUntil } = bridge;
+export default bridge;
+`;
+
 const MODULES: ReadonlyMap<string, string> = new Map([
   ["buffer", BUFFER_MODULE],
   ["node:buffer", BUFFER_MODULE],
+  ["cloudflare:workers", WORKERS_MODULE],
 ]);
 
 /** The source of the runtime module `specifier` stands for, or undefined if the isolate has none. */

@@ -21,12 +21,15 @@ const APPS = {
   // Blob, File, multipart FormData, structuredClone, HEAD and reason phrases (blobs).
   webPlatform: join(REPO_ROOT, "test/fixtures/web-platform/app.ts"),
   webcrypto: join(REPO_ROOT, "test/fixtures/webcrypto/app.ts"),
+  // export default class extends WorkerEntrypoint, cloudflare:workers' env and waitUntil.
+  entrypoint: join(REPO_ROOT, "test/fixtures/workers-entrypoint/app.ts"),
 } as const;
 type AppName = keyof typeof APPS;
 
 /** Text bindings given to both servers (env and, in both, process.env). */
 const APP_VARS: Partial<Record<AppName, Record<string, string>>> = {
   webPlatform: { MODE: "diff", API_URL: "https://api.example.test/v1" },
+  entrypoint: { MODE: "entrypoint" },
 };
 
 interface Servers {
@@ -195,6 +198,8 @@ test(sameResponse, "webPlatform", "/es-builtins");
 test(sameResponse, "webPlatform", "/digest-stream");
 test(sameResponse, "webPlatform", "/node-buffer");
 test(sameResponse, "webPlatform", "/process");
+test.serial(sameResponse, "entrypoint", "/first");
+test.serial(sameResponse, "entrypoint", "/second");
 test(sameResponse, "webPlatform", "/url-pattern");
 test(sameResponse, "webPlatform", "/workers-streams");
 test(sameResponse, "webPlatform", "/fixed-length");

@@ -6,6 +6,7 @@
  */
 import { AbortController } from "./abort.js";
 import { toWireBody, takeBody, type BodySource } from "./body.js";
+import { appEnv, setWaitUntilHook } from "./cloudflare-workers.js";
 import { deliverDigestResult } from "./crypto.js";
 import { DOMException } from "./dom-exception.js";
 import { deliverCryptoResult } from "./subtle/calls.js";
@@ -18,15 +19,17 @@ import { clipString, getOwnPropertyDescriptor, getPrototypeOf, RangeErrorPrototy
 import { APP_GLOBAL, type Dispatch, type FlatHeaders, type HandlerFailure, type InitFailure } from "./protocol.js";
 import { reportException } from "./report-exception.js";
 import { createIncomingRequest } from "./request.js";
-import { enterRequest } from "./request-context.js";
+import { currentRequestId, enterRequest } from "./request-context.js";
 import { isResponse, type Response, responseParts } from "./response.js";
 import { fireTimer } from "./timers.js";
 import { fixedLengthOf } from "./workers-streams.js";
 
 interface App {
-  handler: { fetch(request: unknown, env: unknown, ctx: unknown): unknown };
-  env: Record<string, string>;
+  /** Runs the app's fetch for one request: the default export's method, or a fresh instance's of an entry-point class. */
+  invoke(request: unknown, ctx: unknown): unknown;
 }
+
+type FetchMethod = (this: unknown, ...args: unknown[]) => unknown;
 
 /** Per-request bookkeeping until the host has been told the request is done. */
 interface RequestState {
@@ -60,10 +63,32 @@ function init(env: unknown, limits: unknown): "" | InitFailure {
   if ((typeof exported !== "object" && typeof exported !== "function") || exported === null) return "no_default_export";
   const handler = exported.default as { fetch?: unknown } | null | undefined;
   if ((typeof handler !== "object" && typeof handler !== "function") || handler === null) return "no_default_export";
-  if (typeof handler.fetch !== "function") return "no_fetch_handler";
-  app = { handler: handler as App["handler"], env: (env ?? {}) as Record<string, string> };
+  // cloudflare:workers' module-level env: the host's copy at boot, filled again from init's. As in workerd it is not the object requests get.
+  const requestEnv = (typeof env === "object" && env !== null ? env : {}) as Record<string, string>;
+  Object.assign(appEnv, requestEnv);
+  const classFetch = typeof handler === "function" ? (handler as { prototype?: { fetch?: unknown } }).prototype?.fetch : undefined;
+  if (typeof classFetch === "function") {
+    // `export default class extends WorkerEntrypoint`: as workerd, an instance per request, made with (ctx, env).
+    const EntryClass = handler as unknown as new (ctx: unknown, env: unknown) => { fetch: FetchMethod };
+    app = { invoke: (request, ctx) => new EntryClass(ctx, requestEnv).fetch(request) };
+    return "";
+  }
+  const fetchMethod = handler.fetch;
+  if (typeof fetchMethod !== "function") return "no_fetch_handler";
+  app = { invoke: (request, ctx) => Reflect.apply(fetchMethod as FetchMethod, handler, [request, requestEnv, ctx]) };
   return "";
 }
+
+// cloudflare:workers' waitUntil: the current request's, or, outside any request, only reported if it fails.
+setWaitUntilHook((promise) => {
+  const requestId = currentRequestId();
+  const state = requests.get(requestId);
+  if (state !== undefined && !state.done) {
+    (createContext(requestId, state) as { waitUntil(value: unknown): void }).waitUntil(promise);
+    return;
+  }
+  Promise.resolve(promise).catch((error: unknown) => reportException(error, requestId));
+});
 
 function finishIfSettled(requestId: string, state: RequestState): void {
   if (!state.answered || state.pending > 0 || state.done) return;
@@ -238,7 +263,7 @@ function handleRequest(requestId: string, method: string, url: string, headers: 
   try {
     if (app === null) throw new Error("The app was not initialised");
     const request = createIncomingRequest(method, url, headers, body, () => controllerOf(state).signal, bodyStreamed ? () => incomingBodyStream(requestId) : null);
-    result = app.handler.fetch(request, app.env, createContext(requestId, state));
+    result = app.invoke(request, createContext(requestId, state));
   } catch (error) {
     sendFailure(requestId, state, "exception", error);
     return;

@@ -7,6 +7,7 @@ import { AbortController, AbortSignal } from "./abort.js";
 import { atob, btoa } from "./base64.js";
 import { Blob, setReadableStreamClass } from "./blob.js";
 import { createConsole } from "./console.js";
+import { installWorkersBridge } from "./cloudflare-workers.js";
 import { createCrypto, Crypto, SubtleCrypto } from "./crypto.js";
 import { CryptoKey } from "./crypto-key.js";
 import { DOMException } from "./dom-exception.js";
@@ -134,6 +135,7 @@ export function installGlobals(): void {
 
   for (const name of REMOVED_GLOBALS) Reflect.deleteProperty(global, name);
   installLazyEsBuiltins(global);
+  installWorkersBridge(global);
 
   for (const ctor of [AbortController, AbortSignal, Crypto, Event, EventTarget, FormData, Headers, Performance, PerformanceEntry, Request, Response, Scheduler, SubtleCrypto, TextDecoder, TextEncoder]) {
     registerPlatformClass(ctor);
