@@ -1,6 +1,7 @@
 import { constants } from "node:fs";
 import { lstat, open, realpath } from "node:fs/promises";
 import path from "node:path";
+import { RUNTIME_MODULE_NAMESPACE, runtimeModuleSource } from "./runtime-modules.js";
 import type { Plugin } from "esbuild";
 import { sha256Hex } from "./content-hash.js";
 import { LOADERS_BY_EXTENSION } from "./record-contents-plugin.js";
@@ -104,6 +105,8 @@ export function confinePlugin(state: ConfinementState, hashes: Map<string, strin
         if (resolved.namespace !== "file") return undefined;
         const real = await realpathOrNull(resolved.path);
         if (real === null || !isWithinDir(real, state.root)) {
+          // A runtime module's bare name (buffer) found outside the upload is the runtime's, as when nothing resolves at all.
+          if (runtimeModuleSource(args.path) !== undefined) return { path: args.path, namespace: RUNTIME_MODULE_NAMESPACE };
           return outside(state, `cannot import "${args.path}": it resolves outside the app's directory`);
         }
         return {

@@ -181,3 +181,18 @@ test("confined: a missing root or entry is reported as such", async (t) => {
   await refused(t, root, "EDGE_LOADER_ENTRY_NOT_FOUND", "missing.ts");
   t.pass();
 });
+
+test("confined: node:buffer, bare buffer and cloudflare:workers are the runtime's own modules, even where a buffer package exists above the upload", async (t) => {
+  const { root } = await confinedLayout(t);
+  // A package named buffer outside the tree: the upload must not get it, and must still get the runtime's.
+  await writeTree(path.dirname(root), { "node_modules/buffer/package.json": JSON.stringify({ name: "buffer", main: "index.js" }), "node_modules/buffer/index.js": `export const Buffer = "${SECRET}";\n` });
+  await writeTree(root, {
+    "app.ts":
+      'import { Buffer } from "buffer";\nimport { Buffer as B } from "node:buffer";\nimport { WorkerEntrypoint } from "cloudflare:workers";\nexport default { fetch() { return [Buffer === B, typeof WorkerEntrypoint]; } };\n',
+  });
+  const bundle = await bundleApp("app.ts", { confine: { root } });
+  t.false(bundle.code.includes(SECRET));
+  const code = `globalThis.Buffer = function Buffer() {};\nglobalThis[Symbol.for("edgehost.cloudflare:workers")] = ${"{ WorkerEntrypoint: class {} }"};\n${bundle.code}`;
+  t.deepEqual(evaluateBundle(code).default.fetch({ url: "http://x/" }, {}), [true, "function"]);
+  t.deepEqual([...bundle.inputs], [path.join(root, "app.ts")]);
+});
