@@ -52,6 +52,25 @@ class DisposerList {
     apply(arrayPush, this.disposers, [disposer]);
   }
 
+  /** adopt(value, onDispose): onDispose(value) at disposal. */
+  adopt(value: unknown, onDispose: unknown): void {
+    requireCallable(onDispose);
+    this.add(() => apply(onDispose, undefined, [value]));
+  }
+
+  /** defer(onDispose): onDispose() at disposal. */
+  defer(onDispose: unknown): void {
+    requireCallable(onDispose);
+    this.add(() => apply(onDispose, undefined, []));
+  }
+
+  /** move(): every disposer goes to `target`, and this list is disposed. */
+  moveTo(target: DisposerList): void {
+    for (const disposer of this.disposers) target.add(disposer);
+    this.disposers.length = 0;
+    this.disposed = true;
+  }
+
   /** Takes the disposers in the order they run (last added first) and marks the list disposed. */
   drain(): Disposer[] {
     this.disposed = true;
@@ -64,6 +83,13 @@ class DisposerList {
 
 const disposeSymbol: symbol = (Symbol as { dispose?: symbol }).dispose ?? Symbol("Symbol.dispose");
 const asyncDisposeSymbol: symbol = (Symbol as { asyncDispose?: symbol }).asyncDispose ?? Symbol("Symbol.asyncDispose");
+
+/** The list of a stack that is not disposed yet, for a method that adds to it or moves it. */
+function openListOf(self: unknown, lists: WeakMap<object, DisposerList>, stackName: string, method: string): DisposerList {
+  const list = listOf(self, lists, stackName, method);
+  list.check(stackName, method);
+  return list;
+}
 
 function listOf(self: unknown, lists: WeakMap<object, DisposerList>, stackName: string, method: string): DisposerList {
   const list = isObject(self) ? lists.get(self) : undefined;
@@ -101,8 +127,7 @@ class DisposableStack {
   }
 
   use(value: unknown): unknown {
-    const list = listOf(this, syncLists, "DisposableStack", "use");
-    list.check("DisposableStack", "use");
+    const list = openListOf(this, syncLists, "DisposableStack", "use");
     if (value === undefined || value === null) return value;
     if (!isObject(value)) throw new IntrinsicTypeError("DisposableStack.prototype.use: the value is not an object");
     const method = (value as Record<symbol, unknown>)[disposeSymbol];
@@ -112,30 +137,20 @@ class DisposableStack {
   }
 
   adopt(value: unknown, onDispose: unknown): unknown {
-    const list = listOf(this, syncLists, "DisposableStack", "adopt");
-    list.check("DisposableStack", "adopt");
-    requireCallable(onDispose);
-    list.add(() => apply(onDispose, undefined, [value]));
+    openListOf(this, syncLists, "DisposableStack", "adopt").adopt(value, onDispose);
     return value;
   }
 
   defer(onDispose: unknown): undefined {
-    const list = listOf(this, syncLists, "DisposableStack", "defer");
-    list.check("DisposableStack", "defer");
-    requireCallable(onDispose);
-    list.add(() => apply(onDispose, undefined, []));
+    openListOf(this, syncLists, "DisposableStack", "defer").defer(onDispose);
     return undefined;
   }
 
   move(): DisposableStack {
-    const list = listOf(this, syncLists, "DisposableStack", "move");
-    list.check("DisposableStack", "move");
+    const list = openListOf(this, syncLists, "DisposableStack", "move");
     // The new stack is a plain DisposableStack, whatever subclass this is.
     const moved = Reflect.construct(DisposableStack, [], DisposableStack) as DisposableStack;
-    const target = syncLists.get(moved) as DisposerList;
-    for (const disposer of list.disposers) target.add(disposer);
-    list.disposers.length = 0;
-    list.disposed = true;
+    list.moveTo(syncLists.get(moved) as DisposerList);
     return moved;
   }
 }
@@ -175,8 +190,7 @@ class AsyncDisposableStack {
   }
 
   use(value: unknown): unknown {
-    const list = listOf(this, asyncLists, "AsyncDisposableStack", "use");
-    list.check("AsyncDisposableStack", "use");
+    const list = openListOf(this, asyncLists, "AsyncDisposableStack", "use");
     if (value === undefined || value === null) {
       // `await using x = null` still awaits once at disposal.
       list.add(() => undefined);
@@ -197,29 +211,19 @@ class AsyncDisposableStack {
   }
 
   adopt(value: unknown, onDisposeAsync: unknown): unknown {
-    const list = listOf(this, asyncLists, "AsyncDisposableStack", "adopt");
-    list.check("AsyncDisposableStack", "adopt");
-    requireCallable(onDisposeAsync);
-    list.add(() => apply(onDisposeAsync, undefined, [value]));
+    openListOf(this, asyncLists, "AsyncDisposableStack", "adopt").adopt(value, onDisposeAsync);
     return value;
   }
 
   defer(onDisposeAsync: unknown): undefined {
-    const list = listOf(this, asyncLists, "AsyncDisposableStack", "defer");
-    list.check("AsyncDisposableStack", "defer");
-    requireCallable(onDisposeAsync);
-    list.add(() => apply(onDisposeAsync, undefined, []));
+    openListOf(this, asyncLists, "AsyncDisposableStack", "defer").defer(onDisposeAsync);
     return undefined;
   }
 
   move(): AsyncDisposableStack {
-    const list = listOf(this, asyncLists, "AsyncDisposableStack", "move");
-    list.check("AsyncDisposableStack", "move");
+    const list = openListOf(this, asyncLists, "AsyncDisposableStack", "move");
     const moved = Reflect.construct(AsyncDisposableStack, [], AsyncDisposableStack) as AsyncDisposableStack;
-    const target = asyncLists.get(moved) as DisposerList;
-    for (const disposer of list.disposers) target.add(disposer);
-    list.disposers.length = 0;
-    list.disposed = true;
+    list.moveTo(asyncLists.get(moved) as DisposerList);
     return moved;
   }
 }
