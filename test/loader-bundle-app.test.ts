@@ -86,12 +86,14 @@ test("bundleApp: a package the app installed under a built-in's bare name (a pol
   t.is(evaluateBundle(bundle.code).default.fetch({ url: "http://x/" }, {}), "polyfill");
 });
 
-test("bundleApp: node:buffer, and bare buffer when the app has no package of that name, are the isolate's Buffer global", async (t) => {
+// Bare "buffer" resolves like any package from the app's directory up (a node_modules/buffer above a temp dir would win),
+// so its fallback to the runtime's module is tested in a confined build, where nothing outside counts (loader-confined.test.ts).
+test("bundleApp: node:buffer is the isolate's Buffer global, read when the app loads", async (t) => {
   const dir = await copyFixture(t, "basic");
   const entry = path.join(dir, "buffered.ts");
   await writeFile(
     entry,
-    'import { Buffer, kMaxLength } from "node:buffer";\nimport buffer from "buffer";\nexport default { fetch() { return [Buffer === globalThis.Buffer, buffer.Buffer === Buffer, kMaxLength]; } };\n',
+    'import { Buffer, kMaxLength } from "node:buffer";\nimport nodeBuffer from "node:buffer";\nexport default { fetch() { return [Buffer === globalThis.Buffer, nodeBuffer.Buffer === Buffer, kMaxLength]; } };\n',
   );
   const bundle = await bundleApp(entry, { cache: false });
   // A stand-in global: the bundle reads whatever Buffer the isolate has when it loads.
