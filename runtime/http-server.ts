@@ -66,7 +66,18 @@ interface RequestTrace {
   /** The catalogued error it was answered with. */
   error: string | undefined;
   cpuMs: number;
+  /** Handed to a sandbox whose answering entry is not charged yet (SandboxRequest.onAccounted). */
+  awaitingCharge: boolean;
+  /** The report waiting for that charge. */
+  whenCharged: (() => void) | undefined;
 }
+
+/**
+ * Longest a finished request's report waits for its answering entry's
+ * charge (a handler that never reports one, an isolate disposed mid-entry),
+ * ms; then it goes out with the CPU counted so far.
+ */
+const CHARGE_WAIT_MS = 100;
 
 /** A finished request waiting for the end of the turn to be reported. */
 interface UnreportedRequest {
@@ -197,13 +208,23 @@ export class HttpServer {
     });
     const writer = new ResponseWriter(res);
     const requestId = randomUUID();
-    const trace: RequestTrace = { id: requestId, app: undefined, error: undefined, cpuMs: 0 };
+    const trace: RequestTrace = { id: requestId, app: undefined, error: undefined, cpuMs: 0, awaitingCharge: false, whenCharged: undefined };
     const startedAt = performance.now();
     this.#lastRequestAt = startedAt;
     const observer = this.#options.observer;
     if (observer !== undefined) {
       writer.onFinish(() => {
-        this.#reportLater(observer, { trace, method, path, status: writer.status ?? CLIENT_CLOSED_STATUS, durationMs: performance.now() - startedAt });
+        const finished = { trace, method, path, status: writer.status ?? CLIENT_CLOSED_STATUS, durationMs: performance.now() - startedAt };
+        if (!trace.awaitingCharge) {
+          this.#reportLater(observer, finished);
+          return;
+        }
+        const timer = setTimeout(() => trace.whenCharged?.(), CHARGE_WAIT_MS);
+        trace.whenCharged = () => {
+          trace.whenCharged = undefined;
+          clearTimeout(timer);
+          this.#reportLater(observer, finished);
+        };
       });
     }
     const refusal = this.#options.refuseWith?.();
@@ -235,8 +256,15 @@ export class HttpServer {
             trace.cpuMs += ms;
             observer.cpu(appName, ms);
           };
+    const onAccounted =
+      observer === undefined
+        ? undefined
+        : (): void => {
+            trace.awaitingCharge = false;
+            trace.whenCharged?.();
+          };
     // One object shape for every request (a spread would give each its own): the sandbox reads these on the hot path.
-    const request = (body: SandboxRequest["body"]): SandboxRequest => ({ id: requestId, method, url, headers, body, onCpu });
+    const request = (body: SandboxRequest["body"]): SandboxRequest => ({ id: requestId, method, url, headers, body, onCpu, onAccounted });
     const { assets } = handler;
     if (assets !== undefined && !hasBody && (method === "GET" || method === "HEAD")) {
       this.#serveAsset(handler, assets, writer, request(null), head.target.pathname, trace);
@@ -267,10 +295,10 @@ export class HttpServer {
   }
 
   /**
-   * The entry that answered is charged when it returns, which for a pooled
-   * entry is the next task from isolated-vm's thread: requests are reported
-   * one turn of the loop later, so that CPU is in the request's figure. One
-   * setImmediate per turn for all of them, not one per request.
+   * Reports go out one turn of the loop after the request finished, or after
+   * its answering entry was charged if that came later (onAccounted), so
+   * that CPU is in the request's figure. One setImmediate per turn for all
+   * of them, not one per request.
    */
   #reportLater(observer: RequestObserver, finished: UnreportedRequest): void {
     this.#unreported.push(finished);
@@ -295,6 +323,8 @@ export class HttpServer {
   }
 
   #dispatch(handler: RequestHandler, writer: ResponseWriter, request: SandboxRequest, trace: RequestTrace): void {
+    // Its report waits for the answering entry's charge (asset answers and early refusals never enter a sandbox).
+    trace.awaitingCharge = request.onAccounted !== undefined;
     handler.fetch(request, writer).then(
       (response) =>
         writer.write(response.status, response.statusText, response.headers, response.body, {

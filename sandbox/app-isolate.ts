@@ -87,6 +87,15 @@ export interface SandboxRequest {
    * into the sandbox.
    */
   readonly onCpu?: ((ms: number) => void) | undefined;
+  /**
+   * Told once when the entry that answered is over, charged or failed (the
+   * first entry end after the response settled): from then on onCpu has the
+   * answer's CPU. A pooled entry is charged when isolated-vm's thread hands
+   * its completion back, which under load can come turns after the response
+   * itself. A request answered by the host with none of its entries running
+   * (one still queued behind a breach) may never be told; callers bound their wait.
+   */
+  readonly onAccounted?: (() => void) | undefined;
 }
 
 /** One console line or sandbox notice. */
@@ -380,6 +389,7 @@ export class AppIsolate implements HostCallHandlers {
     record.hopCount = inboundHopCount(request.headers);
     record.onWallTimeout = () => this.#abortInIsolate(record);
     record.onCpuCharged = request.onCpu;
+    record.onAccounted = request.onAccounted;
     this.#startWallSweep();
     if (signal) {
       if (signal.aborted) {

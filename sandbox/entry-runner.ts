@@ -1,13 +1,15 @@
 import type ivm from "isolated-vm";
 import type { EntryScheduler, ReleaseSlot } from "./entry-scheduler.js";
 import { classifyIsolateFailure } from "./errors.js";
-import { freezeThisThread, isFailpointOn } from "./failpoints.js";
+import { freezeThisThread, isFailpointOn, LATE_COMPLETION_MS } from "./failpoints.js";
 import type { InlineEntryGuard } from "./inline-entry-guard.js";
 
 /** Whoever an entry's CPU time is charged to (a request, or the isolate's background budget). */
 export interface EntryOwner {
   readonly cpuRemainingMs: number;
   chargeCpuNs(ns: bigint): void;
+  /** One of its entries is over, charged or failed (or the isolate is gone): nothing more will be charged for it. */
+  entryEnded?(): void;
 }
 
 /** The limit an entry broke; the isolate must be disposed. */
@@ -258,6 +260,7 @@ export class EntryRunner<Owner extends EntryOwner> {
       guard?.exit();
       this.#inInlineEntry = false;
       entry.onDone?.();
+      entry.owner.entryEnded?.();
     }
   }
 
@@ -266,11 +269,14 @@ export class EntryRunner<Owner extends EntryOwner> {
       const dispatch = this.#dispatch;
       if (dispatch === undefined) return;
       await dispatch.apply(undefined, entry.args, { arguments: { copy: true }, timeout: this.#timeoutFor(entry) });
+      // Failpoint (tests only): the completion arrives late, after the response this entry sent is out.
+      if (isFailpointOn("late-pooled-completion")) await new Promise((resolve) => setTimeout(resolve, LATE_COMPLETION_MS));
       this.#charge(entry);
     } catch (error) {
       this.#failed(entry, error);
     } finally {
       entry.onDone?.();
+      entry.owner.entryEnded?.();
       this.#completePooled(entry);
     }
   }

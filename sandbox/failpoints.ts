@@ -37,8 +37,23 @@ import { SandboxError } from "./errors.js";
  * - `log-small-queue`: a test knob too. The JSON log queues 64 KiB for a
  *   stdout that is not read (runtime/observability/json-log.ts) instead of
  *   32 MiB, so a test reaches the drop with a few hundred requests.
+ * - `late-pooled-completion`: an entry on isolated-vm's thread pool is
+ *   charged 50 ms after isolated-vm hands back its completion, as happens
+ *   under load when that task comes turns after the response the entry sent
+ *   (entry-runner.ts). Tests that a request's report waits for its CPU.
  */
-export const FAILPOINT_NAMES = ["oom-catastrophic", "host-memory-report", "host-work-report", "manifest-crash-before-rename", "tail-small-buffer", "log-small-queue"] as const;
+export const FAILPOINT_NAMES = [
+  "oom-catastrophic",
+  "host-memory-report",
+  "host-work-report",
+  "manifest-crash-before-rename",
+  "tail-small-buffer",
+  "log-small-queue",
+  "late-pooled-completion",
+] as const;
+
+/** How late `late-pooled-completion` charges a pooled entry, ms. */
+export const LATE_COMPLETION_MS = 50;
 
 /** A known fault-injection point. */
 export type FailpointName = (typeof FAILPOINT_NAMES)[number];

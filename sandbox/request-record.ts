@@ -21,6 +21,8 @@ export class RequestRecord {
   onWallTimeout: (() => void) | undefined;
   /** Told of each CPU charge, ms (see SandboxRequest.onCpu). */
   onCpuCharged: ((ms: number) => void) | undefined;
+  /** Told once: the entry that was running when the response settled, or a later one, is over (see SandboxRequest.onAccounted). Not on drop: a request without waitUntil work is dropped as it settles, before that entry's charge. */
+  onAccounted: (() => void) | undefined;
   #resolve!: (response: SandboxResponse) => void;
   #reject!: (error: SandboxError) => void;
   #settled = false;
@@ -87,6 +89,14 @@ export class RequestRecord {
   chargeCpuNs(ns: bigint): void {
     this.#cpuUsedNs += ns;
     this.onCpuCharged?.(Number(ns) / 1e6);
+  }
+
+  /** An entry of this request is over (its CPU charged, or it failed): once the response has settled, the answer's CPU is all in. */
+  entryEnded(): void {
+    if (!this.#settled) return;
+    const told = this.onAccounted;
+    this.onAccounted = undefined;
+    told?.();
   }
 
   /** Count one subrequest; false if that would exceed `limit`. */

@@ -31,7 +31,7 @@ interface Served {
 
 const ADMIN_LISTENING = /admin API listening on (http:\/\/[^\s"/]+)\//;
 
-async function withAdmin(t: { teardown: (fn: () => void) => void }, options: { token?: string; apps?: unknown[] } = {}): Promise<Served> {
+async function withAdmin(t: { teardown: (fn: () => void) => void }, options: { token?: string; apps?: unknown[]; failpoints?: string } = {}): Promise<Served> {
   const apps = options.apps ?? [
     { name: "alpha", entry: "alpha.ts", routes: ["alpha.test"], secrets: { KEY: { env: "ALPHA_KEY" } }, limits: { cpuMs: 1500 } },
     { name: "beta", entry: "beta.ts", routes: ["beta.test"], limits: { cpuMs: 1500 } },
@@ -46,6 +46,7 @@ async function withAdmin(t: { teardown: (fn: () => void) => void }, options: { t
   const env: NodeJS.ProcessEnv = { ...process.env, ALPHA_KEY: SECRET_VALUE };
   delete env.TEST_ADMIN_TOKEN;
   if (options.token !== undefined) env.TEST_ADMIN_TOKEN = options.token;
+  if (options.failpoints !== undefined) env.EDGEHOST_FAILPOINTS = options.failpoints;
   const server = await startEdgehostCommand(["serve", "edgehost.json", "--port", "0"], written.dir, env);
   t.teardown(() => void server.stop());
   const output = await server.waitForOutput(ADMIN_LISTENING);
@@ -185,6 +186,21 @@ test("admin: the admin port serves no tenant and the main port no admin endpoint
   const viaAdmin = await call(`${admin}/`, { token: TOKEN, host: "alpha.test" });
   t.is(viaAdmin.status, 404);
   t.is(errorOf(viaAdmin), "admin_not_found", "the admin port does not route by Host to tenants");
+});
+
+test("serve log: a request's record waits for its entry's CPU charge when isolated-vm hands the completion back after the response (failpoint late-pooled-completion)", async (t) => {
+  const { server } = await withAdmin(t, { token: TOKEN, failpoints: "late-pooled-completion" });
+  // An app's first requests run on isolated-vm's thread pool, not inline.
+  for (const path of ["/log?n=1", "/log?n=2"]) t.is((await call(`${server.url}${path}`, { host: "beta.test" })).status, 200);
+  const output = await server.waitForOutput(/"path":"\/log".*"msg":"request"[^\n]*\n[^]*"path":"\/log".*"msg":"request"/);
+  const records = output
+    .split("\n")
+    .filter((line) => line.startsWith("{"))
+    .map((line) => JSON.parse(line) as Record<string, unknown>)
+    .filter((record) => record.msg === "request" && record.path === "/log");
+  t.is(records.length, 2);
+  // Reported at the setImmediate after the response, as before, these read 0: the charge comes 50 ms later.
+  for (const record of records) t.true(typeof record.cpuMs === "number" && record.cpuMs > 0, `cpuMs ${String(record.cpuMs)}`);
 });
 
 test("serve log: one JSON record per request (app, status, duration, CPU, request id, method, path without query); console.log is a JSON record with app and request id", async (t) => {
