@@ -88,12 +88,11 @@ export interface SandboxRequest {
    */
   readonly onCpu?: ((ms: number) => void) | undefined;
   /**
-   * Told once when the entry that answered is over, charged or failed (the
-   * first entry end after the response settled): from then on onCpu has the
-   * answer's CPU. A pooled entry is charged when isolated-vm's thread hands
-   * its completion back, which under load can come turns after the response
-   * itself. A request answered by the host with none of its entries running
-   * (one still queued behind a breach) may never be told; callers bound their wait.
+   * Told once, when the response has settled and none of the request's
+   * entries is running: from then on onCpu has the answer's CPU. A pooled
+   * entry is charged when isolated-vm's thread hands its completion back,
+   * which under load can come turns after the response itself (or before:
+   * then this is told as the response settles).
    */
   readonly onAccounted?: (() => void) | undefined;
 }

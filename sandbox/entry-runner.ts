@@ -8,7 +8,9 @@ import type { InlineEntryGuard } from "./inline-entry-guard.js";
 export interface EntryOwner {
   readonly cpuRemainingMs: number;
   chargeCpuNs(ns: bigint): void;
-  /** One of its entries is over, charged or failed (or the isolate is gone): nothing more will be charged for it. */
+  /** One of its entries starts running (inline, or handed to isolated-vm's pool). */
+  entryStarted?(): void;
+  /** That entry is over: charged, or failed (see RequestRecord). */
   entryEnded?(): void;
 }
 
@@ -246,6 +248,7 @@ export class EntryRunner<Owner extends EntryOwner> {
     const guard = this.#options.inlineEntryGuard;
     const timeoutMs = this.#timeoutFor(entry);
     this.#inInlineEntry = true;
+    entry.owner.entryStarted?.();
     guard?.enter(Date.now() + timeoutMs, this.#options.appKey);
     try {
       dispatch.applySync(undefined, entry.args, { arguments: { copy: true }, timeout: timeoutMs });
@@ -265,9 +268,12 @@ export class EntryRunner<Owner extends EntryOwner> {
   }
 
   async #runPooled(entry: Entry<Owner>): Promise<void> {
+    let started = false;
     try {
       const dispatch = this.#dispatch;
       if (dispatch === undefined) return;
+      started = true;
+      entry.owner.entryStarted?.();
       await dispatch.apply(undefined, entry.args, { arguments: { copy: true }, timeout: this.#timeoutFor(entry) });
       // Failpoint (tests only): the completion arrives late, after the response this entry sent is out.
       if (isFailpointOn("late-pooled-completion")) await new Promise((resolve) => setTimeout(resolve, LATE_COMPLETION_MS));
@@ -276,7 +282,7 @@ export class EntryRunner<Owner extends EntryOwner> {
       this.#failed(entry, error);
     } finally {
       entry.onDone?.();
-      entry.owner.entryEnded?.();
+      if (started) entry.owner.entryEnded?.();
       this.#completePooled(entry);
     }
   }

@@ -21,7 +21,7 @@ export class RequestRecord {
   onWallTimeout: (() => void) | undefined;
   /** Told of each CPU charge, ms (see SandboxRequest.onCpu). */
   onCpuCharged: ((ms: number) => void) | undefined;
-  /** Told once: the entry that was running when the response settled, or a later one, is over (see SandboxRequest.onAccounted). Not on drop: a request without waitUntil work is dropped as it settles, before that entry's charge. */
+  /** Told once, when the response has settled and none of the request's entries is running: the answer's CPU is all charged (see SandboxRequest.onAccounted). Not on drop: a request without waitUntil work is dropped as it settles, before the answering entry's charge. */
   onAccounted: (() => void) | undefined;
   #resolve!: (response: SandboxResponse) => void;
   #reject!: (error: SandboxError) => void;
@@ -91,9 +91,22 @@ export class RequestRecord {
     this.onCpuCharged?.(Number(ns) / 1e6);
   }
 
-  /** An entry of this request is over (its CPU charged, or it failed): once the response has settled, the answer's CPU is all in. */
+  /** Entries of this request running now (the runner reports each start and end). */
+  #entriesRunning = 0;
+
+  entryStarted(): void {
+    this.#entriesRunning++;
+  }
+
+  /** An entry of this request is over, its CPU charged or the entry failed. */
   entryEnded(): void {
-    if (!this.#settled) return;
+    this.#entriesRunning--;
+    this.#tellIfAccounted();
+  }
+
+  /** The response may settle inside the answering entry (told when it ends) or, a pooled one's reply reaching the event loop late, after it (told now). */
+  #tellIfAccounted(): void {
+    if (!this.#settled || this.#entriesRunning > 0) return;
     const told = this.onAccounted;
     this.onAccounted = undefined;
     told?.();
@@ -118,6 +131,7 @@ export class RequestRecord {
     if (this.#settled) return false;
     this.#settled = true;
     this.#afterResponse();
+    this.#tellIfAccounted();
     return true;
   }
 
