@@ -28,7 +28,7 @@ import type { InlinePolicy } from "./inline-policy.js";
 import type { OutboundHostRule } from "./outbound-allow.js";
 import {
   HOST_GLOBAL,
-  HOST_PROCESS_ENV,
+  HOST_APP_ENV,
   MAX_DIGESTS_IN_FLIGHT,
   MAX_CRYPTO_IN_FLIGHT,
   MAX_CRYPTO_KEYS,
@@ -299,9 +299,9 @@ export class AppIsolate implements HostCallHandlers {
     const callbacks = createHostCallbacks(this, (error) => this.#internalError(error));
     const names = HOST_FUNCTION_NAMES;
     const literal = names.map((name, index) => `${name}: $${index}`).join(", ");
-    // The app's text bindings go along, a copy, for process.env before its code runs (prelude/process.ts).
+    // The app's text bindings go along, a copy, so that its code sees them from its first line (env, process.env, cloudflare:workers).
     await context.evalClosure(
-      `globalThis.${HOST_GLOBAL} = { ${literal}, ${HOST_PROCESS_ENV}: $${names.length} };`,
+      `globalThis.${HOST_GLOBAL} = { ${literal}, ${HOST_APP_ENV}: $${names.length} };`,
       [...names.map((name) => callbacks[name]), new ivm.ExternalCopy({ ...this.#options.env }).copyInto({ release: true })],
     );
     await warmPreludeCache();
@@ -320,7 +320,7 @@ export class AppIsolate implements HostCallHandlers {
     }
     let verdict: unknown;
     try {
-      verdict = await dispatch.apply(undefined, ["init", { ...this.#options.env }, { responseLimitBytes: limits.responseLimitBytes }], {
+      verdict = await dispatch.apply(undefined, ["init", { responseLimitBytes: limits.responseLimitBytes }], {
         arguments: { copy: true },
         result: { copy: true },
         timeout: limits.startupLimitMs,

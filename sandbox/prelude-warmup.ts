@@ -54,7 +54,7 @@ async function produceWarmCache(): Promise<void> {
     const dispatch = (await first.run(context, { reference: true, timeout: 5000 })) as ivm.Reference<(...args: unknown[]) => unknown>;
     await context.eval(WARMUP_APP, { timeout: 1000 });
     const options = { arguments: { copy: true }, timeout: 5000 } as const;
-    await dispatch.apply(undefined, ["init", {}], options);
+    await dispatch.apply(undefined, ["init"], options);
     await dispatch.apply(undefined, ["request", "warm-up", "GET", "http://warm-up.invalid/a?q=1", ["accept", "*/*"], null], options);
     // Same source and origin: V8 reuses the compiled script, so the cache
     // now covers the functions that ran.

@@ -3,8 +3,7 @@
  * bundles that import as a read of this bridge: loader/runtime-modules.ts):
  *
  * - `env`, the app's bindings at module level, before any request (as in
- *   workerd, an object of its own, not the one requests get; dispatch.ts
- *   fills it again at init);
+ *   workerd, an object of its own, not the one requests get);
  * - `WorkerEntrypoint`, the base of class-style entry points (`export
  *   default class extends WorkerEntrypoint { fetch(request) {...} }`, one
  *   instance per request with `this.env` and `this.ctx`, as workerd makes),
@@ -16,10 +15,8 @@
  * The bridge is a frozen, non-enumerable, symbol-keyed global: tenant code
  * can find it, and there is nothing in it but its own env and these classes.
  */
-import { processEnvAtBoot } from "./host.js";
-
-/** The app's env object: made from what the host gave before the app's code ran, filled again at init (dispatch.ts). */
-export const appEnv: Record<string, string> = { ...processEnvAtBoot };
+import { waitUntilForCurrentRequest } from "./dispatch.js";
+import { appEnvAtBoot } from "./host.js";
 
 /** The base of workerd's entry-point classes: the context and env it was made with. */
 class EntrypointBase {
@@ -37,13 +34,6 @@ export class DurableObject extends EntrypointBase {}
 export class WorkflowEntrypoint extends EntrypointBase {}
 export class RpcTarget {}
 
-let waitUntilHook: (promise: unknown) => void = () => undefined;
-
-/** dispatch.ts gives the function that finds the current request's context. */
-export function setWaitUntilHook(hook: (promise: unknown) => void): void {
-  waitUntilHook = hook;
-}
-
 /** The global key the loader's `cloudflare:workers` module reads. */
 const BRIDGE_KEY = Symbol.for("edgehost.cloudflare:workers");
 
@@ -54,13 +44,13 @@ export function installWorkersBridge(global: typeof globalThis): void {
     Object.defineProperty(value, "name", { value: name, configurable: true });
   }
   const bridge = Object.freeze({
-    env: appEnv,
+    env: { ...appEnvAtBoot },
     WorkerEntrypoint,
     DurableObject,
     WorkflowEntrypoint,
     RpcTarget,
     waitUntil(promise: unknown): void {
-      waitUntilHook(promise);
+      waitUntilForCurrentRequest(promise);
     },
   });
   Object.defineProperty(global, BRIDGE_KEY, { value: bridge, writable: false, enumerable: false, configurable: false });

@@ -6,13 +6,12 @@
  */
 import { AbortController } from "./abort.js";
 import { toWireBody, takeBody, type BodySource } from "./body.js";
-import { appEnv, setWaitUntilHook } from "./cloudflare-workers.js";
 import { deliverDigestResult } from "./crypto.js";
 import { DOMException } from "./dom-exception.js";
 import { deliverCryptoResult } from "./subtle/calls.js";
 import { deliverFetchError, deliverFetchResult, headerChars } from "./fetch.js";
 import { deliverFetchBody, takeUntouchedFetchedBody } from "./fetched-body.js";
-import { host } from "./host.js";
+import { appEnvAtBoot, host } from "./host.js";
 import { deliverBodyData, incomingBodyStream } from "./incoming-body.js";
 import { cancelOutgoing, isPulledBody, pullOutgoing, startOutgoing, startOutgoingStream } from "./outgoing-body.js";
 import { clipString, getOwnPropertyDescriptor, getPrototypeOf, RangeErrorPrototype, typedArrayByteLength } from "./intrinsics.js";
@@ -48,7 +47,7 @@ const requests = new Map<string, RequestState>();
 /** Largest response body, from init; no limit here until the host gives one (it checks again anyway). */
 let responseLimitBytes = Infinity;
 
-function init(env: unknown, limits: unknown): "" | InitFailure {
+function init(limits: unknown): "" | InitFailure {
   const limit = typeof limits === "object" && limits !== null ? (limits as { responseLimitBytes?: unknown }).responseLimitBytes : undefined;
   if (typeof limit === "number" && limit >= 0) responseLimitBytes = limit;
   const global = globalThis as unknown as Record<string, unknown>;
@@ -63,9 +62,8 @@ function init(env: unknown, limits: unknown): "" | InitFailure {
   if ((typeof exported !== "object" && typeof exported !== "function") || exported === null) return "no_default_export";
   const handler = exported.default as { fetch?: unknown } | null | undefined;
   if ((typeof handler !== "object" && typeof handler !== "function") || handler === null) return "no_default_export";
-  // cloudflare:workers' module-level env: the host's copy at boot, filled again from init's. As in workerd it is not the object requests get.
-  const requestEnv = (typeof env === "object" && env !== null ? env : {}) as Record<string, string>;
-  Object.assign(appEnv, requestEnv);
+  // The object every request gets; process.env and cloudflare:workers' env are copies of their own, as in workerd.
+  const requestEnv: Record<string, string> = { ...appEnvAtBoot };
   const classFetch = typeof handler === "function" ? (handler as { prototype?: { fetch?: unknown } }).prototype?.fetch : undefined;
   if (typeof classFetch === "function") {
     // `export default class extends WorkerEntrypoint`: as workerd, an instance per request, made with (ctx, env).
@@ -79,16 +77,13 @@ function init(env: unknown, limits: unknown): "" | InitFailure {
   return "";
 }
 
-// cloudflare:workers' waitUntil: the current request's, or, outside any request, only reported if it fails.
-setWaitUntilHook((promise) => {
+/** cloudflare:workers' waitUntil: the current request's ctx.waitUntil, or, outside any request, only reported if it fails. */
+export function waitUntilForCurrentRequest(promise: unknown): void {
   const requestId = currentRequestId();
   const state = requests.get(requestId);
-  if (state !== undefined && !state.done) {
-    (createContext(requestId, state) as { waitUntil(value: unknown): void }).waitUntil(promise);
-    return;
-  }
-  Promise.resolve(promise).catch((error: unknown) => reportException(error, requestId));
-});
+  if (state !== undefined && !state.done) waitUntil(requestId, state, promise);
+  else Promise.resolve(promise).catch((error: unknown) => reportException(error, requestId));
+}
 
 function finishIfSettled(requestId: string, state: RequestState): void {
   if (!state.answered || state.pending > 0 || state.done) return;
@@ -236,18 +231,23 @@ function sendResult(requestId: string, state: RequestState, result: unknown): vo
   host.respond(requestId, parts.status, parts.statusText, parts.headers, toWireBody(parts.source), answer(requestId, state), null);
 }
 
+/** Keeps the request alive until `promise` settles (a rejection is reported, not thrown). */
+function waitUntil(requestId: string, state: RequestState, promise: unknown): void {
+  state.pending++;
+  const settle = (): void => {
+    state.pending--;
+    finishIfSettled(requestId, state);
+  };
+  Promise.resolve(promise).then(settle, (error: unknown) => {
+    reportException(error, requestId);
+    settle();
+  });
+}
+
 function createContext(requestId: string, state: RequestState): object {
   return {
     waitUntil(promise: unknown): void {
-      state.pending++;
-      const settle = (): void => {
-        state.pending--;
-        finishIfSettled(requestId, state);
-      };
-      Promise.resolve(promise).then(settle, (error: unknown) => {
-        reportException(error, requestId);
-        settle();
-      });
+      waitUntil(requestId, state, promise);
     },
     passThroughOnException(): void {
       // There is no origin behind edgehost to pass the request through to.
@@ -301,7 +301,7 @@ function abortRequest(requestId: string): void {
 export const dispatch = function dispatch(kind: string, ...args: unknown[]): unknown {
   if (kind === "init") {
     enterRequest("");
-    return init(args[0], args[1]);
+    return init(args[0]);
   }
   try {
     switch (kind) {

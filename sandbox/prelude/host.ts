@@ -4,7 +4,7 @@
  * the global is deleted before any tenant code runs, and no host function is
  * ever passed to tenant code or stored where tenant code can reach it.
  */
-import { HOST_FUNCTION_NAMES, HOST_GLOBAL, HOST_PROCESS_ENV, type HostFunctions } from "./protocol.js";
+import { HOST_FUNCTION_NAMES, HOST_GLOBAL, HOST_APP_ENV, type HostFunctions } from "./protocol.js";
 
 const global = globalThis as unknown as Record<string, unknown>;
 const provided = global[HOST_GLOBAL] as Record<string, unknown> | undefined;
@@ -26,9 +26,9 @@ function takeHostFunctions(): HostFunctions {
 /** The host functions (see protocol.ts for what each does). */
 export const host: HostFunctions = takeHostFunctions();
 
-/** The app's text bindings as the host gave them before its code ran (string values only), for process.env. */
-function takeProcessEnv(): Readonly<Record<string, string>> {
-  const env = typeof provided === "object" && provided !== null ? provided[HOST_PROCESS_ENV] : undefined;
+/** The app's text bindings as the host gave them before its code ran (string values only). */
+function takeAppEnv(): Readonly<Record<string, string>> {
+  const env = typeof provided === "object" && provided !== null ? provided[HOST_APP_ENV] : undefined;
   const taken: Record<string, string> = {};
   if (typeof env !== "object" || env === null) return taken;
   for (const name of Object.keys(env)) {
@@ -38,5 +38,5 @@ function takeProcessEnv(): Readonly<Record<string, string>> {
   return taken;
 }
 
-/** See takeProcessEnv. */
-export const processEnvAtBoot: Readonly<Record<string, string>> = takeProcessEnv();
+/** See takeAppEnv: each of env's three faces (a request's env, process.env, cloudflare:workers' env) is a copy of it. */
+export const appEnvAtBoot: Readonly<Record<string, string>> = takeAppEnv();

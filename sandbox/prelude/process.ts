@@ -8,14 +8,14 @@
  * process: no `versions.node`, so packages that sniff for Node take their
  * Web paths instead of reaching for Node modules the isolate does not have.
  */
-import { processEnvAtBoot } from "./host.js";
+import { appEnvAtBoot } from "./host.js";
 import { queueMicrotask } from "./timers.js";
 
 const { apply } = Reflect;
 
 /** The isolate's `process` object; env is its own copy, which tenant code may change. */
 export function createProcess(): object {
-  const env: Record<string, string> = { ...processEnvAtBoot };
+  const env: Record<string, string> = { ...appEnvAtBoot };
   const process = {
     env,
     // workerd takes any callback here and fails when the microtask runs (then reported as an uncaught exception), not at the call.

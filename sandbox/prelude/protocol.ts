@@ -11,9 +11,10 @@
  *     host functions in closures and deleted `__edgehost_host`;
  *  3. run the app bundle (an esbuild IIFE whose exports land in the global
  *     var `__edgehost_app`);
- *  4. call dispatch("init", env). The prelude takes `__edgehost_app`, clears
- *     it, checks that `default.fetch` is a function and answers "" or an
- *     {@link InitFailure} code.
+ *  4. call dispatch("init", limits). The prelude takes `__edgehost_app`,
+ *     clears it, checks that it has a fetch handler and answers "" or an
+ *     {@link InitFailure} code. The app's env came in step 1
+ *     ({@link HOST_APP_ENV}), before its code ran.
  *
  * Every later entry is `dispatch(kind, ...args)` with copied arguments and
  * returns synchronously; asynchronous outcomes come back through the
@@ -264,7 +265,7 @@ export const LAZY_MODULE_MARKER = "/*edgehost-lazy-module*/";
 
 /** Entries into the isolate. Each returns synchronously. */
 export interface Dispatch {
-  (kind: "init", env: Record<string, string>, limits: PreludeLimits): "" | InitFailure;
+  (kind: "init", limits?: PreludeLimits): "" | InitFailure;
   /** With `bodyStreamed`, `body` is null and the body arrives through requestBodyPull / "body-data". */
   (kind: "request", requestId: string, method: string, url: string, headers: FlatHeaders, body: ArrayBuffer | null, bodyStreamed: boolean): void;
   /** Answer to requestBodyPull: "data" with a chunk, "end", or "error" with a message. */
@@ -330,8 +331,9 @@ export const HOST_FUNCTION_NAMES: ReadonlyArray<keyof HostFunctions> = [
 export const HOST_GLOBAL = "__edgehost_host";
 /**
  * The entry of {@link HOST_GLOBAL} holding the app's text bindings (vars and
- * secrets) before its code runs, for `process.env` (workerd fills it the
- * same way); a copy, strings only, optional (absent means empty).
+ * secrets), before its code runs: each request's `env`, `process.env` and
+ * cloudflare:workers' `env` are made from it (workerd has all three from
+ * the start too). A copy, strings only, optional (absent means empty).
  */
-export const HOST_PROCESS_ENV = "processEnv";
+export const HOST_APP_ENV = "appEnv";
 export const APP_GLOBAL = "__edgehost_app";

@@ -13,7 +13,7 @@ import ivm from "isolated-vm";
 import { lazyModuleSource } from "../../sandbox/prelude-lazy-modules.js";
 // structuredClone transfer (blobs): the same V8 flags as production isolates.
 import "../../sandbox/v8-flags.js";
-import { MAX_CRYPTO_IN_FLIGHT, MAX_CRYPTO_KEYS, type FlatHeaders, type HandlerFailure, type LogLevel, type WireBody } from "../../sandbox/prelude/protocol.js";
+import { HOST_APP_ENV, MAX_CRYPTO_IN_FLIGHT, MAX_CRYPTO_KEYS, type FlatHeaders, type HandlerFailure, type LogLevel, type WireBody } from "../../sandbox/prelude/protocol.js";
 import { CryptoJobs } from "../../sandbox/webcrypto/crypto-jobs.js";
 
 /** dist/ is two levels above this compiled file (dist/test/helpers). */
@@ -305,9 +305,9 @@ export class PreludeHarness {
       }),
     };
     const names = Object.keys(host);
-    // As the production host: the app's env goes along for process.env.
+    // As the production host: the app's env goes along with the host functions.
     await this.#context.evalClosure(
-      `globalThis.__edgehost_host = { ${names.map((name, i) => `${name}: $${i}`).join(", ")}, processEnv: $${names.length} };`,
+      `globalThis.__edgehost_host = { ${names.map((name, i) => `${name}: $${i}`).join(", ")}, ${HOST_APP_ENV}: $${names.length} };`,
       [...Object.values(host), new ivm.ExternalCopy({ ...(this.#options.env ?? {}) }).copyInto({ release: true })],
     );
     const script = await this.#isolate.compileScript(preludeScript(), { filename: "edgehost:prelude" });
@@ -316,7 +316,7 @@ export class PreludeHarness {
     if (this.#options.appSource !== undefined) {
       await this.#context.eval(this.#options.appSource, { filename: "app.js", timeout: this.#timeoutMs });
     }
-    this.initResult = (await this.dispatch("init", this.#options.env ?? {})) as string;
+    this.initResult = (await this.dispatch("init")) as string;
   }
 
   get #timeoutMs(): number {
